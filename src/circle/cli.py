@@ -1,0 +1,421 @@
+"""The `circle` command: every action scriptable, one line on stderr per error.
+
+Global options go before the subcommand (`circle --home DIR feed C`); `--json`
+is accepted before or after it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from circle import export
+from circle.domain.builtin_resources import builtin_resources, region_from_locale
+from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
+from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, UsageError
+from circle.profile import default_home
+from circle.service import Service
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + line
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+# -- passphrase ----------------------------------------------------------------
+
+
+def read_passphrase(*, confirm: bool = False) -> str:
+    """CIRCLE_PASSPHRASE if set, else a prompt on a terminal, else an error.
+
+    The variable wins over the prompt so scripts behave the same with or
+    without a terminal attached.
+    """
+    env = os.environ.get("CIRCLE_PASSPHRASE")
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise PassphraseUnavailable("no passphrase: run in a terminal or set CIRCLE_PASSPHRASE")
+    first = getpass.getpass("Passphrase: ")
+    if confirm and getpass.getpass("Repeat passphrase: ") != first:
+        raise InvalidInput("the two passphrases differ")
+    return first
+
+
+def parse_when(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"not a date and time: {text!r} (use e.g. 2026-12-01T18:30)") from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+# -- output --------------------------------------------------------------------
+
+
+def emit_json(value: object) -> None:
+    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def _short(ident: str) -> str:
+    return ident[:8]
+
+
+# -- commands ------------------------------------------------------------------
+
+
+def cmd_init(args, home: Path) -> int:
+    service = Service.create_profile(home, args.name, read_passphrase(confirm=True))
+    me = service.whoami()
+    service.close()
+    if args.json:
+        emit_json({"member_id": me.member_id, "device_id": me.device_id, "name": me.name, "home": str(home)})
+    else:
+        print(f"created profile {me.name} ({_short(me.member_id)}) at {home}")
+    return 0
+
+
+def cmd_whoami(args, service: Service) -> int:
+    me = service.whoami()
+    if args.json:
+        emit_json({"member_id": me.member_id, "device_id": me.device_id, "name": me.name, "home": str(me.home)})
+    else:
+        print(f"{me.name}  member {me.member_id}  device {me.device_id}  home {me.home}")
+    return 0
+
+
+def cmd_new(args, service: Service) -> int:
+    print(service.create_circle(args.name, args.purpose or ""))
+    return 0
+
+
+def cmd_circles(args, service: Service) -> int:
+    circles = service.circles()
+    if args.json:
+        emit_json([{"id": c.id, "name": c.name, "members": c.members, "posts": c.posts} for c in circles])
+    elif not circles:
+        print("no circles yet: create one with `circle new NAME` or join with `circle join CODE`")
+    for c in circles if not args.json else ():
+        print(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts)")
+    return 0
+
+
+def _body(text: str) -> str:
+    return sys.stdin.read() if text == "-" else text
+
+
+def cmd_post(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.post(circle, _body(args.text), reply_to=args.reply_to, content_warning=args.cw)
+    print(post.id)
+    return 0
+
+
+def cmd_edit(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.edit(circle, args.post, _body(args.text)).id)
+    return 0
+
+
+def cmd_delete(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.delete(circle, args.post).id)
+    return 0
+
+
+def cmd_react(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.react(circle, args.post, args.kind, on=not args.remove)
+    print(post.id)
+    return 0
+
+
+def cmd_feed(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    posts = service.feed(circle)
+    if args.json:
+        emit_json([export.post_record(p, names) for p in posts])
+        return 0
+    for post in posts:
+        who = names.get(post.author_id, _short(post.author_id))
+        indent = "    " if post.reply_to else ""
+        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        print(f"{indent}[{_short(post.id)}] {who} · {stamp}")
+        if post.deleted:
+            print(f"{indent}  (deleted)")
+        elif post.content_warning:
+            print(f"{indent}  CW: {post.content_warning} (body hidden; use --json to read)")
+        else:
+            for line in post.body.splitlines():
+                print(f"{indent}  {line}")
+        if post.reactions:
+            print(indent + "  " + "  ".join(f"{k} {len(v)}" for k, v in sorted(post.reactions.items())))
+    if not posts:
+        print("no posts yet")
+    return 0
+
+
+def cmd_checkin(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    checkin = service.checkin(
+        circle, args.mood, energy=args.energy, note=args.note or "",
+        tags=tuple(args.tag or ()), private=args.private,
+    )
+    print(checkin.id)
+    return 0
+
+
+def cmd_checkins(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    checkins = service.checkins(circle)
+    if args.json:
+        emit_json([export.checkin_record(c, names) for c in checkins])
+        return 0
+    for c in checkins:
+        stamp = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        private = "  (only me)" if c.visibility == "me" else ""
+        note = f"  {c.note}" if c.note else ""
+        print(f"{stamp}  {names.get(c.author_id, _short(c.author_id))}  mood {c.mood}/5{note}{private}")
+    if not checkins:
+        print("no check-ins yet")
+    return 0
+
+
+def cmd_event(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    event = service.add_event(
+        circle, args.title, parse_when(args.when), repeat=args.repeat,
+        where=args.where or "", notes=args.notes or "",
+    )
+    print(event.id)
+    return 0
+
+
+def cmd_events(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    now = service.clock()
+    records = [export.event_record(e, names, now) for e in service.events(circle)]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        repeat = f" (repeats {r['repeat']})" if r["repeat"] != "none" else ""
+        where = f" at {r['where']}" if r["where"] else ""
+        going = sum(1 for a in r["rsvps"].values() if a == "yes")
+        print(f"[{_short(r['id'])}] {r['title']}  next {r['next']}{repeat}{where}  {going} going")
+    if not records:
+        print("no events yet")
+    return 0
+
+
+def cmd_rsvp(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.rsvp(circle, args.event, args.answer).id)
+    return 0
+
+
+def cmd_members(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    members = service.members(circle)
+    if args.json:
+        emit_json([export.member_record(m) for m in members])
+        return 0
+    for m in members:
+        print(f"{_short(m.id)}  {m.name}  {m.role}")
+    return 0
+
+
+def cmd_resources(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.add:
+        if not args.contact:
+            raise UsageError("--add needs --contact")
+        service.add_resource(circle, CrisisResource(args.add, args.contact, args.region or "", args.hours or ""))
+    own = [export.resource_record(r, "circle") for r in service.info(circle).resources]
+    builtin = [export.resource_record(r, "builtin") for r in builtin_resources(region_from_locale())]
+    if args.json:
+        emit_json(own + builtin)
+        return 0
+    for r in own + builtin:
+        extra = ", ".join(x for x in (r["region"], r["hours"]) if x)
+        print(f"{r['name']}: {r['contact']}" + (f"  ({extra})" if extra else ""))
+    return 0
+
+
+def cmd_guidelines(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.set:
+        try:
+            text = sys.stdin.read() if args.set == "-" else Path(args.set).read_text("utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {args.set}: {exc.strerror}") from None
+        service.set_guidelines(circle, text)
+    info = service.info(circle)
+    if args.json:
+        emit_json({"circle_id": circle, "guidelines": info.guidelines})
+    else:
+        print(info.guidelines or "(no guidelines yet)")
+    return 0
+
+
+def cmd_export(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    now = service.clock()
+    parts = (service.info(circle), service.members(circle), service.feed(circle),
+             service.checkins(circle), service.events(circle), now)
+    if args.format == "json":
+        text = json.dumps(export.export_json(*parts), ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = export.export_markdown(*parts)
+    if args.output:
+        try:
+            Path(args.output).write_text(text, "utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_tui(args, home: Path) -> int:
+    from circle.tui.app import run_app
+
+    service = Service.unlock(home, read_passphrase())
+    try:
+        return run_app(service)
+    finally:
+        service.close()
+
+
+def cmd_demo(args, home: Path) -> int:
+    """A throwaway profile with a demo circle, opened in the app."""
+    import secrets
+    import shutil
+    import tempfile
+
+    from circle.demo import seed_demo
+    from circle.tui.app import run_app
+
+    demo_home = Path(tempfile.mkdtemp(prefix="circle-demo-"))
+    try:
+        service = Service.create_profile(demo_home, "You", secrets.token_urlsafe(16))
+        seed_demo(service, service.clock())
+        try:
+            return run_app(service)
+        finally:
+            service.close()
+    finally:
+        shutil.rmtree(demo_home, ignore_errors=True)
+
+
+# -- parser --------------------------------------------------------------------
+
+Handler = Callable[..., int]
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="circle", description="Private peer-support circles in your terminal.")
+    parser.add_argument("--home", help="profile directory (default: $CIRCLE_HOME or the user data dir)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    def command(name: str, handler: Handler, help_text: str, *, unlocked: bool = True):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+        p.set_defaults(handler=handler, unlocked=unlocked)
+        return p
+
+    p = command("init", cmd_init, "create a profile", unlocked=False)
+    p.add_argument("--name", required=True, help="your display name in circles")
+    command("whoami", cmd_whoami, "show this profile's identity")
+    p = command("new", cmd_new, "create a circle and print its id")
+    p.add_argument("name")
+    p.add_argument("--purpose", help="one line on what the circle is for")
+    command("circles", cmd_circles, "list your circles")
+
+    p = command("post", cmd_post, "post to a circle (TEXT '-' reads stdin)")
+    p.add_argument("circle"); p.add_argument("text")
+    p.add_argument("--reply-to", metavar="POST")
+    p.add_argument("--cw", metavar="WARNING", help="content warning; the body stays collapsed")
+    p = command("edit", cmd_edit, "edit one of your posts")
+    p.add_argument("circle"); p.add_argument("post"); p.add_argument("text")
+    p = command("delete", cmd_delete, "delete one of your posts")
+    p.add_argument("circle"); p.add_argument("post")
+    p = command("react", cmd_react, "react to a post")
+    p.add_argument("circle"); p.add_argument("post"); p.add_argument("kind", help="e.g. heart, hug, +1")
+    p.add_argument("--remove", action="store_true", help="take your reaction back")
+    p = command("feed", cmd_feed, "show a circle's posts")
+    p.add_argument("circle")
+
+    p = command("checkin", cmd_checkin, "record how you are doing")
+    p.add_argument("circle")
+    p.add_argument("--mood", type=int, required=True, help="1 (very low) to 5 (very good)")
+    p.add_argument("--energy", type=int, help="1 to 5")
+    p.add_argument("--note")
+    p.add_argument("--tag", action="append", help="repeatable")
+    p.add_argument("--private", action="store_true", help="keep it on this device only")
+    p = command("checkins", cmd_checkins, "list check-ins")
+    p.add_argument("circle")
+
+    p = command("event", cmd_event, "plan a meetup")
+    p.add_argument("circle"); p.add_argument("title")
+    p.add_argument("--when", required=True, help="date and time, e.g. 2026-12-01T18:30")
+    p.add_argument("--repeat", choices=REPEATS, default="none")
+    p.add_argument("--where"); p.add_argument("--notes")
+    p = command("events", cmd_events, "list events")
+    p.add_argument("circle")
+    p = command("rsvp", cmd_rsvp, "answer an event")
+    p.add_argument("circle"); p.add_argument("event"); p.add_argument("answer", choices=RSVP_ANSWERS)
+
+    p = command("members", cmd_members, "list a circle's members")
+    p.add_argument("circle")
+    p = command("resources", cmd_resources, "crisis resources: the circle's and built-in ones")
+    p.add_argument("circle")
+    p.add_argument("--add", metavar="NAME", help="add a resource (organizers)")
+    p.add_argument("--contact"); p.add_argument("--region"); p.add_argument("--hours")
+    p = command("guidelines", cmd_guidelines, "show or set the circle's guidelines")
+    p.add_argument("circle")
+    p.add_argument("--set", metavar="FILE", help="organizers: replace the guidelines with FILE ('-' for stdin)")
+    p = command("export", cmd_export, "export a circle")
+    p.add_argument("circle")
+    p.add_argument("--format", choices=("json", "md"), required=True)
+    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    home = Path(args.home).expanduser() if args.home else default_home()
+    if args.command is None:
+        return cmd_tui(args, home)
+    if not args.unlocked:
+        return args.handler(args, home)
+    service = Service.unlock(home, read_passphrase())
+    try:
+        return args.handler(args, service)
+    finally:
+        service.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv)
+    except CircleError as exc:
+        print(f"circle: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("circle: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 141

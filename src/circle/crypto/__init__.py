@@ -1,0 +1,1 @@
+"""Keys and sealing, composed only from vetted primitives in `cryptography`."""

@@ -1,0 +1,310 @@
+"""The shared Automerge document of one circle, and every way we write to it.
+
+Layout (root map):
+    circle     {name, purpose, guidelines, created_at}
+    resources  [ {name, contact, region, hours} ]          crisis resources
+    devices    {actor_hex: {member, sign_pub, dh_pub}}     written by that actor
+    members    {member_id: {name, joined_at}}              written by that member
+    posts      {post_id: {body, created_at, reply_to, content_warning,
+                          edited_at, deleted, reactions {kind: {member_id: bool}}}}
+    checkins   {checkin_id: {mood, energy, note, tags [str], created_at}}
+    events     {event_id: {title, when, repeat, where, notes, created_at,
+                           rsvps {member_id: answer}}}
+
+Times are integers: milliseconds since the Unix epoch, UTC. Bodies are plain
+strings, not Automerge Text, which keeps a 100k-post document small in memory.
+Nothing here decides who may write what: that is `views` (reading) and
+governance (issue-level rules); this module only records intent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+
+import automerge.core as am
+
+from circle.crypto.identity import DevicePublic
+
+ROOT = am.ROOT
+_STR = am.ScalarType.Str
+_INT = am.ScalarType.Int
+_BOOL = am.ScalarType.Boolean
+_BYTES = am.ScalarType.Bytes
+_MAP = am.ObjType.Map
+_LIST = am.ObjType.List
+
+TOP_MAPS = ("circle", "devices", "members", "posts", "checkins", "events")
+
+
+def to_millis(moment: datetime) -> int:
+    return int(moment.astimezone(timezone.utc).timestamp() * 1000)
+
+
+def from_millis(millis: int) -> datetime:
+    return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
+
+
+def _uleb(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def sync_message_carrying(changes: Iterable[bytes]) -> bytes:
+    """An Automerge sync message (v1) that carries only `changes`.
+
+    The binding has no apply_changes; receiving a sync message is its documented
+    way to apply raw changes incrementally. Layout: type 0x42, heads, need,
+    have (all empty here), then the change count and each change length-prefixed.
+    Changes whose dependencies are missing are queued by Automerge until they arrive.
+    """
+    body = [b"\x42", _uleb(0), _uleb(0), _uleb(0)]
+    changes = list(changes)
+    body.append(_uleb(len(changes)))
+    for change in changes:
+        body.append(_uleb(len(change)))
+        body.append(change)
+    return b"".join(body)
+
+
+class CircleDocument:
+    """One circle's Automerge document, written as one actor (this device)."""
+
+    def __init__(self, circle_id: str, doc: am.Document) -> None:
+        self.circle_id = circle_id
+        self.doc = doc
+
+    # -- lifecycle ----------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        circle_id: str,
+        actor: bytes,
+        *,
+        name: str,
+        purpose: str,
+        created_at: datetime,
+    ) -> tuple["CircleDocument", list[bytes]]:
+        document = cls(circle_id, am.Document(actor_id=actor))
+
+        def write(tx: am.Transaction) -> None:
+            objs = {key: tx.put_object(ROOT, key, _MAP) for key in TOP_MAPS}
+            tx.put_object(ROOT, "resources", _LIST)
+            tx.put(objs["circle"], "name", _STR, name)
+            tx.put(objs["circle"], "purpose", _STR, purpose)
+            tx.put(objs["circle"], "guidelines", _STR, "")
+            tx.put(objs["circle"], "created_at", _INT, to_millis(created_at))
+
+        return document, document._commit(write)
+
+    @classmethod
+    def load(
+        cls, circle_id: str, actor: bytes, snapshot: bytes, changes: Iterable[bytes] = ()
+    ) -> "CircleDocument":
+        # Automerge loads a saved document followed by change chunks in one call.
+        doc = am.Document.load(snapshot + b"".join(changes))
+        doc.set_actor(actor)
+        return cls(circle_id, doc)
+
+    def fork_as(self, actor: bytes) -> "CircleDocument":
+        """A copy that writes as another actor (another device's view of the circle)."""
+        doc = self.doc.fork()
+        doc.set_actor(actor)
+        return CircleDocument(self.circle_id, doc)
+
+    def save(self) -> bytes:
+        return self.doc.save()
+
+    def heads(self) -> list[bytes]:
+        return self.doc.get_heads()
+
+    def apply_changes(self, changes: Iterable[bytes]) -> None:
+        """Apply changes from elsewhere without reloading the document."""
+        message = am.Message.decode(sync_message_carrying(changes))
+        self.doc.receive_sync_message(am.SyncState(), message)
+
+    def changes_since(self, heads: list[bytes]) -> list[bytes]:
+        return [change.bytes for change in self.doc.get_changes(heads)]
+
+    def _commit(self, write: Callable[[am.Transaction], None]) -> list[bytes]:
+        before = self.doc.get_heads()
+        with self.doc.transaction() as tx:
+            write(tx)
+        return self.changes_since(before)
+
+    def _obj(self, *path: str) -> bytes:
+        obj = ROOT
+        for key in path:
+            found = self.doc.get(obj, key)
+            if found is None or not isinstance(found[0], am.ObjType):
+                raise KeyError("/".join(path))
+            obj = found[1]
+        return obj
+
+    def has(self, *path: str) -> bool:
+        try:
+            self._obj(*path)
+        except KeyError:
+            return False
+        return True
+
+    # -- circle-level settings ------------------------------------------------
+
+    def set_circle_field(self, field: str, value: str) -> list[bytes]:
+        circle = self._obj("circle")
+        return self._commit(lambda tx: tx.put(circle, field, _STR, value))
+
+    def add_resource(self, name: str, contact: str, region: str, hours: str) -> list[bytes]:
+        resources = self._obj("resources")
+
+        def write(tx: am.Transaction) -> None:
+            entry = tx.insert_object(resources, tx.length(resources), _MAP)
+            for key, value in (("name", name), ("contact", contact), ("region", region), ("hours", hours)):
+                tx.put(entry, key, _STR, value)
+
+        return self._commit(write)
+
+    # -- people -------------------------------------------------------------
+
+    def introduce(
+        self, device: DevicePublic, member_id: str, name: str, joined_at: datetime
+    ) -> list[bytes]:
+        """Record this device and its member's display name."""
+        devices, members = self._obj("devices"), self._obj("members")
+        actor_hex = self.doc.get_actor().hex()
+
+        def write(tx: am.Transaction) -> None:
+            entry = tx.put_object(devices, actor_hex, _MAP)
+            tx.put(entry, "member", _STR, member_id)
+            tx.put(entry, "sign_pub", _BYTES, device.sign_pub)
+            tx.put(entry, "dh_pub", _BYTES, device.dh_pub)
+            member = tx.put_object(members, member_id, _MAP)
+            tx.put(member, "name", _STR, name)
+            tx.put(member, "joined_at", _INT, to_millis(joined_at))
+
+        return self._commit(write)
+
+    # -- posts --------------------------------------------------------------
+
+    def add_post(
+        self,
+        post_id: str,
+        body: str,
+        created_at: datetime,
+        reply_to: str | None = None,
+        content_warning: str | None = None,
+    ) -> list[bytes]:
+        posts = self._obj("posts")
+
+        def write(tx: am.Transaction) -> None:
+            post = tx.put_object(posts, post_id, _MAP)
+            tx.put(post, "body", _STR, body)
+            tx.put(post, "created_at", _INT, to_millis(created_at))
+            if reply_to:
+                tx.put(post, "reply_to", _STR, reply_to)
+            if content_warning:
+                tx.put(post, "content_warning", _STR, content_warning)
+            tx.put(post, "deleted", _BOOL, False)
+            tx.put_object(post, "reactions", _MAP)
+
+        return self._commit(write)
+
+    def edit_post(self, post_id: str, body: str, edited_at: datetime) -> list[bytes]:
+        post = self._obj("posts", post_id)
+
+        def write(tx: am.Transaction) -> None:
+            tx.put(post, "body", _STR, body)
+            tx.put(post, "edited_at", _INT, to_millis(edited_at))
+
+        return self._commit(write)
+
+    def delete_post(self, post_id: str, deleted_at: datetime) -> list[bytes]:
+        """Tombstone: the body is blanked and the post marked deleted."""
+        post = self._obj("posts", post_id)
+
+        def write(tx: am.Transaction) -> None:
+            tx.put(post, "body", _STR, "")
+            tx.put(post, "deleted", _BOOL, True)
+            tx.put(post, "edited_at", _INT, to_millis(deleted_at))
+
+        return self._commit(write)
+
+    def set_reaction(self, post_id: str, kind: str, member_id: str, on: bool) -> list[bytes]:
+        reactions = self._obj("posts", post_id, "reactions")
+
+        def write(tx: am.Transaction) -> None:
+            found = tx.get(reactions, kind)
+            kind_obj = found[1] if found and isinstance(found[0], am.ObjType) else None
+            if kind_obj is None:
+                kind_obj = tx.put_object(reactions, kind, _MAP)
+            # Un-reacting writes False rather than deleting, so the writer of
+            # every reaction entry stays visible to the views.
+            tx.put(kind_obj, member_id, _BOOL, on)
+
+        return self._commit(write)
+
+    # -- check-ins ----------------------------------------------------------
+
+    def add_checkin(
+        self,
+        checkin_id: str,
+        mood: int,
+        created_at: datetime,
+        *,
+        energy: int | None = None,
+        note: str = "",
+        tags: Iterable[str] = (),
+    ) -> list[bytes]:
+        checkins = self._obj("checkins")
+
+        def write(tx: am.Transaction) -> None:
+            entry = tx.put_object(checkins, checkin_id, _MAP)
+            tx.put(entry, "mood", _INT, mood)
+            if energy is not None:
+                tx.put(entry, "energy", _INT, energy)
+            tx.put(entry, "note", _STR, note)
+            tag_list = tx.put_object(entry, "tags", _LIST)
+            for index, tag in enumerate(tags):
+                tx.insert(tag_list, index, _STR, tag)
+            tx.put(entry, "created_at", _INT, to_millis(created_at))
+
+        return self._commit(write)
+
+    # -- events -------------------------------------------------------------
+
+    def add_event(
+        self,
+        event_id: str,
+        title: str,
+        when: datetime,
+        created_at: datetime,
+        *,
+        repeat: str = "none",
+        where: str = "",
+        notes: str = "",
+    ) -> list[bytes]:
+        events = self._obj("events")
+
+        def write(tx: am.Transaction) -> None:
+            entry = tx.put_object(events, event_id, _MAP)
+            tx.put(entry, "title", _STR, title)
+            tx.put(entry, "when", _INT, to_millis(when))
+            tx.put(entry, "repeat", _STR, repeat)
+            tx.put(entry, "where", _STR, where)
+            tx.put(entry, "notes", _STR, notes)
+            tx.put(entry, "created_at", _INT, to_millis(created_at))
+            tx.put_object(entry, "rsvps", _MAP)
+
+        return self._commit(write)
+
+    def set_rsvp(self, event_id: str, member_id: str, answer: str) -> list[bytes]:
+        rsvps = self._obj("events", event_id, "rsvps")
+        return self._commit(lambda tx: tx.put(rsvps, member_id, _STR, answer))

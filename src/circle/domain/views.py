@@ -1,0 +1,286 @@
+"""Reading the circle document into typed values, trusting only op authorship.
+
+The rule (DESIGN.md, "Authorship is never taken from a field"): every value's
+writer is the actor in its op id; an actor counts only if bound to a member's
+device (the Roster). A value written by anyone other than whoever may write it
+is treated as absent, deterministically, on every peer:
+- a post, check-in or event belongs to the member whose device created its map;
+  its fields count only when written by that same member;
+- a reaction or RSVP entry keyed by member M counts only when M wrote it;
+- circle settings and resources count only when an organizer wrote them.
+A post whose body is not the author's own is not shown at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import automerge.core as am
+
+from circle.crypto.identity import actor_id_for, device_id_of
+from circle.domain.document import ROOT, CircleDocument, from_millis
+from circle.domain.models import (
+    MOODS,
+    REPEATS,
+    RSVP_ANSWERS,
+    CheckIn,
+    CircleInfo,
+    CrisisResource,
+    Event,
+    Member,
+    Post,
+)
+from circle.domain.opids import op_actor
+
+MAX_REACTION_KIND_CHARS = 32
+
+WriterCheck = Callable[[bytes | None], bool]
+
+
+@dataclass(frozen=True)
+class Roster:
+    """Which member each Automerge actor speaks for."""
+
+    member_by_actor: dict[bytes, str]
+
+    def member_of(self, actor: bytes | None) -> str | None:
+        return self.member_by_actor.get(actor) if actor is not None else None
+
+    def is_member(self, member_id: str) -> WriterCheck:
+        return lambda actor: self.member_of(actor) == member_id
+
+
+class _Reader:
+    def __init__(self, document: CircleDocument) -> None:
+        self.doc = document.doc
+
+    def obj(self, parent: bytes, key: str | int) -> bytes | None:
+        found = self.doc.get(parent, key)
+        if found is None or not isinstance(found[0], am.ObjType):
+            return None
+        return found[1]
+
+    def scalar(self, obj: bytes, key: str | int, allowed: WriterCheck, kind: type):
+        found = self.doc.get(obj, key)
+        if found is None or isinstance(found[0], am.ObjType):
+            return None
+        (scalar_type, value), op_id = found
+        if scalar_type == am.ScalarType.Bytes and isinstance(value, list):
+            value = bytes(value)  # the binding hands bytes back as a list of ints
+        if not allowed(op_actor(op_id)) or not isinstance(value, kind):
+            return None
+        if kind is int and isinstance(value, bool):
+            return None
+        return value
+
+    def children(self, obj: bytes | None) -> list[tuple[str, bytes]]:
+        if obj is None:
+            return []
+        out = []
+        for key in self.doc.keys(obj):
+            child = self.obj(obj, key)
+            if child is not None:
+                out.append((key, child))
+        return out
+
+
+def read_roster(document: CircleDocument) -> Roster:
+    """Self-certifying device entries: the actor must derive from the signing key.
+
+    Until governance (membership issue) admits devices, a member is identified
+    by their device: member id == device id. An entry claiming another member or
+    a key that does not derive its actor is ignored.
+    """
+    reader = _Reader(document)
+    bound: dict[bytes, str] = {}
+    for actor_hex, entry in reader.children(reader.obj(ROOT, "devices")):
+        try:
+            actor = bytes.fromhex(actor_hex)
+        except ValueError:
+            continue
+        by_self: WriterCheck = lambda writer, actor=actor: writer == actor
+        if op_actor(entry) != actor:
+            continue
+        sign_pub = reader.scalar(entry, "sign_pub", by_self, bytes)
+        member = reader.scalar(entry, "member", by_self, str)
+        if sign_pub is None or member is None:
+            continue
+        if actor_id_for(document.circle_id, sign_pub) != actor:
+            continue
+        if member != device_id_of(sign_pub):
+            continue
+        bound[actor] = member
+    return Roster(bound)
+
+
+def read_info(document: CircleDocument, roster: Roster) -> CircleInfo:
+    reader = _Reader(document)
+    circle = reader.obj(ROOT, "circle")
+    if circle is None:
+        raise ValueError("circle document has no circle settings")
+    founder = roster.member_of(op_actor(circle))
+    organizers = frozenset({founder} if founder else set())
+    by_organizer: WriterCheck = lambda actor: roster.member_of(actor) in organizers
+
+    def text(key: str) -> str:
+        return reader.scalar(circle, key, by_organizer, str) or ""
+
+    created = reader.scalar(circle, "created_at", by_organizer, int) or 0
+    resources = []
+    resource_list = reader.obj(ROOT, "resources")
+    for index in range(document.doc.length(resource_list) if resource_list else 0):
+        entry = reader.obj(resource_list, index)
+        if entry is None or not by_organizer(op_actor(entry)):
+            continue
+        fields = {
+            key: reader.scalar(entry, key, by_organizer, str) or ""
+            for key in ("name", "contact", "region", "hours")
+        }
+        if fields["name"] and fields["contact"]:
+            resources.append(CrisisResource(**fields))
+    return CircleInfo(
+        id=document.circle_id,
+        name=text("name"),
+        purpose=text("purpose"),
+        guidelines=text("guidelines"),
+        created_at=from_millis(created),
+        organizer_ids=organizers,
+        resources=tuple(resources),
+    )
+
+
+def read_members(document: CircleDocument, roster: Roster) -> list[Member]:
+    reader = _Reader(document)
+    founder = roster.member_of(op_actor(reader.obj(ROOT, "circle") or ROOT))
+    members = []
+    for member_id, entry in reader.children(reader.obj(ROOT, "members")):
+        own = roster.is_member(member_id)
+        if not own(op_actor(entry)):
+            continue
+        name = reader.scalar(entry, "name", own, str)
+        joined = reader.scalar(entry, "joined_at", own, int)
+        if name is None:
+            continue
+        role = "organizer" if member_id == founder else "member"
+        members.append(
+            Member(member_id, name, from_millis(joined) if joined is not None else None, role)
+        )
+    return sorted(members, key=lambda m: (m.joined_at is None, m.joined_at, m.id))
+
+
+def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for kind, by_member in reader.children(reader.obj(post, "reactions")):
+        if not kind or len(kind) > MAX_REACTION_KIND_CHARS:
+            continue
+        who = frozenset(
+            member_id
+            for member_id in reader.doc.keys(by_member)
+            if reader.scalar(by_member, member_id, roster.is_member(member_id), bool)
+        )
+        if who:
+            out[kind] = who
+    return out
+
+
+def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
+    """Every verifiable post, oldest first (ties broken by id)."""
+    reader = _Reader(document)
+    posts = []
+    for post_id, obj in reader.children(reader.obj(ROOT, "posts")):
+        author = roster.member_of(op_actor(obj))
+        if author is None:
+            continue
+        own = roster.is_member(author)
+        body = reader.scalar(obj, "body", own, str)
+        created = reader.scalar(obj, "created_at", own, int)
+        if body is None or created is None:
+            continue
+        edited = reader.scalar(obj, "edited_at", own, int)
+        posts.append(
+            Post(
+                id=post_id,
+                author_id=author,
+                body=body,
+                created_at=from_millis(created),
+                reply_to=reader.scalar(obj, "reply_to", own, str),
+                content_warning=reader.scalar(obj, "content_warning", own, str),
+                edited_at=from_millis(edited) if edited is not None else None,
+                deleted=bool(reader.scalar(obj, "deleted", own, bool)),
+                reactions=_reactions(reader, obj, roster),
+            )
+        )
+    return sorted(posts, key=lambda p: (p.created_at, p.id))
+
+
+def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
+    reader = _Reader(document)
+    out = []
+    for checkin_id, obj in reader.children(reader.obj(ROOT, "checkins")):
+        author = roster.member_of(op_actor(obj))
+        if author is None:
+            continue
+        own = roster.is_member(author)
+        mood = reader.scalar(obj, "mood", own, int)
+        created = reader.scalar(obj, "created_at", own, int)
+        if mood not in MOODS or created is None:
+            continue
+        energy = reader.scalar(obj, "energy", own, int)
+        tags_obj = reader.obj(obj, "tags")
+        tags = ()
+        if tags_obj is not None:
+            tags = tuple(
+                value[1]
+                for value, op_id in document.doc.values(tags_obj)
+                if not isinstance(value, am.ObjType)
+                and own(op_actor(op_id))
+                and isinstance(value[1], str)
+            )
+        out.append(
+            CheckIn(
+                id=checkin_id,
+                author_id=author,
+                mood=mood,
+                created_at=from_millis(created),
+                energy=energy if energy in MOODS else None,
+                note=reader.scalar(obj, "note", own, str) or "",
+                tags=tags,
+                visibility="circle",
+            )
+        )
+    return sorted(out, key=lambda c: (c.created_at, c.id))
+
+
+def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
+    reader = _Reader(document)
+    out = []
+    for event_id, obj in reader.children(reader.obj(ROOT, "events")):
+        author = roster.member_of(op_actor(obj))
+        if author is None:
+            continue
+        own = roster.is_member(author)
+        title = reader.scalar(obj, "title", own, str)
+        when = reader.scalar(obj, "when", own, int)
+        if not title or when is None:
+            continue
+        repeat = reader.scalar(obj, "repeat", own, str)
+        rsvps = {}
+        rsvp_obj = reader.obj(obj, "rsvps")
+        for member_id in document.doc.keys(rsvp_obj) if rsvp_obj else ():
+            answer = reader.scalar(rsvp_obj, member_id, roster.is_member(member_id), str)
+            if answer in RSVP_ANSWERS:
+                rsvps[member_id] = answer
+        out.append(
+            Event(
+                id=event_id,
+                author_id=author,
+                title=title,
+                when=from_millis(when),
+                repeat=repeat if repeat in REPEATS else "none",
+                where=reader.scalar(obj, "where", own, str) or "",
+                notes=reader.scalar(obj, "notes", own, str) or "",
+                rsvps=rsvps,
+            )
+        )
+    return sorted(out, key=lambda e: (e.when, e.id))

@@ -1,0 +1,141 @@
+"""Plain records (for --json) and whole-circle exports (json, markdown).
+
+One shape per kind, shared by `--json` listings and `circle export`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from circle.domain.models import CheckIn, CircleInfo, CrisisResource, Event, Member, Post
+from circle.domain.recurrence import next_occurrence
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+def post_record(post: Post, names: dict[str, str]) -> dict:
+    return {
+        "id": post.id,
+        "author_id": post.author_id,
+        "author": names.get(post.author_id, ""),
+        "body": post.body,
+        "created_at": iso(post.created_at),
+        "edited_at": iso(post.edited_at),
+        "reply_to": post.reply_to,
+        "content_warning": post.content_warning,
+        "reactions": {kind: sorted(who) for kind, who in sorted(post.reactions.items())},
+        "deleted": post.deleted,
+        "hidden": post.hidden,
+    }
+
+
+def checkin_record(checkin: CheckIn, names: dict[str, str]) -> dict:
+    return {
+        "id": checkin.id,
+        "author_id": checkin.author_id,
+        "author": names.get(checkin.author_id, ""),
+        "mood": checkin.mood,
+        "energy": checkin.energy,
+        "note": checkin.note,
+        "tags": list(checkin.tags),
+        "created_at": iso(checkin.created_at),
+        "visibility": checkin.visibility,
+    }
+
+
+def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
+    return {
+        "id": event.id,
+        "title": event.title,
+        "author_id": event.author_id,
+        "author": names.get(event.author_id, ""),
+        "when": iso(event.when),
+        "next": iso(next_occurrence(event.when, event.repeat, now)),
+        "repeat": event.repeat,
+        "where": event.where,
+        "notes": event.notes,
+        "rsvps": dict(sorted(event.rsvps.items())),
+    }
+
+
+def member_record(member: Member) -> dict:
+    return {"id": member.id, "name": member.name, "role": member.role, "status": "active",
+            "joined_at": iso(member.joined_at)}
+
+
+def resource_record(resource: CrisisResource, source: str) -> dict:
+    return {"name": resource.name, "contact": resource.contact, "region": resource.region,
+            "hours": resource.hours, "source": source}
+
+
+def circle_record(info: CircleInfo) -> dict:
+    return {
+        "id": info.id,
+        "name": info.name,
+        "purpose": info.purpose,
+        "guidelines": info.guidelines,
+        "created_at": iso(info.created_at),
+        "resources": [resource_record(r, "circle") for r in info.resources],
+    }
+
+
+def export_json(info, members, posts, checkins, events, now) -> dict:
+    names = {m.id: m.name for m in members}
+    return {
+        "format": "circle-export/1",
+        "exported_at": iso(now),
+        "circle": circle_record(info),
+        "members": [member_record(m) for m in members],
+        "posts": [post_record(p, names) for p in posts],
+        "checkins": [checkin_record(c, names) for c in checkins],
+        "events": [event_record(e, names, now) for e in events],
+    }
+
+
+def export_markdown(info, members, posts, checkins, events, now) -> str:
+    names = {m.id: m.name for m in members}
+    lines = [f"# {info.name}", ""]
+    if info.purpose:
+        lines += [info.purpose, ""]
+    lines += [f"Exported {iso(now)}.", ""]
+    if info.guidelines:
+        lines += ["## Guidelines", "", info.guidelines, ""]
+    lines += ["## Members", ""] + [f"- {m.name} ({m.role})" for m in members] + [""]
+    lines += ["## Posts", ""]
+    children: dict[str | None, list[Post]] = {}
+    for post in posts:
+        children.setdefault(post.reply_to, []).append(post)
+    known = {p.id for p in posts}
+
+    def emit(post: Post, depth: int) -> None:
+        quote = "> " * depth
+        who = names.get(post.author_id, post.author_id[:8])
+        lines.append(f"{quote}**{who}**, {iso(post.created_at)}")
+        if post.content_warning:
+            lines.append(f"{quote}_CW: {post.content_warning}_")
+        body = "_(deleted)_" if post.deleted else post.body
+        lines.extend(f"{quote}{line}" for line in body.splitlines() or [""])
+        if post.reactions:
+            summary = ", ".join(f"{kind} ×{len(who)}" for kind, who in sorted(post.reactions.items()))
+            lines.append(f"{quote}({summary})")
+        lines.append(quote.rstrip())
+        for child in children.get(post.id, []):
+            emit(child, depth + 1)
+
+    for post in posts:
+        if post.reply_to is None or post.reply_to not in known:
+            emit(post, 0)
+    lines += ["", "## Check-ins", ""]
+    for c in checkins:
+        extra = f" — {c.note}" if c.note else ""
+        tags = f" [{', '.join(c.tags)}]" if c.tags else ""
+        private = " (private)" if c.visibility == "me" else ""
+        lines.append(f"- {iso(c.created_at)} {names.get(c.author_id, c.author_id[:8])}: mood {c.mood}/5{extra}{tags}{private}")
+    lines += ["", "## Events", ""]
+    for e in events:
+        repeat = f", repeats {e.repeat}" if e.repeat != "none" else ""
+        where = f" at {e.where}" if e.where else ""
+        lines.append(f"- **{e.title}** {iso(e.when)}{repeat}{where}")
+    return "\n".join(lines).rstrip() + "\n"

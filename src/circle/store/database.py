@@ -1,0 +1,263 @@
+"""One SQLite database per profile, in WAL mode with full fsync on commit.
+
+Everything stored here is either public (ids, counters) or sealed by the layer
+above; this module never sees a key or a plaintext. A commit that returned is on
+disk (`synchronous=FULL`), which is what lets the CLI acknowledge a post.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from circle.errors import ProfileMissing, StoreDamaged
+
+DB_FILENAME = "circle.db"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    circle_id TEXT PRIMARY KEY,
+    snapshot BLOB NOT NULL,
+    snapshot_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    circle_id TEXT NOT NULL REFERENCES documents(circle_id),
+    blob BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_circle ON changes(circle_id, id);
+CREATE TABLE IF NOT EXISTS private_items (
+    circle_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (circle_id, kind, item_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class CircleRecords:
+    """What is needed to open one circle: its snapshot and the changes after it."""
+
+    snapshot: bytes
+    changes: tuple[bytes, ...]
+    last_change_id: int
+
+
+class Store:
+    """A profile's database. Not thread-safe: one Store per thread."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def create(cls, home: Path) -> "Store":
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return cls._connect(home / DB_FILENAME, create=True)
+
+    @classmethod
+    def open(cls, home: Path) -> "Store":
+        path = home / DB_FILENAME
+        if not path.exists():
+            raise ProfileMissing(
+                f"no profile at {home}; create one with `circle init --name NAME`"
+            )
+        return cls._connect(path, create=False)
+
+    @classmethod
+    def exists(cls, home: Path) -> bool:
+        return (home / DB_FILENAME).exists()
+
+    @classmethod
+    def _connect(cls, path: Path, *, create: bool) -> "Store":
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            store = cls(conn, path)
+            with store._guard():
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                # Temporary tables and sort spills stay in memory: no stray files.
+                conn.execute("PRAGMA temp_store=MEMORY")
+                conn.execute("PRAGMA foreign_keys=ON")
+                if create:
+                    with store._transaction():
+                        for statement in _SCHEMA.split(";"):
+                            if statement.strip():
+                                conn.execute(statement)
+                        conn.execute(
+                            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION).encode(),),
+                        )
+                store._check_schema()
+            return store
+        except sqlite3.Error as exc:
+            raise StoreDamaged(f"profile database {path} is damaged: {exc}") from exc
+
+    def _check_schema(self) -> None:
+        row = self._conn.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'"
+        ).fetchone()
+        if row is None:
+            raise StoreDamaged(f"profile database {self.path} is damaged: schema version missing")
+        if int(row[0]) != SCHEMA_VERSION:
+            raise StoreDamaged(
+                f"profile database {self.path} has schema {int(row[0])}, "
+                f"this circle understands {SCHEMA_VERSION}"
+            )
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- error and transaction plumbing -----------------------------------
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreDamaged(f"profile database {self.path} is busy: {exc}") from exc
+            raise StoreDamaged(f"profile database {self.path} is damaged: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreDamaged(f"profile database {self.path} is damaged: {exc}") from exc
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        # IMMEDIATE takes the write lock up front, so two processes writing the
+        # same profile serialise instead of failing half-way.
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._guard(), self._transaction() as conn:
+            yield conn
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._guard():
+            return self._conn.execute(sql, params).fetchall()
+
+    # -- meta ---------------------------------------------------------------
+
+    def get_meta(self, key: str) -> bytes | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return bytes(rows[0][0]) if rows else None
+
+    def put_meta(self, key: str, value: bytes) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- circle documents ---------------------------------------------------
+
+    def add_circle(self, circle_id: str, snapshot: bytes) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO documents (circle_id, snapshot) VALUES (?, ?)",
+                (circle_id, snapshot),
+            )
+
+    def circle_ids(self) -> list[str]:
+        return [row[0] for row in self._read("SELECT circle_id FROM documents ORDER BY rowid")]
+
+    def load_circle(self, circle_id: str) -> CircleRecords:
+        with self._guard():
+            self._conn.execute("BEGIN")
+            try:
+                row = self._conn.execute(
+                    "SELECT snapshot FROM documents WHERE circle_id = ?", (circle_id,)
+                ).fetchone()
+                changes = self._conn.execute(
+                    "SELECT id, blob FROM changes WHERE circle_id = ? ORDER BY id",
+                    (circle_id,),
+                ).fetchall()
+            finally:
+                self._conn.execute("COMMIT")
+        if row is None:
+            raise KeyError(circle_id)
+        last = changes[-1][0] if changes else 0
+        return CircleRecords(bytes(row[0]), tuple(bytes(c[1]) for c in changes), last)
+
+    def append_changes(self, circle_id: str, blobs: list[bytes]) -> int:
+        """Append change blobs durably; returns the id of the last one."""
+        with self._write() as conn:
+            last = 0
+            for blob in blobs:
+                last = conn.execute(
+                    "INSERT INTO changes (circle_id, blob) VALUES (?, ?)", (circle_id, blob)
+                ).lastrowid
+            return last
+
+    def changes_after(self, circle_id: str, after_id: int) -> list[tuple[int, bytes]]:
+        rows = self._read(
+            "SELECT id, blob FROM changes WHERE circle_id = ? AND id > ? ORDER BY id",
+            (circle_id, after_id),
+        )
+        return [(row[0], bytes(row[1])) for row in rows]
+
+    def change_count(self, circle_id: str) -> int:
+        return self._read("SELECT count(*) FROM changes WHERE circle_id = ?", (circle_id,))[0][0]
+
+    def compact(
+        self,
+        circle_id: str,
+        known_through_id: int,
+        build_snapshot: Callable[[list[bytes]], bytes],
+    ) -> int:
+        """Replace the snapshot and drop the changes it now contains.
+
+        `build_snapshot` receives the change blobs newer than `known_through_id`
+        (written meanwhile by another process on this profile) and must return a
+        snapshot containing them too. It runs inside the write lock, so nothing
+        can slip between reading those changes and deleting them. Returns the id
+        of the last change folded in.
+        """
+        with self._write() as conn:
+            rows = conn.execute(
+                "SELECT id, blob FROM changes WHERE circle_id = ? AND id > ? ORDER BY id",
+                (circle_id, known_through_id),
+            ).fetchall()
+            through = rows[-1][0] if rows else known_through_id
+            snapshot = build_snapshot([bytes(row[1]) for row in rows])
+            conn.execute(
+                "UPDATE documents SET snapshot = ?, snapshot_seq = snapshot_seq + 1 "
+                "WHERE circle_id = ?",
+                (snapshot, circle_id),
+            )
+            conn.execute(
+                "DELETE FROM changes WHERE circle_id = ? AND id <= ?", (circle_id, through)
+            )
+            return through
+
+    # -- items that never leave this device ---------------------------------
+
+    def put_private(self, circle_id: str, kind: str, item_id: str, blob: bytes) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO private_items VALUES (?, ?, ?, ?)",
+                (circle_id, kind, item_id, blob),
+            )
+
+    def private_items(self, circle_id: str, kind: str) -> list[tuple[str, bytes]]:
+        rows = self._read(
+            "SELECT item_id, blob FROM private_items WHERE circle_id = ? AND kind = ? "
+            "ORDER BY rowid",
+            (circle_id, kind),
+        )
+        return [(row[0], bytes(row[1])) for row in rows]

@@ -1,0 +1,1 @@
+"""Sync: protocol, sessions, transports and discovery (see docs/protocol.md)."""
