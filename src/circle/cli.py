@@ -10,9 +10,10 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from circle import export
@@ -54,6 +55,16 @@ def parse_when(text: str) -> datetime:
     except ValueError:
         raise InvalidInput(f"not a date and time: {text!r} (use e.g. 2026-12-01T18:30)") from None
     return moment if moment.tzinfo else moment.astimezone()
+
+
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d{1,6})\s*([mhdw])\s*", text)
+    if not match:
+        raise InvalidInput(f"not a duration: {text!r} (use e.g. 30m, 12h, 7d, 2w)")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
 # -- output --------------------------------------------------------------------
@@ -151,6 +162,12 @@ def cmd_feed(args, service: Service) -> int:
         print(f"{indent}[{_short(post.id)}] {who} · {stamp}")
         if post.deleted:
             print(f"{indent}  (deleted)")
+        elif post.hidden and not post.body:
+            print(f"{indent}  (hidden by moderators: {post.hidden_reason})")
+        elif post.hidden:
+            print(f"{indent}  [hidden from members: {post.hidden_reason}]")
+            for line in post.body.splitlines():
+                print(f"{indent}  {line}")
         elif post.content_warning:
             print(f"{indent}  CW: {post.content_warning} (body hidden; use --json to read)")
         else:
@@ -226,12 +243,75 @@ def cmd_rsvp(args, service: Service) -> int:
 
 def cmd_members(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    members = service.members(circle)
+    members = service.members(circle, include_departed=args.all)
     if args.json:
         emit_json([export.member_record(m) for m in members])
         return 0
     for m in members:
-        print(f"{_short(m.id)}  {m.name}  {m.role}")
+        status = "" if m.status == "active" else f"  ({m.status})"
+        print(f"{_short(m.id)}  {m.name}  {m.role}{status}")
+    return 0
+
+
+def cmd_invite(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
+                         hints=tuple(args.peer or ())))
+    return 0
+
+
+def cmd_invites(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    invites = service.invites(circle)
+    records = [export.invite_record(i) for i in invites]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        print(f"{r['id']}  {r['status']}  used {r['used']}/{r['uses']}  expires {r['expires_at']}")
+    if not records:
+        print("no invites yet: create one with `circle invite CIRCLE`")
+    return 0
+
+
+def cmd_revoke_invite(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.revoke_invite(circle, args.invite).id)
+    return 0
+
+
+def cmd_role(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.set_role(circle, args.member, args.role)
+    return 0
+
+
+def cmd_remove(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.remove(circle, args.member)
+    return 0
+
+
+def cmd_leave(args, service: Service) -> int:
+    service.leave(service.resolve_circle(args.circle))
+    return 0
+
+
+def cmd_hide(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.hide(circle, args.post, args.reason)
+    return 0
+
+
+def cmd_unhide(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.unhide(circle, args.post)
+    return 0
+
+
+def cmd_mute(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.mute(circle, args.member, parse_duration(args.duration))
     return 0
 
 
@@ -308,11 +388,13 @@ def cmd_demo(args, home: Path) -> int:
 
     demo_home = Path(tempfile.mkdtemp(prefix="circle-demo-"))
     try:
-        service = Service.create_profile(demo_home, "You", secrets.token_urlsafe(16))
-        seed_demo(service, service.clock())
+        service = Service.create_profile(demo_home / "you", "You", secrets.token_urlsafe(16))
+        _, peers = seed_demo(service, demo_home / "peers", service.clock())
         try:
             return run_app(service)
         finally:
+            for peer in peers.values():
+                peer.close()
             service.close()
     finally:
         shutil.rmtree(demo_home, ignore_errors=True)
@@ -379,6 +461,31 @@ def build_parser() -> _Parser:
 
     p = command("members", cmd_members, "list a circle's members")
     p.add_argument("circle")
+    p.add_argument("--all", action="store_true", help="include members who left or were removed")
+    p = command("invite", cmd_invite, "print an invite code (organizers)")
+    p.add_argument("circle")
+    p.add_argument("--uses", type=int, default=1, help="how many people may join with it (default 1)")
+    p.add_argument("--expires", default="7d", help="e.g. 30m, 12h, 7d, 2w (default 7d)")
+    p.add_argument("--peer", action="append", metavar="HOST:PORT", help="address hint for the newcomer")
+    p = command("invites", cmd_invites, "list a circle's invites")
+    p.add_argument("circle")
+    p = command("revoke-invite", cmd_revoke_invite, "revoke an invite (organizers)")
+    p.add_argument("circle"); p.add_argument("invite")
+    p = command("role", cmd_role, "set a member's role (organizers)")
+    p.add_argument("circle"); p.add_argument("member")
+    p.add_argument("role", choices=("organizer", "moderator", "member"))
+    p = command("remove", cmd_remove, "remove a member and rotate the circle key (organizers)")
+    p.add_argument("circle"); p.add_argument("member")
+    p = command("leave", cmd_leave, "leave a circle")
+    p.add_argument("circle")
+    p = command("hide", cmd_hide, "hide a post (moderators)")
+    p.add_argument("circle"); p.add_argument("post")
+    p.add_argument("--reason", required=True)
+    p = command("unhide", cmd_unhide, "unhide a post (moderators)")
+    p.add_argument("circle"); p.add_argument("post")
+    p = command("mute", cmd_mute, "stop a member posting for a while (moderators)")
+    p.add_argument("circle"); p.add_argument("member")
+    p.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="e.g. 1h, 1d, 1w")
     p = command("resources", cmd_resources, "crisis resources: the circle's and built-in ones")
     p.add_argument("circle")
     p.add_argument("--add", metavar="NAME", help="add a resource (organizers)")

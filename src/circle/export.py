@@ -5,7 +5,7 @@ One shape per kind, shared by `--json` listings and `circle export`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from circle.domain.models import CheckIn, CircleInfo, CrisisResource, Event, Member, Post
 from circle.domain.recurrence import next_occurrence
@@ -28,6 +28,7 @@ def post_record(post: Post, names: dict[str, str]) -> dict:
         "reactions": {kind: sorted(who) for kind, who in sorted(post.reactions.items())},
         "deleted": post.deleted,
         "hidden": post.hidden,
+        "hidden_reason": post.hidden_reason,
     }
 
 
@@ -61,8 +62,15 @@ def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
 
 
 def member_record(member: Member) -> dict:
-    return {"id": member.id, "name": member.name, "role": member.role, "status": "active",
+    return {"id": member.id, "name": member.name, "role": member.role, "status": member.status,
             "joined_at": iso(member.joined_at)}
+
+
+def invite_record(invite) -> dict:
+    status = "revoked" if invite.revoked else "used up" if invite.used >= invite.uses else "open"
+    return {"id": invite.id, "uses": invite.uses, "used": invite.used,
+            "expires_at": iso(datetime.fromtimestamp(invite.expires_at, timezone.utc)),
+            "revoked": invite.revoked, "status": status, "created_by": invite.created_by}
 
 
 def resource_record(resource: CrisisResource, source: str) -> dict:

@@ -78,6 +78,8 @@ class Profile:
             raise StoreDamaged(f"profile database {store.path} is damaged: its key vault is missing")
         try:
             params = KdfParams.from_bytes(kdf_raw)
+            if not _kdf_cost_bounded(params):
+                raise ValueError("key derivation cost out of range")
         except (ValueError, KeyError, TypeError) as exc:
             store.close()
             raise StoreDamaged(
@@ -111,6 +113,19 @@ class Profile:
 
     def close(self) -> None:
         self.store.close()
+
+
+def _kdf_cost_bounded(params: KdfParams) -> bool:
+    """Settings read from disk must not crash or stall the unlock if tampered.
+
+    The caps sit far above today's defaults (64 MiB, 3 passes, 4 lanes).
+    """
+    return (
+        all(type(v) is int for v in (params.memory_kib, params.iterations, params.lanes))
+        and 1 <= params.lanes <= 64
+        and 8 * params.lanes <= params.memory_kib <= 1024 * 1024
+        and params.iterations <= 16
+    )
 
 
 def _associated(where: tuple[str, ...]) -> bytes:

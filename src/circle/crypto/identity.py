@@ -31,8 +31,11 @@ def device_id_of(sign_pub: bytes) -> str:
     return hashlib.sha256(b"circle/device/v1" + sign_pub).hexdigest()[:32]
 
 
-def actor_id_for(circle_id: str, sign_pub: bytes) -> bytes:
-    digest = hashlib.sha256(b"circle/actor/v1" + bytes.fromhex(circle_id) + sign_pub)
+def actor_id_for(circle_id: str, sign_pub: bytes, incarnation: int = 0) -> bytes:
+    """The actor a device writes as in a circle; a re-admitted device gets a new one."""
+    digest = hashlib.sha256(
+        b"circle/actor/v1" + bytes.fromhex(circle_id) + sign_pub + incarnation.to_bytes(4, "big")
+    )
     return digest.digest()[:ACTOR_BYTES]
 
 
@@ -73,8 +76,8 @@ class DeviceIdentity:
     def device_id(self) -> str:
         return self.public.device_id
 
-    def actor_id(self, circle_id: str) -> bytes:
-        return actor_id_for(circle_id, self.public.sign_pub)
+    def actor_id(self, circle_id: str, incarnation: int = 0) -> bytes:
+        return actor_id_for(circle_id, self.public.sign_pub, incarnation)
 
     def sign(self, message: bytes) -> bytes:
         return self.sign_key.sign(message)

@@ -1,9 +1,7 @@
 """The shared Automerge document of one circle, and every way we write to it.
 
 Layout (root map):
-    circle     {name, purpose, guidelines, created_at}
-    resources  [ {name, contact, region, hours} ]          crisis resources
-    devices    {actor_hex: {member, sign_pub, dh_pub}}     written by that actor
+    circle     {name, purpose, created_at}                 written by organizers
     members    {member_id: {name, joined_at}}              written by that member
     posts      {post_id: {body, created_at, reply_to, content_warning,
                           edited_at, deleted, reactions {kind: {member_id: bool}}}}
@@ -13,8 +11,9 @@ Layout (root map):
 
 Times are integers: milliseconds since the Unix epoch, UTC. Bodies are plain
 strings, not Automerge Text, which keeps a 100k-post document small in memory.
-Nothing here decides who may write what: that is `views` (reading) and
-governance (issue-level rules); this module only records intent.
+Membership, roles, guidelines, crisis resources and moderation are not here:
+they live in the signed governance log (domain/governance). Nothing here decides
+who may write what: `views` applies the authorship rules when reading.
 """
 
 from __future__ import annotations
@@ -24,17 +23,14 @@ from datetime import datetime, timezone
 
 import automerge.core as am
 
-from circle.crypto.identity import DevicePublic
-
 ROOT = am.ROOT
 _STR = am.ScalarType.Str
 _INT = am.ScalarType.Int
 _BOOL = am.ScalarType.Boolean
-_BYTES = am.ScalarType.Bytes
 _MAP = am.ObjType.Map
 _LIST = am.ObjType.List
 
-TOP_MAPS = ("circle", "devices", "members", "posts", "checkins", "events")
+TOP_MAPS = ("circle", "members", "posts", "checkins", "events")
 
 
 def to_millis(moment: datetime) -> int:
@@ -97,10 +93,8 @@ class CircleDocument:
 
         def write(tx: am.Transaction) -> None:
             objs = {key: tx.put_object(ROOT, key, _MAP) for key in TOP_MAPS}
-            tx.put_object(ROOT, "resources", _LIST)
             tx.put(objs["circle"], "name", _STR, name)
             tx.put(objs["circle"], "purpose", _STR, purpose)
-            tx.put(objs["circle"], "guidelines", _STR, "")
             tx.put(objs["circle"], "created_at", _INT, to_millis(created_at))
 
         return document, document._commit(write)
@@ -162,30 +156,13 @@ class CircleDocument:
         circle = self._obj("circle")
         return self._commit(lambda tx: tx.put(circle, field, _STR, value))
 
-    def add_resource(self, name: str, contact: str, region: str, hours: str) -> list[bytes]:
-        resources = self._obj("resources")
-
-        def write(tx: am.Transaction) -> None:
-            entry = tx.insert_object(resources, tx.length(resources), _MAP)
-            for key, value in (("name", name), ("contact", contact), ("region", region), ("hours", hours)):
-                tx.put(entry, key, _STR, value)
-
-        return self._commit(write)
-
     # -- people -------------------------------------------------------------
 
-    def introduce(
-        self, device: DevicePublic, member_id: str, name: str, joined_at: datetime
-    ) -> list[bytes]:
-        """Record this device and its member's display name."""
-        devices, members = self._obj("devices"), self._obj("members")
-        actor_hex = self.doc.get_actor().hex()
+    def introduce(self, member_id: str, name: str, joined_at: datetime) -> list[bytes]:
+        """Record this member's display name (members name themselves)."""
+        members = self._obj("members")
 
         def write(tx: am.Transaction) -> None:
-            entry = tx.put_object(devices, actor_hex, _MAP)
-            tx.put(entry, "member", _STR, member_id)
-            tx.put(entry, "sign_pub", _BYTES, device.sign_pub)
-            tx.put(entry, "dh_pub", _BYTES, device.dh_pub)
             member = tx.put_object(members, member_id, _MAP)
             tx.put(member, "name", _STR, name)
             tx.put(member, "joined_at", _INT, to_millis(joined_at))

@@ -36,6 +36,7 @@ class Member:
     name: str
     joined_at: datetime | None
     role: str = "member"
+    status: str = "active"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Post:
     deleted: bool = False
     reactions: dict[str, frozenset[str]] = field(default_factory=dict)
     hidden: bool = False
+    hidden_reason: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Reading the circle document into typed values, trusting only op authorship.
 
 The rule (DESIGN.md, "Authorship is never taken from a field"): every value's
-writer is the actor in its op id; an actor counts only if bound to a member's
-device (the Roster). A value written by anyone other than whoever may write it
-is treated as absent, deterministically, on every peer:
+writer is the actor in its op id; an actor counts only if the governance log
+binds it to a member's device, and a departed device's ops count only up to the
+cutoff its removal recorded (the Roster). A value written by anyone other than
+whoever may write it is treated as absent, deterministically, on every peer:
 - a post, check-in or event belongs to the member whose device created its map;
   its fields count only when written by that same member;
 - a reaction or RSVP entry keyed by member M counts only when M wrote it;
-- circle settings and resources count only when an organizer wrote them.
+- the circle's name and purpose count only when an organizer wrote them.
 A post whose body is not the author's own is not shown at all.
 """
 
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 
 import automerge.core as am
 
-from circle.crypto.identity import actor_id_for, device_id_of
 from circle.domain.document import ROOT, CircleDocument, from_millis
 from circle.domain.models import (
     MOODS,
@@ -26,29 +26,40 @@ from circle.domain.models import (
     RSVP_ANSWERS,
     CheckIn,
     CircleInfo,
-    CrisisResource,
     Event,
-    Member,
     Post,
 )
-from circle.domain.opids import op_actor
+from circle.domain.opids import op_actor, op_counter
 
 MAX_REACTION_KIND_CHARS = 32
 
-WriterCheck = Callable[[bytes | None], bool]
+WriterCheck = Callable[[bytes], bool]  # takes an op id
 
 
 @dataclass(frozen=True)
 class Roster:
-    """Which member each Automerge actor speaks for."""
+    """Which member each op speaks for, from the governance log.
+
+    An op counts for a member when its actor is bound to one of the member's
+    devices and, if that device has departed, the op is not past the cutoff
+    the removal (or leave) recorded.
+    """
 
     member_by_actor: dict[bytes, str]
+    cutoffs: dict[bytes, int]
 
-    def member_of(self, actor: bytes | None) -> str | None:
-        return self.member_by_actor.get(actor) if actor is not None else None
+    def member_of_op(self, op_id: bytes) -> str | None:
+        actor = op_actor(op_id)
+        member = self.member_by_actor.get(actor) if actor is not None else None
+        if member is None:
+            return None
+        cutoff = self.cutoffs.get(actor)
+        if cutoff is not None and op_counter(op_id) > cutoff:
+            return None
+        return member
 
-    def is_member(self, member_id: str) -> WriterCheck:
-        return lambda actor: self.member_of(actor) == member_id
+    def writes_as(self, member_id: str) -> WriterCheck:
+        return lambda op_id: self.member_of_op(op_id) == member_id
 
 
 class _Reader:
@@ -68,7 +79,7 @@ class _Reader:
         (scalar_type, value), op_id = found
         if scalar_type == am.ScalarType.Bytes and isinstance(value, list):
             value = bytes(value)  # the binding hands bytes back as a list of ints
-        if not allowed(op_actor(op_id)) or not isinstance(value, kind):
+        if not allowed(op_id) or not isinstance(value, kind):
             return None
         if kind is int and isinstance(value, bool):
             return None
@@ -85,88 +96,36 @@ class _Reader:
         return out
 
 
-def read_roster(document: CircleDocument) -> Roster:
-    """Self-certifying device entries: the actor must derive from the signing key.
-
-    Until governance (membership issue) admits devices, a member is identified
-    by their device: member id == device id. An entry claiming another member or
-    a key that does not derive its actor is ignored.
-    """
-    reader = _Reader(document)
-    bound: dict[bytes, str] = {}
-    for actor_hex, entry in reader.children(reader.obj(ROOT, "devices")):
-        try:
-            actor = bytes.fromhex(actor_hex)
-        except ValueError:
-            continue
-        by_self: WriterCheck = lambda writer, actor=actor: writer == actor
-        if op_actor(entry) != actor:
-            continue
-        sign_pub = reader.scalar(entry, "sign_pub", by_self, bytes)
-        member = reader.scalar(entry, "member", by_self, str)
-        if sign_pub is None or member is None:
-            continue
-        if actor_id_for(document.circle_id, sign_pub) != actor:
-            continue
-        if member != device_id_of(sign_pub):
-            continue
-        bound[actor] = member
-    return Roster(bound)
-
-
-def read_info(document: CircleDocument, roster: Roster) -> CircleInfo:
+def read_info(document: CircleDocument, roster: Roster, organizers: frozenset[str]) -> CircleInfo:
+    """Name, purpose and creation time; guidelines and resources live in governance."""
     reader = _Reader(document)
     circle = reader.obj(ROOT, "circle")
     if circle is None:
         raise ValueError("circle document has no circle settings")
-    founder = roster.member_of(op_actor(circle))
-    organizers = frozenset({founder} if founder else set())
-    by_organizer: WriterCheck = lambda actor: roster.member_of(actor) in organizers
-
-    def text(key: str) -> str:
-        return reader.scalar(circle, key, by_organizer, str) or ""
-
+    by_organizer: WriterCheck = lambda op_id: roster.member_of_op(op_id) in organizers
     created = reader.scalar(circle, "created_at", by_organizer, int) or 0
-    resources = []
-    resource_list = reader.obj(ROOT, "resources")
-    for index in range(document.doc.length(resource_list) if resource_list else 0):
-        entry = reader.obj(resource_list, index)
-        if entry is None or not by_organizer(op_actor(entry)):
-            continue
-        fields = {
-            key: reader.scalar(entry, key, by_organizer, str) or ""
-            for key in ("name", "contact", "region", "hours")
-        }
-        if fields["name"] and fields["contact"]:
-            resources.append(CrisisResource(**fields))
     return CircleInfo(
         id=document.circle_id,
-        name=text("name"),
-        purpose=text("purpose"),
-        guidelines=text("guidelines"),
+        name=reader.scalar(circle, "name", by_organizer, str) or "",
+        purpose=reader.scalar(circle, "purpose", by_organizer, str) or "",
+        guidelines="",
         created_at=from_millis(created),
         organizer_ids=organizers,
-        resources=tuple(resources),
     )
 
 
-def read_members(document: CircleDocument, roster: Roster) -> list[Member]:
+def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str, int | None]]:
+    """Display names (and join time) members wrote for themselves."""
     reader = _Reader(document)
-    founder = roster.member_of(op_actor(reader.obj(ROOT, "circle") or ROOT))
-    members = []
+    out = {}
     for member_id, entry in reader.children(reader.obj(ROOT, "members")):
-        own = roster.is_member(member_id)
-        if not own(op_actor(entry)):
+        own = roster.writes_as(member_id)
+        if not own(entry):
             continue
         name = reader.scalar(entry, "name", own, str)
-        joined = reader.scalar(entry, "joined_at", own, int)
-        if name is None:
-            continue
-        role = "organizer" if member_id == founder else "member"
-        members.append(
-            Member(member_id, name, from_millis(joined) if joined is not None else None, role)
-        )
-    return sorted(members, key=lambda m: (m.joined_at is None, m.joined_at, m.id))
+        if name:
+            out[member_id] = (name, reader.scalar(entry, "joined_at", own, int))
+    return out
 
 
 def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozenset[str]]:
@@ -177,7 +136,7 @@ def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozen
         who = frozenset(
             member_id
             for member_id in reader.doc.keys(by_member)
-            if reader.scalar(by_member, member_id, roster.is_member(member_id), bool)
+            if reader.scalar(by_member, member_id, roster.writes_as(member_id), bool)
         )
         if who:
             out[kind] = who
@@ -189,10 +148,10 @@ def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
     reader = _Reader(document)
     posts = []
     for post_id, obj in reader.children(reader.obj(ROOT, "posts")):
-        author = roster.member_of(op_actor(obj))
+        author = roster.member_of_op(obj)
         if author is None:
             continue
-        own = roster.is_member(author)
+        own = roster.writes_as(author)
         body = reader.scalar(obj, "body", own, str)
         created = reader.scalar(obj, "created_at", own, int)
         if body is None or created is None:
@@ -218,10 +177,10 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
     reader = _Reader(document)
     out = []
     for checkin_id, obj in reader.children(reader.obj(ROOT, "checkins")):
-        author = roster.member_of(op_actor(obj))
+        author = roster.member_of_op(obj)
         if author is None:
             continue
-        own = roster.is_member(author)
+        own = roster.writes_as(author)
         mood = reader.scalar(obj, "mood", own, int)
         created = reader.scalar(obj, "created_at", own, int)
         if mood not in MOODS or created is None:
@@ -234,7 +193,7 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
                 value[1]
                 for value, op_id in document.doc.values(tags_obj)
                 if not isinstance(value, am.ObjType)
-                and own(op_actor(op_id))
+                and own(op_id)
                 and isinstance(value[1], str)
             )
         out.append(
@@ -256,10 +215,10 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
     reader = _Reader(document)
     out = []
     for event_id, obj in reader.children(reader.obj(ROOT, "events")):
-        author = roster.member_of(op_actor(obj))
+        author = roster.member_of_op(obj)
         if author is None:
             continue
-        own = roster.is_member(author)
+        own = roster.writes_as(author)
         title = reader.scalar(obj, "title", own, str)
         when = reader.scalar(obj, "when", own, int)
         if not title or when is None:
@@ -268,7 +227,7 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
         rsvps = {}
         rsvp_obj = reader.obj(obj, "rsvps")
         for member_id in document.doc.keys(rsvp_obj) if rsvp_obj else ():
-            answer = reader.scalar(rsvp_obj, member_id, roster.is_member(member_id), str)
+            answer = reader.scalar(rsvp_obj, member_id, roster.writes_as(member_id), str)
             if answer in RSVP_ANSWERS:
                 rsvps[member_id] = answer
         out.append(

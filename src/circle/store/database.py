@@ -34,6 +34,18 @@ CREATE TABLE IF NOT EXISTS changes (
     blob BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS changes_by_circle ON changes(circle_id, id);
+CREATE TABLE IF NOT EXISTS actions (
+    circle_id TEXT NOT NULL REFERENCES documents(circle_id),
+    action_id TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (circle_id, action_id)
+);
+CREATE TABLE IF NOT EXISTS signed_heads (
+    circle_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (circle_id, actor)
+);
 CREATE TABLE IF NOT EXISTS private_items (
     circle_id TEXT NOT NULL,
     kind TEXT NOT NULL,
@@ -84,8 +96,14 @@ class Store:
     def _connect(cls, path: Path, *, create: bool) -> "Store":
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-            store = cls(conn, path)
+        except sqlite3.Error as exc:
+            raise StoreDamaged(f"profile database {path} is damaged: {exc}") from exc
+        store = cls(conn, path)
+        try:
             with store._guard():
+                if not create:
+                    # Read before any pragma can write: a damaged file stays as found.
+                    store._check_schema()
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=FULL")
                 # Temporary tables and sort spills stay in memory: no stray files.
@@ -101,9 +119,10 @@ class Store:
                             (str(SCHEMA_VERSION).encode(),),
                         )
                 store._check_schema()
-            return store
-        except sqlite3.Error as exc:
-            raise StoreDamaged(f"profile database {path} is damaged: {exc}") from exc
+        except BaseException:
+            conn.close()
+            raise
+        return store
 
     def _check_schema(self) -> None:
         row = self._conn.execute(
@@ -166,12 +185,31 @@ class Store:
 
     # -- circle documents ---------------------------------------------------
 
-    def add_circle(self, circle_id: str, snapshot: bytes) -> None:
+    def add_circle(
+        self,
+        circle_id: str,
+        snapshot: bytes,
+        actions: list[tuple[str, bytes]],
+        heads: list[tuple[str, bytes]],
+    ) -> None:
+        """A new circle with its first snapshot and governance log, all or nothing."""
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO documents (circle_id, snapshot) VALUES (?, ?)",
                 (circle_id, snapshot),
             )
+            self._insert_rest(conn, circle_id, actions, heads)
+
+    @staticmethod
+    def _insert_rest(conn, circle_id, actions, heads) -> None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO actions VALUES (?, ?, ?)",
+            [(circle_id, action_id, blob) for action_id, blob in actions],
+        )
+        conn.executemany(
+            "INSERT OR REPLACE INTO signed_heads VALUES (?, ?, ?)",
+            [(circle_id, actor, blob) for actor, blob in heads],
+        )
 
     def circle_ids(self) -> list[str]:
         return [row[0] for row in self._read("SELECT circle_id FROM documents ORDER BY rowid")]
@@ -194,15 +232,34 @@ class Store:
         last = changes[-1][0] if changes else 0
         return CircleRecords(bytes(row[0]), tuple(bytes(c[1]) for c in changes), last)
 
-    def append_changes(self, circle_id: str, blobs: list[bytes]) -> int:
-        """Append change blobs durably; returns the id of the last one."""
+    def append(
+        self,
+        circle_id: str,
+        *,
+        changes: list[bytes] = (),
+        actions: list[tuple[str, bytes]] = (),
+        heads: list[tuple[str, bytes]] = (),
+    ) -> int:
+        """Durably add document changes, governance actions and signed heads, all
+        or nothing. Returns the id of the last change appended (0 if none)."""
         with self._write() as conn:
             last = 0
-            for blob in blobs:
+            for blob in changes:
                 last = conn.execute(
                     "INSERT INTO changes (circle_id, blob) VALUES (?, ?)", (circle_id, blob)
                 ).lastrowid
+            self._insert_rest(conn, circle_id, actions, heads)
             return last
+
+    def actions(self, circle_id: str) -> list[tuple[str, bytes]]:
+        rows = self._read(
+            "SELECT action_id, blob FROM actions WHERE circle_id = ? ORDER BY rowid", (circle_id,)
+        )
+        return [(row[0], bytes(row[1])) for row in rows]
+
+    def signed_heads(self, circle_id: str) -> list[tuple[str, bytes]]:
+        rows = self._read("SELECT actor, blob FROM signed_heads WHERE circle_id = ?", (circle_id,))
+        return [(row[0], bytes(row[1])) for row in rows]
 
     def changes_after(self, circle_id: str, after_id: int) -> list[tuple[int, bytes]]:
         rows = self._read(

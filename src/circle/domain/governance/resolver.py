@@ -1,0 +1,340 @@
+"""Computing the governance state from a set of actions, identically on every peer.
+
+The rules (also in docs/governance.md):
+
+1. Only actions whose every ancestor is present are applied; others wait.
+2. Linearize the DAG: repeatedly take, among actions whose parents are all
+   applied, the one whose author is most senior (earliest admitted, the founder
+   first), ties broken by action id. Same set of actions -> same order, whatever
+   order they arrived in.
+3. Apply in that order. An action counts only if, at its position:
+   - its author's device is active, its member active, and the device's
+     admission is in the action's causal past (no acting on an admission one has
+     not seen);
+   - its author has the role the kind needs (see `_NEEDS`);
+   - its kind-specific checks pass (below).
+   So in a mutual removal the senior organizer's removal applies first and the
+   junior's then fails: its author is gone. A role change or moderation action
+   concurrent with its author's removal counts only if it sorts first.
+4. Content of a departed member counts up to the cutoff the remove/leave action
+   recorded (the last op of each of their actors its author had seen); a post
+   concurrent with its author's removal is therefore dropped by everyone.
+5. Re-admitting a removed member needs the removal in the admit's causal past;
+   the device then writes as a fresh actor (its incarnation), so the cutoff on
+   its old actor stays.
+6. The last organizer cannot be removed or demoted; if they leave, the most
+   senior remaining member becomes organizer.
+7. Concurrent rotations both count; new content uses the newest epoch whose key
+   no departed device holds, and organizers rotate again while `needs_rekey`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from circle.crypto.identity import DevicePublic, actor_id_for, device_id_of
+from circle.domain.governance.actions import Action, admit_proof_message
+from circle.domain.governance.state import (
+    DeviceState,
+    EpochState,
+    GovernanceState,
+    Hidden,
+    InviteState,
+    LogEntry,
+    MemberState,
+)
+from circle.domain.models import CrisisResource
+
+UNRANKED = 1 << 60
+
+_NEEDS = {
+    "invite": {"organizer"},
+    "revoke_invite": {"organizer"},
+    "set_role": {"organizer"},
+    "remove": {"organizer"},
+    "rotate": {"organizer"},
+    "set_guidelines": {"organizer"},
+    "set_resources": {"organizer"},
+    "hide": {"organizer", "moderator"},
+    "unhide": {"organizer", "moderator"},
+    "mute": {"organizer", "moderator"},
+    "admit": {"organizer", "moderator", "member"},
+    "leave": {"organizer", "moderator", "member"},
+}
+
+IsAncestor = Callable[[str], bool]
+
+
+class Invalid(Exception):
+    """Raised inside the resolver when an action does not count; the message says why."""
+
+
+def resolve(circle_id: str, actions: Iterable[Action]) -> GovernanceState:
+    pool: dict[str, Action] = {}
+    for action in actions:
+        if action.kind == "create" and action.id[:32] == circle_id:
+            pool[action.id] = action
+        elif action.kind != "create" and action.circle == circle_id:
+            pool[action.id] = action
+
+    children: dict[str, list[str]] = defaultdict(list)
+    waiting: dict[str, int] = {}
+    for action in pool.values():
+        waiting[action.id] = len(action.parents)
+        for parent in action.parents:
+            children[parent].append(action.id)
+    ready = [a for a in pool.values() if not a.parents]
+
+    state = GovernanceState(circle_id)
+    position: dict[str, int] = {}
+    ancestors: dict[str, int] = {}
+    applied: list[str] = []
+
+    def seniority(action: Action) -> tuple[int, str]:
+        device = state.devices.get(action.author_device)
+        member = state.members.get(device.member) if device else None
+        rank = member.rank if member and member.status == "active" and device.active else UNRANKED
+        return rank, action.id
+
+    while ready:
+        action = min(ready, key=seniority)
+        ready.remove(action)
+        mask = 0
+        for parent in action.parents:
+            mask |= ancestors[parent] | (1 << position[parent])
+        position[action.id] = len(applied)
+        ancestors[action.id] = mask
+        applied.append(action.id)
+
+        def is_ancestor(other: str, mask: int = mask) -> bool:
+            return other in position and bool(mask >> position[other] & 1)
+
+        try:
+            _apply(state, action, is_ancestor)
+            state.log.append(LogEntry(action, True, ""))
+        except Invalid as why:
+            state.log.append(LogEntry(action, False, str(why)))
+        for child in children.get(action.id, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(pool[child])
+
+    has_child = {p for a in applied for p in pool[a].parents}
+    state.heads = tuple(sorted(a for a in applied if a not in has_child))
+    state.pending = tuple(sorted(set(pool) - set(applied)))
+    return state
+
+
+def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> None:
+    if action.kind == "create":
+        _create(state, action)
+        return
+    if not state.members:
+        raise Invalid("no genesis")
+    device = state.devices.get(action.author_device)
+    if device is None or not device.active:
+        raise Invalid("author device is not admitted")
+    if device.sign_pub.hex() != action.author_sign:
+        raise Invalid("author key does not match the admitted device")
+    author = state.members[device.member]
+    if author.status != "active":
+        raise Invalid("author is not an active member")
+    if not is_ancestor(device.admitted_by):
+        raise Invalid("author acted before seeing their own admission")
+    if author.role not in _NEEDS[action.kind]:
+        raise Invalid(f"a {author.role} may not {action.kind.replace('_', ' ')}")
+    _HANDLERS[action.kind](state, action, author, is_ancestor)
+
+
+def _new_member(state: GovernanceState, member_id: str, role: str) -> MemberState:
+    member = MemberState(member_id, role, "active", state.next_rank)
+    state.next_rank += 1
+    state.members[member_id] = member
+    return member
+
+
+def _create(state: GovernanceState, action: Action) -> None:
+    if state.members:
+        raise Invalid("a circle has one genesis")
+    body = action.body
+    if body["device"]["sign"] != action.author_sign:
+        raise Invalid("genesis device must be its author")
+    _new_member(state, action.author_device, "organizer")
+    state.devices[action.author_device] = DeviceState(
+        action.author_device, action.author_device,
+        bytes.fromhex(body["device"]["sign"]), bytes.fromhex(body["device"]["dh"]), action.id,
+    )
+    state.name = body["name"]
+
+
+def _target(state: GovernanceState, member_id: str) -> MemberState:
+    member = state.members.get(member_id)
+    if member is None or member.status != "active":
+        raise Invalid("target is not an active member")
+    return member
+
+
+def _invite(state, action, author, is_ancestor) -> None:
+    body = action.body
+    if body["invite"] in state.invites:
+        raise Invalid("invite id already used")
+    state.invites[body["invite"]] = InviteState(
+        body["invite"], body["key"], body["uses"], body["expires"], author.id
+    )
+
+
+def _revoke_invite(state, action, author, is_ancestor) -> None:
+    invite = state.invites.get(action.body["invite"])
+    if invite is None:
+        raise Invalid("unknown invite")
+    invite.revoked = True
+
+
+def _admit(state, action, author, is_ancestor) -> None:
+    body = action.body
+    invite = state.invites.get(body["invite"])
+    if invite is None:
+        raise Invalid("unknown invite")
+    if invite.revoked:
+        raise Invalid("invite was revoked")
+    if action.at > invite.expires * 1000:
+        raise Invalid("invite had expired")
+    if invite.used >= invite.uses:
+        raise Invalid("invite is used up")
+    proof_ok = DevicePublic(bytes.fromhex(invite.key), b"").verify(
+        bytes.fromhex(body["proof"]),
+        admit_proof_message(state.circle_id, invite.id, body["device"]),
+    )
+    if not proof_ok:
+        raise Invalid("newcomer did not prove they hold the invite")
+    sign_pub = bytes.fromhex(body["device"]["sign"])
+    device_id = device_id_of(sign_pub)
+    existing = state.devices.get(device_id)
+    member = state.members.get(body["member"])
+    if existing is None and body["member"] != device_id:
+        raise Invalid("a new member's id is their first device's id")
+    if member is not None:
+        if member.status == "active":
+            raise Invalid("already a member")
+        if member.ended_by is None or not is_ancestor(member.ended_by):
+            raise Invalid("re-admission must follow the removal it undoes")
+    if existing is not None and existing.member != body["member"]:
+        raise Invalid("device belongs to another member")
+    for epoch_id in body["lockboxes"]:
+        if epoch_id not in state.epochs:
+            raise Invalid("lockbox for an unknown epoch")
+    invite.used += 1
+    if member is None:
+        _new_member(state, body["member"], "member")
+    else:
+        member.status, member.role, member.ended_by = "active", "member", None
+        member.rank, state.next_rank = state.next_rank, state.next_rank + 1
+    if existing is None:
+        state.devices[device_id] = DeviceState(
+            device_id, body["member"], sign_pub, bytes.fromhex(body["device"]["dh"]), action.id
+        )
+    else:
+        existing.active, existing.admitted_by = True, action.id
+        existing.incarnation += 1
+    for epoch_id, sealed in body["lockboxes"].items():
+        state.extra_lockboxes[(epoch_id, device_id)] = sealed
+
+
+def _set_role(state, action, author, is_ancestor) -> None:
+    target = _target(state, action.body["member"])
+    role = action.body["role"]
+    if target.role == "organizer" and role != "organizer" and len(state.organizers()) == 1:
+        raise Invalid("the last organizer cannot be demoted")
+    target.role = role
+
+
+def _record_cutoffs(state: GovernanceState, member_id: str, cutoffs: dict[str, int]) -> None:
+    """Freeze each of the member's actors at the last op the action's author saw."""
+    for device in state.devices.values():
+        if device.member != member_id:
+            continue
+        actor = actor_id_for(state.circle_id, device.sign_pub, device.incarnation)
+        state.cutoffs[actor] = cutoffs.get(actor.hex(), 0)
+        device.active = False
+
+
+def _depart(state: GovernanceState, member: MemberState, how: str, action: Action) -> None:
+    member.status, member.ended_by = how, action.id
+    _record_cutoffs(state, member.id, action.body["cutoffs"])
+    state.mutes.pop(member.id, None)
+
+
+def _remove(state, action, author, is_ancestor) -> None:
+    target = _target(state, action.body["member"])
+    if target.id == author.id:
+        raise Invalid("to remove yourself, leave")
+    _depart(state, target, "removed", action)
+
+
+def _leave(state, action, author, is_ancestor) -> None:
+    was_last_organizer = author.role == "organizer" and len(state.organizers()) == 1
+    _depart(state, author, "left", action)
+    remaining = sorted(state.active_members(), key=lambda m: m.rank)
+    if was_last_organizer and remaining:
+        remaining[0].role = "organizer"
+
+
+def _rotate(state, action, author, is_ancestor) -> None:
+    body = action.body
+    if body["epoch"] in state.epochs:
+        raise Invalid("epoch id already used")
+    if not body["lockboxes"]:
+        raise Invalid("a rotation must give the key to someone")
+    for old in body["wraps"]:
+        if old not in state.epochs:
+            raise Invalid("wraps an unknown epoch")
+    for device_id in body["lockboxes"]:
+        if device_id not in state.devices:
+            raise Invalid("lockbox for an unknown device")
+    state.epochs[body["epoch"]] = EpochState(
+        body["epoch"], action.id, author.id, dict(body["lockboxes"]), dict(body["wraps"])
+    )
+    state.epoch_order.append(body["epoch"])
+
+
+def _set_guidelines(state, action, author, is_ancestor) -> None:
+    state.guidelines = action.body["text"]
+    state.guidelines_version += 1
+
+
+def _set_resources(state, action, author, is_ancestor) -> None:
+    state.resources = tuple(CrisisResource(**entry) for entry in action.body["resources"])
+
+
+def _hide(state, action, author, is_ancestor) -> None:
+    body = action.body
+    state.hidden[body["post"]] = Hidden(body["post"], body["reason"], author.id, action.at)
+
+
+def _unhide(state, action, author, is_ancestor) -> None:
+    if state.hidden.pop(action.body["post"], None) is None:
+        raise Invalid("post is not hidden")
+
+
+def _mute(state, action, author, is_ancestor) -> None:
+    target = _target(state, action.body["member"])
+    if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
+        raise Invalid("cannot mute someone of equal or higher role")
+    state.mutes[target.id] = action.body["until"]
+
+
+_HANDLERS = {
+    "invite": _invite,
+    "revoke_invite": _revoke_invite,
+    "admit": _admit,
+    "set_role": _set_role,
+    "remove": _remove,
+    "leave": _leave,
+    "rotate": _rotate,
+    "set_guidelines": _set_guidelines,
+    "set_resources": _set_resources,
+    "hide": _hide,
+    "unhide": _unhide,
+    "mute": _mute,
+}

@@ -1,0 +1,149 @@
+"""The governance state a log implies: who is in, in what role, with which keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from circle.crypto.identity import actor_id_for
+from circle.domain.governance.actions import Action
+from circle.domain.models import CrisisResource
+
+
+@dataclass
+class MemberState:
+    id: str
+    role: str
+    status: str  # "active", "removed" or "left"
+    rank: int  # seniority: order of (latest) admission; the founder is 0
+    ended_by: str | None = None  # the remove/leave action, once not active
+
+
+@dataclass
+class DeviceState:
+    id: str
+    member: str
+    sign_pub: bytes
+    dh_pub: bytes
+    admitted_by: str  # action id
+    incarnation: int = 0  # how many times this device was re-admitted
+    active: bool = True
+
+
+@dataclass
+class InviteState:
+    id: str
+    key: str
+    uses: int
+    expires: int  # Unix seconds
+    created_by: str
+    used: int = 0
+    revoked: bool = False
+
+
+@dataclass
+class EpochState:
+    id: str
+    action: str
+    author: str
+    lockboxes: dict[str, str]  # device id -> sealed key (hex), from the rotation
+    wraps: dict[str, str]  # earlier epoch id -> its key sealed under this one (hex)
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    action: Action
+    valid: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Hidden:
+    post: str
+    reason: str
+    by: str
+    at: int
+
+
+@dataclass
+class GovernanceState:
+    circle_id: str
+    name: str = ""
+    members: dict[str, MemberState] = field(default_factory=dict)
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    invites: dict[str, InviteState] = field(default_factory=dict)
+    epochs: dict[str, EpochState] = field(default_factory=dict)
+    epoch_order: list[str] = field(default_factory=list)
+    extra_lockboxes: dict[tuple[str, str], str] = field(default_factory=dict)  # (epoch, device)
+    cutoffs: dict[bytes, int] = field(default_factory=dict)  # actor -> last op counter accepted
+    hidden: dict[str, Hidden] = field(default_factory=dict)
+    mutes: dict[str, int] = field(default_factory=dict)  # member -> until (ms)
+    guidelines: str = ""
+    guidelines_version: int = 0
+    resources: tuple[CrisisResource, ...] = ()
+    log: list[LogEntry] = field(default_factory=list)
+    heads: tuple[str, ...] = ()
+    pending: tuple[str, ...] = ()  # actions waiting for missing parents
+    next_rank: int = 0
+
+    # -- questions the rest of the app asks ------------------------------------
+
+    def active_members(self) -> list[MemberState]:
+        return [m for m in self.members.values() if m.status == "active"]
+
+    def organizers(self) -> list[MemberState]:
+        return [m for m in self.active_members() if m.role == "organizer"]
+
+    def role_of(self, member_id: str) -> str | None:
+        member = self.members.get(member_id)
+        return member.role if member and member.status == "active" else None
+
+    def active_devices(self) -> list[DeviceState]:
+        return [
+            d for d in self.devices.values()
+            if d.active and self.members[d.member].status == "active"
+        ]
+
+    def lockbox(self, epoch_id: str, device_id: str) -> str | None:
+        epoch = self.epochs.get(epoch_id)
+        if epoch and device_id in epoch.lockboxes:
+            return epoch.lockboxes[device_id]
+        return self.extra_lockboxes.get((epoch_id, device_id))
+
+    def holders(self, epoch_id: str) -> set[str]:
+        """Devices given this epoch's key directly (by rotation or on admission)."""
+        epoch = self.epochs[epoch_id]
+        extra = {device for (e, device) in self.extra_lockboxes if e == epoch_id}
+        return set(epoch.lockboxes) | extra
+
+    @property
+    def write_epoch(self) -> str | None:
+        """The newest epoch no departed device holds: new content is sealed with it."""
+        active = {d.id for d in self.active_devices()}
+        for epoch_id in reversed(self.epoch_order):
+            if self.holders(epoch_id) <= active:
+                return epoch_id
+        return None
+
+    @property
+    def needs_rekey(self) -> bool:
+        """True when an organizer should rotate: a departed device holds the newest
+        key, an active device lacks it, or concurrent rotations left two key chains."""
+        if not self.epoch_order:
+            return False
+        newest = self.epoch_order[-1]
+        active = {d.id for d in self.active_devices()}
+        wrapped = {old for epoch in self.epochs.values() for old in epoch.wraps}
+        unwrapped = [e for e in self.epoch_order if e not in wrapped]
+        return self.write_epoch != newest or self.holders(newest) != active or len(unwrapped) > 1
+
+    def device_by_actor(self) -> dict[bytes, DeviceState]:
+        """Every actor ever bound to a device of this circle (one per incarnation)."""
+        out = {}
+        for device in self.devices.values():
+            for incarnation in range(device.incarnation + 1):
+                out[actor_id_for(self.circle_id, device.sign_pub, incarnation)] = device
+        return out
+
+    def actor_bindings(self) -> dict[bytes, str]:
+        """Every actor ever bound to a device of this circle -> its member."""
+        return {actor: device.member for actor, device in self.device_by_actor().items()}

@@ -1,0 +1,15 @@
+"""The service layer: what the CLI and the TUI call. See core.py."""
+
+from circle.service.core import COMPACT_AFTER_CHANGES, CircleSummary, WhoAmI, clean_text
+from circle.service.exchange import BundleRejected, ExchangeMixin, Received
+from circle.service.membership import InviteInfo
+
+
+class Service(ExchangeMixin):
+    """One unlocked profile: its circles, their content, governance and exchange."""
+
+
+__all__ = [
+    "COMPACT_AFTER_CHANGES", "BundleRejected", "CircleSummary", "InviteInfo", "Received",
+    "Service", "WhoAmI", "clean_text",
+]

@@ -1,0 +1,342 @@
+"""Exchanging a circle with other devices as sealed bundles, and joining one.
+
+Transport-agnostic: these methods take and return bytes. The sync layer moves
+the bytes; tests may hand them over in-process. Everything received is checked
+before it touches the store:
+- the bundle must open with an epoch key we hold (so it came from the circle);
+- every governance action must carry a valid signature (the resolver then
+  decides whether it counts);
+- every change must name an actor bound to an admitted device, and be reachable
+  from a head that device signed in the same bundle; otherwise the whole bundle
+  is refused, whoever forwarded it;
+- changes of a departed device past its cutoff are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from circle.crypto.identity import DevicePublic, device_id_of
+from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
+from circle.crypto.lockbox import LockboxError, lockbox_info, open_lockbox, seal_to
+from circle.domain.change_header import ChangeFormatError, ChangeHeader, read_change_header
+from circle.domain.document import CircleDocument
+from circle.domain.governance.actions import Action, ActionError, admit_proof_message, canonical, decode_action
+from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
+from circle.domain.governance.resolver import resolve
+from circle.domain.governance.state import GovernanceState
+from circle.errors import CircleError, InvalidInput, NotAllowed
+from circle.service.membership import MembershipMixin
+from circle.service.opened import OpenCircle
+from circle.sync.bundle import (
+    DELTA,
+    WELCOME,
+    BundleContent,
+    BundleError,
+    BundleHeader,
+    open_bundle,
+    read_header,
+    seal_bundle,
+)
+from circle.sync.heads import HeadError, SignedHead
+
+MAX_REQUEST_BYTES = 4096
+
+
+class BundleRejected(CircleError):
+    """A bundle from a peer failed a check; nothing from it was stored."""
+
+
+@dataclass(frozen=True)
+class Received:
+    circle_id: str
+    changes_applied: int
+    actions_added: int
+    changes_dropped: int
+
+
+def _verified_heads(state: GovernanceState, circle_id: str, raw_heads) -> dict[bytes, SignedHead]:
+    devices_by_actor = state.device_by_actor()
+    heads: dict[bytes, SignedHead] = {}
+    for raw in raw_heads:
+        try:
+            head = SignedHead.decode(raw)
+        except HeadError as exc:
+            raise BundleRejected(f"bundle refused: {exc}") from None
+        device = devices_by_actor.get(head.actor)
+        if device is None:
+            raise BundleRejected("bundle refused: a signed head names an actor of no admitted device")
+        if not head.verify(circle_id, DevicePublic(device.sign_pub, device.dh_pub)):
+            raise BundleRejected("bundle refused: a signed head does not verify")
+        if head.actor not in heads or heads[head.actor].seq < head.seq:
+            heads[head.actor] = head
+    return heads
+
+
+def _authenticated_changes(
+    state: GovernanceState, heads: dict[bytes, SignedHead], changes: tuple[bytes, ...]
+) -> tuple[list[bytes], int]:
+    """The changes to apply, and how many were dropped as past a departure cutoff.
+
+    Raises BundleRejected if any change is malformed, from an unbound actor, or
+    not reachable from its own actor's signed head within the bundle.
+    """
+    bound = state.actor_bindings()
+    headers: dict[bytes, tuple[ChangeHeader, bytes]] = {}
+    for raw in changes:
+        try:
+            header = read_change_header(raw)
+        except ChangeFormatError as exc:
+            raise BundleRejected(f"bundle refused: {exc}") from None
+        if header.actor not in bound:
+            raise BundleRejected("bundle refused: a change names an actor of no admitted device")
+        headers[header.hash] = (header, raw)
+    reachable_by_actor: dict[bytes, set[bytes]] = {}
+    for actor, head in heads.items():
+        seen: set[bytes] = set()
+        stack = [head.hash]
+        while stack:
+            current = stack.pop()
+            if current in seen or current not in headers:
+                continue
+            seen.add(current)
+            stack.extend(headers[current][0].deps)
+        reachable_by_actor[actor] = seen
+    accepted, dropped = [], 0
+    for change_hash, (header, raw) in headers.items():
+        if change_hash not in reachable_by_actor.get(header.actor, ()):
+            raise BundleRejected("bundle refused: a change is not vouched for by its author's signed head")
+        cutoff = state.cutoffs.get(header.actor)
+        if cutoff is not None and header.start_op > cutoff:
+            dropped += 1
+            continue
+        accepted.append(raw)
+    return accepted, dropped
+
+
+class ExchangeMixin(MembershipMixin):
+    # -- sending ------------------------------------------------------------------
+
+    def _seal_for(self, circle: OpenCircle, device_id: str | None, kind: int, content: BundleContent) -> bytes:
+        """Seal with our write key; addressed bundles carry that key in a lockbox."""
+        state = circle.state
+        epoch_id = state.write_epoch
+        if epoch_id is None or epoch_id not in circle.keys:
+            raise NotAllowed("this device holds no current key for the circle")
+        lockbox = b""
+        if device_id is not None:
+            device = state.devices.get(device_id)
+            if device is None or not device.active or state.role_of(device.member) is None:
+                raise NotAllowed("that device is not a member of this circle")
+            lockbox = seal_to(device.dh_pub, circle.keys[epoch_id], lockbox_info(circle.id, epoch_id, device_id))
+        return seal_bundle(circle.keys[epoch_id], circle.id, epoch_id, kind, content, lockbox)
+
+    def bundle_for(self, circle_id: str, device_id: str | None = None, *, since: list[bytes] = ()) -> bytes:
+        """Everything a device lacks (changes after `since`, all actions, heads)."""
+        circle = self.open_circle(circle_id)
+        if not circle.is_active_member():
+            raise NotAllowed("you are no longer a member of this circle")
+        content = BundleContent(
+            actions=tuple(a.wire for a in circle.actions.values()),
+            changes=tuple(circle.document.changes_since(list(since))),
+            heads=tuple(h.encode() for h in circle.heads.values()),
+        )
+        return self._seal_for(circle, device_id, DELTA, content)
+
+    # -- receiving -------------------------------------------------------------------
+
+    def receive_bundle(self, data: bytes) -> Received:
+        header = _header(data)
+        if header.kind != DELTA:
+            raise BundleRejected("bundle refused: expected a delta bundle")
+        circle = self.open_circle(header.circle_id)
+        key = circle.keys.get(header.epoch_id) or self._key_from_lockbox(header)
+        return self._ingest(circle, _open(key, data), header.epoch_id, key)
+
+    def _key_from_lockbox(self, header: BundleHeader) -> bytes:
+        if not header.lockbox:
+            raise BundleRejected("bundle refused: sealed with a key this device does not hold")
+        identity = self.profile.identity
+        try:
+            return open_lockbox(identity.dh_key, header.lockbox,
+                                lockbox_info(header.circle_id, header.epoch_id, identity.device_id))
+        except LockboxError:
+            raise BundleRejected("bundle refused: its lockbox is not for this device") from None
+
+    def _ingest(self, circle: OpenCircle, content: BundleContent, epoch_id: str, key: bytes) -> Received:
+        actions = _decode_actions(content)
+        fresh = [a for a in actions if a.id not in circle.actions]
+        state = resolve(circle.id, [*circle.actions.values(), *fresh]) if fresh else circle.state
+        _check_epoch(state, self.profile.identity, epoch_id, key)
+        heads = _verified_heads(state, circle.id, content.heads)
+        accepted, dropped = _authenticated_changes(state, heads, content.changes)
+        before = circle.document.heads()
+        circle.document.apply_changes(accepted)
+        applied = circle.document.changes_since(before)
+        # Only heads whose change is now in the document: a change Automerge is
+        # still holding back (missing dependencies) is not ours to vouch for yet.
+        applied_hashes = {read_change_header(c).hash for c in applied}
+        kept = [h for h in heads.values() if h.hash in applied_hashes and circle.keep_head(h)]
+        if applied or fresh or kept:
+            self._persist(circle, changes=applied, actions=fresh, heads=kept)
+        if fresh:
+            self.heal_keys(circle.id)
+        return Received(circle.id, len(applied), len(fresh), dropped)
+
+    # -- joining: the newcomer's side ------------------------------------------------
+
+    def join_request(self, code: str) -> bytes:
+        """What a newcomer sends to a member: proof of the invite, and who they are."""
+        invite = _decode_code(code)
+        if invite.expires_at < self.clock().timestamp():
+            raise InvalidInput("this invite has expired; ask for a new one")
+        identity = self.profile.identity
+        device = {"sign": identity.public.sign_pub.hex(), "dh": identity.public.dh_pub.hex()}
+        proof = invite_key(invite.secret, invite.circle_id, invite.invite_id).sign(
+            admit_proof_message(invite.circle_id, invite.invite_id, device)
+        )
+        return canonical({"v": 1, "circle": invite.circle_id, "invite": invite.invite_id,
+                          "device": device, "proof": proof.hex()})
+
+    def accept_welcome(self, code: str, welcome: bytes) -> str:
+        """Check and store the circle a member sent; returns its id."""
+        invite = _decode_code(code)
+        circle_id = invite.circle_id
+        if circle_id in self.profile.store.circle_ids():
+            raise InvalidInput("you are already in this circle")
+        header = _header(welcome)
+        if header.kind != WELCOME or header.circle_id != circle_id:
+            raise BundleRejected("welcome refused: it is for another circle than the invite names")
+        key = self._key_from_lockbox(header)
+        content = _open(key, welcome)
+        actions = {a.id: a for a in _decode_actions(content)}
+        if not any(a.kind == "create" and a.id[:32] == circle_id for a in actions.values()):
+            raise BundleRejected("welcome refused: it is not the circle the invite names")
+        identity = self.profile.identity
+        state = resolve(circle_id, actions.values())
+        device = state.devices.get(identity.device_id)
+        if device is None or not device.active:
+            raise BundleRejected("welcome refused: the circle did not admit this device")
+        _check_epoch(state, identity, header.epoch_id, key)
+        heads = _verified_heads(state, circle_id, content.heads)
+        actor = identity.actor_id(circle_id, device.incarnation)
+        try:
+            document = CircleDocument.load(circle_id, actor, content.document)
+        except Exception:
+            raise BundleRejected("welcome refused: its document does not load") from None
+        _check_document_heads(document, state, heads)
+        self.profile.store.add_circle(
+            circle_id,
+            self.profile.seal(document.save(), "snapshot", circle_id),
+            [self._sealed_action(circle_id, a) for a in actions.values()],
+            [self._sealed_head(circle_id, h) for h in heads.values()],
+        )
+        circle = OpenCircle(identity, document, actions, dict(heads), 0, 0)
+        self._open[circle_id] = circle
+        self._persist(circle, document.introduce(device.member, self.profile.name, self.clock()))
+        return circle_id
+
+    # -- joining: the member's side ---------------------------------------------------
+
+    def admit_request(self, request: bytes) -> bytes:
+        """Admit the newcomer who sent `request`; returns their welcome."""
+        fields = _parse_request(request)
+        circle = self.open_circle(fields["circle"])
+        invite = circle.state.invites.get(fields["invite"])
+        if invite is None:
+            raise NotAllowed("unknown invite")
+        if invite.revoked:
+            raise NotAllowed("that invite was revoked")
+        if invite.expires * 1000 < self.now_ms():
+            raise NotAllowed("that invite has expired")
+        if invite.used >= invite.uses:
+            raise NotAllowed("that invite has been used up")
+        device = fields["device"]
+        device_id = device_id_of(bytes.fromhex(device["sign"]))
+        existing = circle.state.devices.get(device_id)
+        member_id = existing.member if existing else device_id
+        lockboxes = admission_lockboxes(circle.state, circle.keys, device_id, bytes.fromhex(device["dh"]))
+        if not lockboxes:
+            raise NotAllowed("this device holds no current key to share")
+        self._act(circle.id, "admit", {"invite": invite.id, "member": member_id, "device": device,
+                                       "proof": fields["proof"], "lockboxes": lockboxes})
+        content = BundleContent(
+            actions=tuple(a.wire for a in circle.actions.values()),
+            heads=tuple(h.encode() for h in circle.heads.values()),
+            document=circle.document.save(),
+        )
+        return self._seal_for(circle, device_id, WELCOME, content)
+
+
+def _header(data: bytes) -> BundleHeader:
+    try:
+        return read_header(data)
+    except BundleError as exc:
+        raise BundleRejected(f"bundle refused: {exc}") from None
+
+
+def _open(key: bytes, data: bytes) -> BundleContent:
+    try:
+        return open_bundle(key, data)[1]
+    except BundleError as exc:
+        raise BundleRejected(f"bundle refused: {exc}") from None
+
+
+def _decode_actions(content: BundleContent) -> list[Action]:
+    try:
+        return [decode_action(raw) for raw in content.actions]
+    except ActionError as exc:
+        raise BundleRejected(f"bundle refused: {exc}") from None
+
+
+def _check_epoch(state: GovernanceState, identity, epoch_id: str, key: bytes) -> None:
+    """The bundle's key must be the circle's own key for that epoch, as the log
+    gives it to this device: a member cannot slip in a key of their making."""
+    if epoch_keys(state, identity).get(epoch_id) != key:
+        raise BundleRejected("bundle refused: sealed with a key the circle's log does not give this device")
+
+
+def _decode_code(code: str) -> InviteCode:
+    try:
+        return InviteCode.decode(code)
+    except InviteCodeError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _parse_request(request: bytes) -> dict:
+    try:
+        if len(request) > MAX_REQUEST_BYTES:
+            raise ValueError("too large")
+        fields = json.loads(request)
+        if not isinstance(fields, dict) or set(fields) != {"v", "circle", "invite", "device", "proof"}:
+            raise ValueError("wrong fields")
+        if fields["v"] != 1 or canonical(fields) != request:
+            raise ValueError("not canonical")
+        device = fields["device"]
+        if not isinstance(device, dict) or set(device) != {"sign", "dh"}:
+            raise ValueError("bad device")
+        for value, length in ((fields["circle"], 32), (fields["invite"], 16), (device["sign"], 64),
+                              (device["dh"], 64), (fields["proof"], 128)):
+            if not isinstance(value, str) or len(value) != length:
+                raise ValueError("bad field")
+            bytes.fromhex(value)
+    except (ValueError, UnicodeDecodeError):
+        raise BundleRejected("join request refused: malformed") from None
+    return fields
+
+
+def _check_document_heads(document: CircleDocument, state: GovernanceState, heads: dict[bytes, SignedHead]) -> None:
+    """Every actor's newest change in a received document must be the one its
+    device signed; the hash chain then vouches for the rest."""
+    bound = state.actor_bindings()
+    newest: dict[bytes, tuple[int, bytes]] = {}
+    for change in document.doc.get_changes([]):
+        if change.actor_id not in bound:
+            raise BundleRejected("welcome refused: the document holds changes from no admitted device")
+        if change.actor_id not in newest or newest[change.actor_id][0] < change.seq:
+            newest[change.actor_id] = (change.seq, change.hash)
+    for actor, (seq, change_hash) in newest.items():
+        head = heads.get(actor)
+        if head is None or head.seq != seq or head.hash != change_hash:
+            raise BundleRejected("welcome refused: the document is not vouched for by its authors' signatures")

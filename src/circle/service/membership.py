@@ -1,0 +1,173 @@
+"""Governance actions from this device: invites, roles, removal, moderation, settings."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+
+from circle.crypto.invite_code import InviteCode, invite_key
+from circle.domain.document import from_millis
+from circle.domain.governance.actions import Action, sign_action
+from circle.domain.governance.keyring import rotation_body
+from circle.domain.governance.state import InviteState
+from circle.domain.models import CircleInfo, CrisisResource
+from circle.domain.refs import resolve as resolve_ref
+from circle.errors import InvalidInput, NotAllowed
+from circle.service.core import ServiceCore, clean_text
+from circle.service.opened import OpenCircle
+
+MAX_INVITE_USES = 1000
+MAX_INVITE_DAYS = 90
+
+
+@dataclass(frozen=True)
+class InviteInfo:
+    id: str
+    uses: int
+    used: int
+    expires_at: int
+    revoked: bool
+    created_by: str
+
+    @classmethod
+    def of(cls, invite: InviteState) -> "InviteInfo":
+        return cls(invite.id, invite.uses, invite.used, invite.expires, invite.revoked, invite.created_by)
+
+
+class MembershipMixin(ServiceCore):
+    def _act(self, circle_id: str, kind: str, body: dict, *, rekey: bool = False) -> Action:
+        """Sign, check and durably record a governance action.
+
+        The action is checked against the state it would produce; if the rules
+        refuse it, nothing is written and the reason is the error message. With
+        `rekey`, a key rotation computed from that new state is recorded in the
+        same transaction, so a removal never lands without its rotation.
+        """
+        circle = self.open_circle(circle_id)
+        if not circle.is_active_member():
+            raise NotAllowed("you are no longer a member of this circle")
+        action = self._sign(circle, kind, body, list(circle.state.heads))
+        state = circle.resolve_with(action)
+        verdict = next(entry for entry in state.log if entry.action.id == action.id)
+        if not verdict.valid:
+            raise NotAllowed(f"refused: {verdict.reason}")
+        actions = [action]
+        if rekey:
+            rotation, _ = rotation_body(state, circle.keys)
+            actions.append(self._sign(circle, "rotate", rotation, list(state.heads)))
+        self._persist(circle, actions=actions)
+        return action
+
+    def _sign(self, circle: OpenCircle, kind: str, body: dict, parents: list[str]) -> Action:
+        return sign_action(self.profile.identity, circle.id, kind, parents, self.now_ms(), body)
+
+    def rotate_key(self, circle_id: str) -> str:
+        """Give every active device a fresh epoch key; returns the epoch id."""
+        circle = self.open_circle(circle_id)
+        body, _ = rotation_body(circle.state, circle.keys)
+        self._act(circle_id, "rotate", body)
+        return body["epoch"]
+
+    def heal_keys(self, circle_id: str) -> bool:
+        """Rotate if governance says the current key is stale and we may rotate."""
+        circle = self.open_circle(circle_id)
+        if circle.state.needs_rekey and circle.state.role_of(circle.my_member_id or "") == "organizer":
+            self.rotate_key(circle_id)
+            return True
+        return False
+
+    # -- invites ----------------------------------------------------------------
+
+    def invite(self, circle_id: str, *, uses: int = 1, expires_in: timedelta = timedelta(days=7),
+               hints: tuple[str, ...] = ()) -> str:
+        if not 1 <= uses <= MAX_INVITE_USES:
+            raise InvalidInput(f"uses must be 1 to {MAX_INVITE_USES}")
+        if not timedelta(minutes=1) <= expires_in <= timedelta(days=MAX_INVITE_DAYS):
+            raise InvalidInput(f"an invite must expire within 1 minute to {MAX_INVITE_DAYS} days")
+        secret, invite_id = secrets.token_bytes(32), secrets.token_hex(8)
+        expires = int((self.clock() + expires_in).timestamp())
+        public = invite_key(secret, circle_id, invite_id).public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
+                                        "expires": expires})
+        return InviteCode(circle_id, invite_id, secret, expires, hints).encode()
+
+    def invites(self, circle_id: str) -> list[InviteInfo]:
+        return [InviteInfo.of(i) for i in self.open_circle(circle_id).state.invites.values()]
+
+    def revoke_invite(self, circle_id: str, ref: str) -> InviteInfo:
+        invites = self.open_circle(circle_id).state.invites
+        invite_id = resolve_ref(ref, ((i, "") for i in invites), "invite")
+        self._act(circle_id, "revoke_invite", {"invite": invite_id})
+        return InviteInfo.of(self.open_circle(circle_id).state.invites[invite_id])
+
+    # -- roles and membership ------------------------------------------------------
+
+    def set_role(self, circle_id: str, member_ref: str, role: str) -> None:
+        member = self.resolve_member(circle_id, member_ref)
+        self._act(circle_id, "set_role", {"member": member.id, "role": role})
+
+    def _cutoffs(self, circle: OpenCircle, member_id: str) -> dict[str, int]:
+        """The last op of each of the member's actors that this device has seen."""
+        actors = {
+            actor for actor, member in circle.state.actor_bindings().items() if member == member_id
+        }
+        seen: dict[bytes, int] = {}
+        for change in circle.document.doc.get_changes([]):
+            if change.actor_id in actors:
+                seen[change.actor_id] = max(seen.get(change.actor_id, 0), change.max_op)
+        return {actor.hex(): seen.get(actor, 0) for actor in actors}
+
+    def remove(self, circle_id: str, member_ref: str) -> None:
+        """Remove a member and rotate the key so they read nothing written after."""
+        member = self.resolve_member(circle_id, member_ref)
+        circle = self.open_circle(circle_id)
+        cutoffs = self._cutoffs(circle, member.id)
+        self._act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs}, rekey=True)
+
+    def leave(self, circle_id: str) -> None:
+        circle = self.open_circle(circle_id)
+        self._act(circle_id, "leave", {"cutoffs": self._cutoffs(circle, circle.my_member_id or "")})
+
+    # -- moderation ---------------------------------------------------------------
+
+    def hide(self, circle_id: str, post_ref: str, reason: str) -> None:
+        post = self.resolve_post(circle_id, post_ref)
+        self._act(circle_id, "hide", {"post": post.id, "reason": clean_text(reason, "reason", 500)})
+
+    def unhide(self, circle_id: str, post_ref: str) -> None:
+        post = self.resolve_post(circle_id, post_ref)
+        self._act(circle_id, "unhide", {"post": post.id})
+
+    def mute(self, circle_id: str, member_ref: str, duration: timedelta) -> int:
+        if not timedelta(minutes=1) <= duration <= timedelta(days=365):
+            raise InvalidInput("a mute lasts between 1 minute and 365 days")
+        member = self.resolve_member(circle_id, member_ref)
+        until = self.now_ms() + int(duration.total_seconds() * 1000)
+        self._act(circle_id, "mute", {"member": member.id, "until": until})
+        return until
+
+    # -- circle settings ------------------------------------------------------------
+
+    def set_guidelines(self, circle_id: str, text: str) -> CircleInfo:
+        self._act(circle_id, "set_guidelines", {"text": clean_text(text, "guidelines", 20_000)})
+        return self.info(circle_id)
+
+    def add_resource(self, circle_id: str, resource: CrisisResource) -> CircleInfo:
+        entry = {
+            "name": clean_text(resource.name, "resource name"),
+            "contact": clean_text(resource.contact, "resource contact"),
+            "region": clean_text(resource.region, "region", allow_empty=True),
+            "hours": clean_text(resource.hours, "hours", allow_empty=True),
+        }
+        current = [asdict(r) for r in self.open_circle(circle_id).state.resources]
+        self._act(circle_id, "set_resources", {"resources": [*current, entry]})
+        return self.info(circle_id)
+
+
+def describe_expiry(expires_at: int) -> str:
+    return from_millis(expires_at * 1000).isoformat(timespec="minutes")

@@ -1,0 +1,130 @@
+"""A circle held open in memory: its document, governance log, keys and heads.
+
+This is where the store's sealed rows become domain objects and back. It
+knows what is persisted (`last_change_id`) so other processes' writes can be
+folded in, and it recomputes governance state whenever the log grows.
+"""
+
+from __future__ import annotations
+
+from circle.crypto.identity import DeviceIdentity
+from circle.domain.change_header import read_change_header
+from circle.domain.document import CircleDocument
+from circle.domain.governance.actions import Action, decode_action
+from circle.domain.governance.keyring import epoch_keys
+from circle.domain.governance.resolver import resolve
+from circle.domain.governance.state import DeviceState, GovernanceState
+from circle.domain.views import Roster
+from circle.errors import NotFound
+from circle.profile import Profile
+from circle.sync.heads import SignedHead
+
+
+class OpenCircle:
+    def __init__(
+        self,
+        identity: DeviceIdentity,
+        document: CircleDocument,
+        actions: dict[str, Action],
+        heads: dict[bytes, SignedHead],
+        last_change_id: int,
+        changes_since_snapshot: int,
+    ) -> None:
+        self.identity = identity
+        self.document = document
+        self.actions = actions
+        self.heads = heads
+        self.last_change_id = last_change_id
+        self.changes_since_snapshot = changes_since_snapshot
+        self.state: GovernanceState
+        self.keys: dict[str, bytes]
+        self._roster: Roster | None = None
+        self._recompute()
+
+    @property
+    def id(self) -> str:
+        return self.document.circle_id
+
+    # -- governance ------------------------------------------------------------
+
+    def _recompute(self) -> None:
+        self.state = resolve(self.id, self.actions.values())
+        self.keys = epoch_keys(self.state, self.identity)
+        self._roster = None
+        device = self.my_device
+        if device is not None:
+            actor = self.identity.actor_id(self.id, device.incarnation)
+            if self.document.doc.get_actor() != actor:
+                self.document.doc.set_actor(actor)
+
+    def add_actions(self, actions: list[Action]) -> None:
+        for action in actions:
+            self.actions[action.id] = action
+        self._recompute()
+
+    def resolve_with(self, action: Action) -> GovernanceState:
+        """The state if `action` were added (nothing is changed)."""
+        return resolve(self.id, [*self.actions.values(), action])
+
+    @property
+    def my_device(self) -> DeviceState | None:
+        return self.state.devices.get(self.identity.device_id)
+
+    @property
+    def my_member_id(self) -> str | None:
+        device = self.my_device
+        return device.member if device else None
+
+    def is_active_member(self) -> bool:
+        device = self.my_device
+        return bool(device and device.active and self.state.role_of(device.member))
+
+    def roster(self) -> Roster:
+        if self._roster is None:
+            self._roster = Roster(self.state.actor_bindings(), dict(self.state.cutoffs))
+        return self._roster
+
+    # -- heads -------------------------------------------------------------------
+
+    def sign_own_head(self, changes: list[bytes]) -> SignedHead | None:
+        """Sign this device's newest change among `changes` (the ones it just wrote)."""
+        actor = self.document.doc.get_actor()
+        newest = None
+        for change in changes:
+            header = read_change_header(change)
+            if header.actor == actor and (newest is None or header.seq > newest.seq):
+                newest = header
+        if newest is None:
+            return None
+        head = SignedHead.sign(self.identity, self.id, actor, newest.seq, newest.hash)
+        self.heads[actor] = head
+        return head
+
+    def keep_head(self, head: SignedHead) -> bool:
+        """Remember a verified head if it is newer than the one we hold."""
+        current = self.heads.get(head.actor)
+        if current is not None and current.seq >= head.seq:
+            return False
+        self.heads[head.actor] = head
+        return True
+
+
+def load_open_circle(profile: Profile, circle_id: str) -> OpenCircle:
+    store = profile.store
+    try:
+        records = store.load_circle(circle_id)
+    except KeyError:
+        raise NotFound(f"unknown circle: {circle_id!r}") from None
+    snapshot = profile.open(records.snapshot, "snapshot", circle_id)
+    changes = [profile.open(blob, "change", circle_id) for blob in records.changes]
+    actions = {}
+    for action_id, blob in store.actions(circle_id):
+        action = decode_action(profile.open(blob, "action", circle_id, action_id))
+        actions[action.id] = action
+    heads = {}
+    for actor_hex, blob in store.signed_heads(circle_id):
+        head = SignedHead.decode(profile.open(blob, "head", circle_id, actor_hex))
+        heads[head.actor] = head
+    # The actor is set properly once governance state is known (OpenCircle._recompute).
+    document = CircleDocument.load(circle_id, profile.identity.actor_id(circle_id), snapshot, changes)
+    return OpenCircle(profile.identity, document, actions, heads, records.last_change_id, len(changes))
