@@ -367,6 +367,75 @@ def cmd_export(args, service: Service) -> int:
     return 0
 
 
+def cmd_serve(args, service: Service) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from circle.sync.tcp import Server
+
+    logging.basicConfig(level=logging.INFO, format="circle serve: %(message)s", stream=sys.stderr)
+
+    async def serve() -> None:
+        server = Server(service, service.profile.identity.dh_key)
+        host, port = await server.start(args.host, args.port)
+        print(f"listening on {host}:{port}", flush=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        runner = asyncio.create_task(server.run_forever())
+        await stop.wait()
+        runner.cancel()
+        await server.close()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_sync(args, service: Service) -> int:
+    import asyncio
+
+    from circle.sync.tcp import sync_once
+
+    circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))
+    if args.json:
+        emit_json({"synced": circles})
+    else:
+        for circle_id in circles:
+            print(f"synced {service.info(circle_id).name} ({_short(circle_id)})")
+    return 0
+
+
+def cmd_join(args, service: Service) -> int:
+    import asyncio
+
+    from circle.crypto.invite_code import InviteCode, InviteCodeError
+    from circle.sync.tcp import SyncError, join, sync_once
+
+    try:
+        hints = list(InviteCode.decode(args.code).hints)
+    except InviteCodeError as exc:
+        raise InvalidInput(str(exc)) from None
+    peers = ([args.peer] if args.peer else []) + hints
+    if not peers:
+        raise UsageError("the invite has no address hints: give one with --peer HOST:PORT")
+    request = service.join_request(args.code)
+    static = service.profile.identity.dh_key
+    failures = []
+    for peer in peers:
+        try:
+            welcome = asyncio.run(join(static, peer, request))
+        except SyncError as exc:
+            failures.append(str(exc))
+            continue
+        circle_id = service.accept_welcome(args.code, welcome)
+        asyncio.run(sync_once(service, static, peer))
+        print(circle_id)
+        return 0
+    raise SyncError(failures[-1] if len(failures) == 1 else "; ".join(failures))
+
+
 def cmd_tui(args, home: Path) -> int:
     from circle.tui.app import run_app
 
@@ -497,6 +566,14 @@ def build_parser() -> _Parser:
     p.add_argument("circle")
     p.add_argument("--format", choices=("json", "md"), required=True)
     p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
+    p = command("sync", cmd_sync, "sync once with a peer; exit when both hold the same state")
+    p.add_argument("address", metavar="HOST:PORT")
+    p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
+    p.add_argument("code")
+    p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
     command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
     return parser
 

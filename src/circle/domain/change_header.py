@@ -21,6 +21,8 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 
+from circle.domain.leb128 import decode_uleb, encode_uleb
+
 MAGIC = b"\x85\x6f\x4a\x83"
 CHANGE, COMPRESSED_CHANGE = 1, 2
 MAX_CHANGE_BYTES = 8 * 1024 * 1024
@@ -41,25 +43,10 @@ class ChangeHeader:
 
 
 def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ChangeFormatError("bad LEB128 number")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
-
-
-def _encode_uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | 0x80 if value else byte)
-        if not value:
-            return bytes(out)
+    try:
+        return decode_uleb(data, pos)
+    except ValueError:
+        raise ChangeFormatError("bad LEB128 number") from None
 
 
 def read_change_header(chunk: bytes) -> ChangeHeader:
@@ -82,7 +69,7 @@ def read_change_header(chunk: bytes) -> ChangeHeader:
             raise ChangeFormatError("compressed change is truncated or too large")
     elif kind != CHANGE:
         raise ChangeFormatError("chunk is not a change")
-    digest = hashlib.sha256(bytes([CHANGE]) + _encode_uleb(len(body)) + body).digest()
+    digest = hashlib.sha256(bytes([CHANGE]) + encode_uleb(len(body)) + body).digest()
     if digest[:4] != chunk[4:8]:
         raise ChangeFormatError("change checksum does not match")
     count, p = _uleb(body, 0)

@@ -4,7 +4,7 @@ Layout (root map):
     circle     {name, purpose, created_at}                 written by organizers
     members    {member_id: {name, joined_at}}              written by that member
     posts      {post_id: {body, created_at, reply_to, content_warning,
-                          edited_at, deleted, reactions {kind: {member_id: bool}}}}
+                          edited_at, deleted, reactions {"member_id:kind": bool}}}
     checkins   {checkin_id: {mood, energy, note, tags [str], created_at}}
     events     {event_id: {title, when, repeat, where, notes, created_at,
                            rsvps {member_id: answer}}}
@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 import automerge.core as am
+
+from circle.domain.change_header import read_change_header
+from circle.domain.leb128 import encode_uleb
 
 ROOT = am.ROOT
 _STR = am.ScalarType.Str
@@ -41,18 +44,6 @@ def from_millis(millis: int) -> datetime:
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
 def sync_message_carrying(changes: Iterable[bytes]) -> bytes:
     """An Automerge sync message (v1) that carries only `changes`.
 
@@ -61,11 +52,11 @@ def sync_message_carrying(changes: Iterable[bytes]) -> bytes:
     have (all empty here), then the change count and each change length-prefixed.
     Changes whose dependencies are missing are queued by Automerge until they arrive.
     """
-    body = [b"\x42", _uleb(0), _uleb(0), _uleb(0)]
+    body = [b"\x42", encode_uleb(0), encode_uleb(0), encode_uleb(0)]
     changes = list(changes)
-    body.append(_uleb(len(changes)))
+    body.append(encode_uleb(len(changes)))
     for change in changes:
-        body.append(_uleb(len(change)))
+        body.append(encode_uleb(len(change)))
         body.append(change)
     return b"".join(body)
 
@@ -121,7 +112,14 @@ class CircleDocument:
         return self.doc.get_heads()
 
     def apply_changes(self, changes: Iterable[bytes]) -> None:
-        """Apply changes from elsewhere without reloading the document."""
+        """Apply changes from elsewhere without reloading the document.
+
+        Raises ChangeFormatError (a ValueError), applying none of them, if any is
+        not an intact change chunk: Automerge itself would drop it silently.
+        """
+        changes = list(changes)
+        for change in changes:
+            read_change_header(change)
         message = am.Message.decode(sync_message_carrying(changes))
         self.doc.receive_sync_message(am.SyncState(), message)
 
@@ -217,16 +215,11 @@ class CircleDocument:
     def set_reaction(self, post_id: str, kind: str, member_id: str, on: bool) -> list[bytes]:
         reactions = self._obj("posts", post_id, "reactions")
 
-        def write(tx: am.Transaction) -> None:
-            found = tx.get(reactions, kind)
-            kind_obj = found[1] if found and isinstance(found[0], am.ObjType) else None
-            if kind_obj is None:
-                kind_obj = tx.put_object(reactions, kind, _MAP)
-            # Un-reacting writes False rather than deleting, so the writer of
-            # every reaction entry stays visible to the views.
-            tx.put(kind_obj, member_id, _BOOL, on)
-
-        return self._commit(write)
+        # One flat key per (member, kind): a map per kind, created by whoever reacts
+        # first, loses one member's reaction when two create it concurrently.
+        # Un-reacting writes False rather than deleting, so the writer of every
+        # reaction entry stays visible to the views.
+        return self._commit(lambda tx: tx.put(reactions, f"{member_id}:{kind}", _BOOL, on))
 
     # -- check-ins ----------------------------------------------------------
 

@@ -9,27 +9,16 @@ of authorship we trust.
 
 from __future__ import annotations
 
+from circle.domain.leb128 import decode_uleb
+
 ROOT_ID = b"\x00"
-
-
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data):
-            raise ValueError("truncated LEB128 in op id")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
 
 
 def op_actor(op_id: bytes) -> bytes | None:
     """The actor that wrote op `op_id`, or None for the document root."""
     if op_id == ROOT_ID:
         return None
-    length, pos = _uleb(op_id, 1)
+    length, pos = decode_uleb(op_id, 1)
     actor = op_id[pos : pos + length]
     if len(actor) != length:
         raise ValueError("truncated actor in op id")
@@ -37,7 +26,7 @@ def op_actor(op_id: bytes) -> bytes | None:
 
 
 def op_counter(op_id: bytes) -> int:
-    length, pos = _uleb(op_id, 1)
-    _, pos = _uleb(op_id, pos + length)
-    counter, _ = _uleb(op_id, pos)
+    length, pos = decode_uleb(op_id, 1)
+    _, pos = decode_uleb(op_id, pos + length)
+    counter, _ = decode_uleb(op_id, pos)
     return counter

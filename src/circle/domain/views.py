@@ -129,18 +129,17 @@ def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str,
 
 
 def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozenset[str]]:
-    out: dict[str, frozenset[str]] = {}
-    for kind, by_member in reader.children(reader.obj(post, "reactions")):
+    """Keys are "member_id:kind" (member ids hold no colon); member M's entry counts
+    only when M wrote it."""
+    out: dict[str, set[str]] = {}
+    reactions = reader.obj(post, "reactions")
+    for key in reader.doc.keys(reactions) if reactions is not None else ():
+        member_id, _, kind = key.partition(":")
         if not kind or len(kind) > MAX_REACTION_KIND_CHARS:
             continue
-        who = frozenset(
-            member_id
-            for member_id in reader.doc.keys(by_member)
-            if reader.scalar(by_member, member_id, roster.writes_as(member_id), bool)
-        )
-        if who:
-            out[kind] = who
-    return out
+        if reader.scalar(reactions, key, roster.writes_as(member_id), bool):
+            out.setdefault(kind, set()).add(member_id)
+    return {kind: frozenset(who) for kind, who in out.items()}
 
 
 def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
@@ -149,8 +148,6 @@ def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
     posts = []
     for post_id, obj in reader.children(reader.obj(ROOT, "posts")):
         author = roster.member_of_op(obj)
-        if author is None:
-            continue
         own = roster.writes_as(author)
         body = reader.scalar(obj, "body", own, str)
         created = reader.scalar(obj, "created_at", own, int)

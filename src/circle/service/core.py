@@ -87,6 +87,16 @@ class ServiceCore:
         self.clock = clock
         self.new_id = new_id
         self._open: dict[str, OpenCircle] = {}
+        self._listeners: list[Callable[[str], None]] = []
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(circle_id)` after anything new is stored; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _notify(self, circle_id: str) -> None:
+        for listener in list(self._listeners):
+            listener(circle_id)
 
     # -- profile ------------------------------------------------------------
 
@@ -199,6 +209,7 @@ class ServiceCore:
             circle.last_change_id = max(circle.last_change_id, last)
             if circle.changes_since_snapshot >= COMPACT_AFTER_CHANGES:
                 self._compact(circle)
+        self._notify(circle.id)
 
     def _compact(self, circle: OpenCircle) -> None:
         def build(newer: list[bytes]) -> bytes:
@@ -226,7 +237,21 @@ class ServiceCore:
             circle.add_actions(fresh_actions)
         for actor_hex, blob in self.profile.store.signed_heads(circle_id):
             circle.keep_head(SignedHead.decode(self.profile.open(blob, "head", circle_id, actor_hex)))
+        if rows or fresh_actions:
+            self._notify(circle_id)
         return bool(rows or fresh_actions)
+
+    def refresh_all(self) -> list[str]:
+        """Fold in other processes' writes to every open circle, and any new circle
+        (e.g. one joined meanwhile); returns the circles that changed."""
+        if not self.profile.store.changed_elsewhere():
+            return []
+        changed = [cid for cid in list(self._open) if self.refresh(cid)]
+        for circle_id in self.profile.store.circle_ids():
+            if circle_id not in self._open:
+                self.open_circle(circle_id)
+                changed.append(circle_id)
+        return changed
 
     def _write(self, circle_id: str, write: Callable[[CircleDocument], list[bytes]]) -> None:
         circle = self.open_circle(circle_id)

@@ -40,6 +40,7 @@ from circle.sync.bundle import (
     seal_bundle,
 )
 from circle.sync.heads import HeadError, SignedHead
+from circle.sync.messages import State
 
 MAX_REQUEST_BYTES = 4096
 
@@ -54,6 +55,8 @@ class Received:
     changes_applied: int
     actions_added: int
     changes_dropped: int
+    sender_vector: dict[bytes, int]  # newest seq per actor the sender shipped
+    sender_actions: frozenset[str]
 
 
 def _verified_heads(state: GovernanceState, circle_id: str, raw_heads) -> dict[bytes, SignedHead]:
@@ -76,8 +79,9 @@ def _verified_heads(state: GovernanceState, circle_id: str, raw_heads) -> dict[b
 
 def _authenticated_changes(
     state: GovernanceState, heads: dict[bytes, SignedHead], changes: tuple[bytes, ...]
-) -> tuple[list[bytes], int]:
-    """The changes to apply, and how many were dropped as past a departure cutoff.
+) -> tuple[list[bytes], int, dict[bytes, int]]:
+    """The changes to apply, how many were dropped as past a departure cutoff,
+    and the newest seq per actor among all the changes (the sender holds those).
 
     Raises BundleRejected if any change is malformed, from an unbound actor, or
     not reachable from its own actor's signed head within the bundle.
@@ -104,7 +108,9 @@ def _authenticated_changes(
             stack.extend(headers[current][0].deps)
         reachable_by_actor[actor] = seen
     accepted, dropped = [], 0
+    vector: dict[bytes, int] = {}
     for change_hash, (header, raw) in headers.items():
+        vector[header.actor] = max(vector.get(header.actor, 0), header.seq)
         if change_hash not in reachable_by_actor.get(header.actor, ()):
             raise BundleRejected("bundle refused: a change is not vouched for by its author's signed head")
         cutoff = state.cutoffs.get(header.actor)
@@ -112,7 +118,7 @@ def _authenticated_changes(
             dropped += 1
             continue
         accepted.append(raw)
-    return accepted, dropped
+    return accepted, dropped, vector
 
 
 class ExchangeMixin(MembershipMixin):
@@ -132,17 +138,49 @@ class ExchangeMixin(MembershipMixin):
             lockbox = seal_to(device.dh_pub, circle.keys[epoch_id], lockbox_info(circle.id, epoch_id, device_id))
         return seal_bundle(circle.keys[epoch_id], circle.id, epoch_id, kind, content, lockbox)
 
-    def bundle_for(self, circle_id: str, device_id: str | None = None, *, since: list[bytes] = ()) -> bytes:
-        """Everything a device lacks (changes after `since`, all actions, heads)."""
+    def delta_for(self, circle_id: str, device_id: str | None, peer: State | None) -> tuple[bytes, int] | None:
+        """What a device lacks, as a bundle sealed for it, and how many items it
+        holds; None if it lacks nothing. With the peer's `State` (version vector
+        and action ids) only the missing changes and actions go; without it,
+        everything does."""
         circle = self.open_circle(circle_id)
         if not circle.is_active_member():
             raise NotAllowed("you are no longer a member of this circle")
+        if peer is None:
+            changes = circle.document.changes_since([])
+            actions = list(circle.actions.values())
+        else:
+            changes = circle.changes_missing_from(peer.vector)
+            actions = [a for a in circle.actions.values() if a.id not in peer.action_ids]
+            if not changes and not actions:
+                return None
         content = BundleContent(
-            actions=tuple(a.wire for a in circle.actions.values()),
-            changes=tuple(circle.document.changes_since(list(since))),
+            actions=tuple(a.wire for a in actions),
+            changes=tuple(changes),
             heads=tuple(h.encode() for h in circle.heads.values()),
         )
-        return self._seal_for(circle, device_id, DELTA, content)
+        return self._seal_for(circle, device_id, DELTA, content), len(changes) + len(actions)
+
+    def bundle_for(self, circle_id: str, device_id: str | None = None, peer: State | None = None) -> bytes | None:
+        delta = self.delta_for(circle_id, device_id, peer)
+        return delta[0] if delta else None
+
+    def sync_state(self, circle_id: str) -> State:
+        circle = self.open_circle(circle_id)
+        return State(circle_id, circle.digest(), circle.vector(), frozenset(circle.actions))
+
+    def shared_circles(self, remote_static: bytes) -> dict[str, str]:
+        """circle id -> device id, for each circle where both this device and the
+        device owning X25519 key `remote_static` are active members."""
+        out = {}
+        for circle_id in self.profile.store.circle_ids():
+            circle = self.open_circle(circle_id)
+            if not circle.is_active_member():
+                continue
+            for device in circle.state.active_devices():
+                if device.dh_pub == remote_static and device.id != self.profile.identity.device_id:
+                    out[circle_id] = device.id
+        return out
 
     # -- receiving -------------------------------------------------------------------
 
@@ -170,7 +208,7 @@ class ExchangeMixin(MembershipMixin):
         state = resolve(circle.id, [*circle.actions.values(), *fresh]) if fresh else circle.state
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
-        accepted, dropped = _authenticated_changes(state, heads, content.changes)
+        accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
         applied = circle.document.changes_since(before)
@@ -182,7 +220,7 @@ class ExchangeMixin(MembershipMixin):
             self._persist(circle, changes=applied, actions=fresh, heads=kept)
         if fresh:
             self.heal_keys(circle.id)
-        return Received(circle.id, len(applied), len(fresh), dropped)
+        return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions))
 
     # -- joining: the newcomer's side ------------------------------------------------
 
@@ -239,9 +277,16 @@ class ExchangeMixin(MembershipMixin):
 
     # -- joining: the member's side ---------------------------------------------------
 
-    def admit_request(self, request: bytes) -> bytes:
-        """Admit the newcomer who sent `request`; returns their welcome."""
+    def admit_request(self, request: bytes, *, remote_static: bytes | None = None) -> bytes:
+        """Admit the newcomer who sent `request`; returns their welcome.
+
+        Over the network `remote_static` is the session's authenticated key: the
+        request must name that same device, so nobody can redeem for another."""
         fields = _parse_request(request)
+        if remote_static is not None and fields["device"]["dh"] != remote_static.hex():
+            raise NotAllowed("the join request does not match the connecting device")
+        if fields["circle"] not in self.profile.store.circle_ids():
+            raise NotAllowed("this device is not in the circle the invite names")
         circle = self.open_circle(fields["circle"])
         invite = circle.state.invites.get(fields["invite"])
         if invite is None:

@@ -7,6 +7,8 @@ folded in, and it recomputes governance state whenever the log grows.
 
 from __future__ import annotations
 
+import hashlib
+
 from circle.crypto.identity import DeviceIdentity
 from circle.domain.change_header import read_change_header
 from circle.domain.document import CircleDocument
@@ -39,6 +41,8 @@ class OpenCircle:
         self.state: GovernanceState
         self.keys: dict[str, bytes]
         self._roster: Roster | None = None
+        self._index: dict[bytes, list[bytes]] = {}
+        self._index_heads: tuple[bytes, ...] | None = None
         self._recompute()
 
     @property
@@ -83,6 +87,40 @@ class OpenCircle:
         if self._roster is None:
             self._roster = Roster(self.state.actor_bindings(), dict(self.state.cutoffs))
         return self._roster
+
+    # -- reconciliation -----------------------------------------------------------
+
+    def change_index(self) -> dict[bytes, list[bytes]]:
+        """actor -> hashes of its changes by seq (seq 1 at index 0), cached per heads."""
+        heads = tuple(self.document.heads())
+        if self._index_heads != heads:
+            index: dict[bytes, list[bytes]] = {}
+            for change in sorted(self.document.doc.get_changes([]), key=lambda c: c.seq):
+                index.setdefault(change.actor_id, []).append(change.hash)
+            self._index, self._index_heads = index, heads
+        return self._index
+
+    def vector(self) -> dict[bytes, int]:
+        return {actor: len(hashes) for actor, hashes in self.change_index().items()}
+
+    def digest(self) -> bytes:
+        """Equal on two devices exactly when they hold the same changes and actions."""
+        h = hashlib.sha256(b"circle/digest/v1")
+        for head in sorted(self.document.heads()):
+            h.update(head)
+        for action_id in sorted(self.actions):
+            h.update(bytes.fromhex(action_id))
+        return h.digest()
+
+    def changes_missing_from(self, vector: dict[bytes, int]) -> list[bytes]:
+        """The changes a device holding `vector` lacks (its store is causally closed)."""
+        index = self.change_index()
+        have = [
+            index[actor][min(seq, len(index[actor])) - 1]
+            for actor, seq in vector.items()
+            if actor in index and seq > 0
+        ]
+        return self.document.changes_since(have)
 
     # -- heads -------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self.path = path
+        self._data_version: int | None = None
 
     # -- opening -----------------------------------------------------------
 
@@ -138,6 +139,13 @@ class Store:
 
     def close(self) -> None:
         self._conn.close()
+
+    def changed_elsewhere(self) -> bool:
+        """True if another connection committed since the last call (cheap to poll)."""
+        version = self._read("PRAGMA data_version")[0][0]
+        changed = self._data_version != version
+        self._data_version = version
+        return changed
 
     # -- error and transaction plumbing -----------------------------------
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from circle.crypto.aead import SealError
 from circle.crypto.envelope import open_envelope, seal_envelope
+from circle.sync.wire import Reader, WireError, encode_uleb, items
 
 VERSION = 1
 DELTA, WELCOME = 1, 2
@@ -31,7 +32,7 @@ MAX_ITEMS = 1_000_000
 MAX_ITEM_BYTES = 512 * 1024 * 1024
 
 
-class BundleError(ValueError):
+class BundleError(WireError):
     """Malformed, unauthentic or unreadable bundle; the message says which."""
 
 
@@ -43,69 +44,15 @@ class BundleContent:
     document: bytes = b""
 
 
-def _uleb(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | 0x80 if value else byte)
-        if not value:
-            return bytes(out)
-
-
-class _Reader:
-    def __init__(self, data: bytes) -> None:
-        self.data, self.pos = data, 0
-
-    def uleb(self) -> int:
-        value = shift = 0
-        while True:
-            if self.pos >= len(self.data) or shift > 63:
-                raise BundleError("bundle is truncated")
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return value
-            shift += 7
-
-    def take(self, count: int) -> bytes:
-        if count > len(self.data) - self.pos:
-            raise BundleError("bundle is truncated")
-        chunk = self.data[self.pos : self.pos + count]
-        self.pos += count
-        return chunk
-
-    def items(self) -> tuple[bytes, ...]:
-        count = self.uleb()
-        if count > MAX_ITEMS:
-            raise BundleError("bundle has too many items")
-        out = []
-        for _ in range(count):
-            length = self.uleb()
-            if length > MAX_ITEM_BYTES:
-                raise BundleError("bundle item too large")
-            out.append(self.take(length))
-        return tuple(out)
-
-    def done(self) -> None:
-        if self.pos != len(self.data):
-            raise BundleError("bundle has trailing bytes")
-
-
-def _encode_items(items: tuple[bytes, ...]) -> bytes:
-    return _uleb(len(items)) + b"".join(_uleb(len(item)) + item for item in items)
-
-
 def encode_content(content: BundleContent) -> bytes:
     return b"".join(
-        _encode_items(section)
-        for section in (content.actions, content.changes, content.heads, (content.document,))
+        items(section) for section in (content.actions, content.changes, content.heads, (content.document,))
     )
 
 
 def decode_content(payload: bytes) -> BundleContent:
-    reader = _Reader(payload)
-    actions, changes, heads, document = (reader.items() for _ in range(4))
+    reader = Reader(payload, BundleError)
+    actions, changes, heads, document = (reader.items(MAX_ITEMS, MAX_ITEM_BYTES) for _ in range(4))
     reader.done()
     if len(document) != 1:
         raise BundleError("bundle must carry exactly one document slot")
@@ -128,7 +75,7 @@ def seal_bundle(
     key: bytes, circle_id: str, epoch_id: str, kind: int, content: BundleContent, lockbox: bytes = b""
 ) -> bytes:
     header = b"CB" + bytes([VERSION, kind]) + bytes.fromhex(circle_id) + bytes.fromhex(epoch_id)
-    header += _uleb(len(lockbox)) + lockbox
+    header += encode_uleb(len(lockbox)) + lockbox
     return header + seal_envelope(key, circle_id, epoch_id, _KIND_NAMES[kind], encode_content(content))
 
 
@@ -139,7 +86,7 @@ def read_header(bundle: bytes) -> BundleHeader:
         raise BundleError(f"bundle version {bundle[2]} is not supported")
     if bundle[3] not in _KIND_NAMES:
         raise BundleError("unknown bundle kind")
-    reader = _Reader(bundle)
+    reader = Reader(bundle, BundleError)
     reader.pos = 36
     length = reader.uleb()
     if length > MAX_LOCKBOX_BYTES:

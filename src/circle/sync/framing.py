@@ -1,0 +1,115 @@
+"""Noise-encrypted, length-prefixed frames over an asyncio stream.
+
+Every Noise message travels as a 2-byte big-endian length and the message
+(at most 65535 bytes). An application message is cut into chunks that each fit
+one Noise message; the first plaintext byte of a chunk says whether more
+chunks follow. Limits are hard: a handshake that takes too long, a read that
+stalls, or a message over MAX_MESSAGE_BYTES drops the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from circle.sync.noise import MAX_MESSAGE, TAGLEN, CipherState, Handshake, NoiseError
+
+PROLOGUE = b"circle/session/1"
+HANDSHAKE_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+_CHUNK = MAX_MESSAGE - TAGLEN - 1
+_MORE, _LAST = b"\x01", b"\x00"
+
+
+class ConnectionDropped(Exception):
+    """The peer went away, stalled, or broke the protocol."""
+
+
+async def _read_frame(reader: asyncio.StreamReader, timeout: float) -> bytes:
+    try:
+        header = await asyncio.wait_for(reader.readexactly(2), timeout)
+        return await asyncio.wait_for(reader.readexactly(int.from_bytes(header, "big")), timeout)
+    except (asyncio.IncompleteReadError, ConnectionError) as exc:
+        raise ConnectionDropped("connection closed") from exc
+    except asyncio.TimeoutError as exc:
+        raise ConnectionDropped("peer stopped answering") from exc
+
+
+def _frame(message: bytes) -> bytes:
+    return len(message).to_bytes(2, "big") + message
+
+
+class SecureStream:
+    """An authenticated, encrypted message stream to one peer."""
+
+    def __init__(self, reader, writer, send: CipherState, receive: CipherState, remote_static: bytes) -> None:
+        self._reader, self._writer = reader, writer
+        self._send, self._receive = send, receive
+        self.remote_static = remote_static
+        self._lock = asyncio.Lock()
+        self.on_bytes: Callable[[int], None] | None = None
+
+    @classmethod
+    async def connect(cls, reader, writer, static: X25519PrivateKey, *, initiator: bool) -> "SecureStream":
+        handshake = Handshake(initiator, static, PROLOGUE)
+
+        async def run() -> None:
+            for step in range(3):
+                if (step % 2 == 0) == initiator:
+                    writer.write(_frame(handshake.write()))
+                    await writer.drain()
+                else:
+                    handshake.read(await _read_frame(reader, HANDSHAKE_TIMEOUT))
+
+        try:
+            await asyncio.wait_for(run(), HANDSHAKE_TIMEOUT)
+        except NoiseError as exc:
+            raise ConnectionDropped(f"handshake failed: {exc}") from exc
+        except (asyncio.TimeoutError, ConnectionError) as exc:
+            raise ConnectionDropped("handshake did not complete") from exc
+        send, receive = handshake.transport()
+        return cls(reader, writer, send, receive, handshake.remote_static)
+
+    @property
+    def peer_address(self) -> str:
+        peer = self._writer.get_extra_info("peername")
+        return f"{peer[0]}:{peer[1]}" if peer else "?"
+
+    async def send(self, message: bytes) -> None:
+        if len(message) > MAX_MESSAGE_BYTES:
+            raise ValueError("message too large")
+        async with self._lock:
+            pieces = [message[i : i + _CHUNK] for i in range(0, len(message), _CHUNK)] or [b""]
+            for index, piece in enumerate(pieces):
+                flag = _MORE if index < len(pieces) - 1 else _LAST
+                self._writer.write(_frame(self._send.encrypt(b"", flag + piece)))
+                await self._writer.drain()
+
+    async def receive(self, timeout: float = READ_TIMEOUT) -> bytes:
+        parts, total = [], 0
+        while True:
+            frame = await _read_frame(self._reader, timeout)
+            try:
+                plain = self._receive.decrypt(b"", frame)
+            except NoiseError as exc:
+                raise ConnectionDropped(str(exc)) from exc
+            if not plain or plain[:1] not in (_MORE, _LAST):
+                raise ConnectionDropped("malformed chunk")
+            total += len(plain) - 1
+            if total > MAX_MESSAGE_BYTES:
+                raise ConnectionDropped("message over the size limit")
+            parts.append(plain[1:])
+            if self.on_bytes:
+                self.on_bytes(len(frame))
+            if plain[:1] == _LAST:
+                return b"".join(parts)
+
+    async def close(self) -> None:
+        try:
+            self._writer.close()
+            await asyncio.wait_for(self._writer.wait_closed(), 2)
+        except (ConnectionError, asyncio.TimeoutError, OSError):
+            pass

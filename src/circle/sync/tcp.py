@@ -1,0 +1,153 @@
+"""TCP transport: `serve` (listen and keep live sessions), `sync_once`, `join`.
+
+Connections are Noise XX sessions keyed by device X25519 keys. A peer whose key
+belongs to an active device of a circle we share gets a sync session for those
+circles. Any other peer may only ask to redeem an invite (JOIN); anything else
+drops the connection. A bad peer is logged and dropped, never crashes the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from circle.errors import CircleError
+from circle.sync import messages as m
+from circle.sync.framing import ConnectionDropped, SecureStream
+from circle.sync.session import Emit, Session, SessionEvent, SessionFailed
+
+log = logging.getLogger("circle.sync")
+
+CONNECT_TIMEOUT = 10.0
+JOIN_TIMEOUT = 30.0
+POLL_LOCAL_EVERY = 0.25
+
+
+class SyncError(CircleError):
+    """A sync could not be done; the message says why (unreachable, refused...)."""
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SyncError(f"not a HOST:PORT address: {text!r}")
+    return host.strip("[]"), int(port)
+
+
+async def _open(address: str, static: X25519PrivateKey) -> SecureStream:
+    host, port = parse_address(address)
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+    except (OSError, asyncio.TimeoutError) as exc:
+        raise SyncError(f"cannot reach {address}: {getattr(exc, 'strerror', None) or 'timed out'}") from None
+    try:
+        return await SecureStream.connect(reader, writer, static, initiator=True)
+    except ConnectionDropped as exc:
+        writer.close()
+        raise SyncError(f"{address} did not complete a secure handshake: {exc}") from None
+
+
+async def sync_once(host, static: X25519PrivateKey, address: str, *, emit: Emit = lambda e: None) -> list[str]:
+    """Sync every circle shared with the peer at `address` until both hold the
+    same state; returns those circle ids."""
+    stream = await _open(address, static)
+    circles = host.shared_circles(stream.remote_static)
+    if not circles:
+        await stream.close()
+        raise SyncError(f"{address} is not a member of any circle you are in")
+    try:
+        await Session(host, stream, circles, live=False, emit=emit).run()
+    except SessionFailed as exc:
+        raise SyncError(f"sync with {address} failed: {exc}") from None
+    return list(circles)
+
+
+async def join(static: X25519PrivateKey, address: str, request: bytes) -> bytes:
+    """Send a join request to the member at `address`; returns their welcome."""
+    stream = await _open(address, static)
+    try:
+        await stream.send(m.encode_raw(m.JOIN, request))
+        kind, value = m.decode(await stream.receive(JOIN_TIMEOUT))
+    except (ConnectionDropped, m.MessageError) as exc:
+        raise SyncError(f"joining via {address} failed: {exc}") from None
+    finally:
+        await stream.close()
+    if kind == m.ERROR:
+        raise SyncError(f"{address} refused: {value}")
+    if kind != m.WELCOME:
+        raise SyncError(f"{address} answered the join request with something else")
+    return value
+
+
+class Server:
+    """Listens, runs a live session per member peer, answers join requests."""
+
+    def __init__(self, host, static: X25519PrivateKey, *, emit: Emit = lambda e: None) -> None:
+        self.host, self.static, self.emit = host, static, emit
+        self.sessions: set[Session] = set()
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self, address: str, port: int) -> tuple[str, int]:
+        self._server = await asyncio.start_server(self._handle, address, port)
+        bound = self._server.sockets[0].getsockname()
+        return bound[0], bound[1]
+
+    async def run_forever(self) -> None:
+        """Serve until cancelled, folding in what other local processes store."""
+        while True:
+            await asyncio.sleep(POLL_LOCAL_EVERY)
+            try:
+                self.host.refresh_all()
+            except CircleError as exc:
+                log.warning("could not read local changes: %s", exc)
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _handle(self, reader, writer) -> None:
+        peer = writer.get_extra_info("peername")
+        try:
+            stream = await SecureStream.connect(reader, writer, self.static, initiator=False)
+        except ConnectionDropped as exc:
+            log.info("dropped %s during handshake: %s", peer, exc)
+            writer.close()
+            return
+        try:
+            circles = self.host.shared_circles(stream.remote_static)
+            if circles:
+                session = Session(self.host, stream, circles, live=True, emit=self.emit)
+                self.sessions.add(session)
+                try:
+                    await session.run()
+                finally:
+                    self.sessions.discard(session)
+            else:
+                await self._answer_join(stream)
+        except (ConnectionDropped, m.MessageError, SessionFailed) as exc:
+            log.info("dropped %s: %s", peer, exc)
+            self.emit(SessionEvent(f"{peer[0]}:{peer[1]}" if peer else "?", "lost", detail=str(exc)))
+        except Exception:  # a bug must cost one connection, never the server
+            log.exception("session with %s failed", peer)
+        finally:
+            await stream.close()
+
+    async def _answer_join(self, stream: SecureStream) -> None:
+        """A stranger may only redeem an invite."""
+        kind, value = m.decode(await stream.receive(JOIN_TIMEOUT))
+        if kind != m.JOIN:
+            await stream.send(m.encode_error("not a member of any circle here"))
+            return
+        try:
+            welcome = self.host.admit_request(value, remote_static=stream.remote_static)
+        except CircleError as exc:
+            await stream.send(m.encode_error(str(exc)))
+            return
+        await stream.send(m.encode_raw(m.WELCOME, welcome))
+
+
+Callback = Callable[[SessionEvent], None]
