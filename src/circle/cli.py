@@ -396,8 +396,22 @@ def cmd_serve(args, service: Service) -> int:
 def cmd_sync(args, service: Service) -> int:
     import asyncio
 
+    from circle.sync.folder import BundleFolder, FolderError
     from circle.sync.tcp import sync_once
 
+    if args.folder:
+        try:
+            report = service.sync_folder(BundleFolder(Path(args.folder)))
+        except FolderError as exc:
+            raise InvalidInput(str(exc)) from None
+        if args.json:
+            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written})
+        else:
+            print(f"read {report.applied} new items, wrote {report.written} bundles"
+                  + (f", refused {report.refused} bad bundles" if report.refused else ""))
+        return 0
+    if not args.address:
+        raise UsageError("give a peer HOST:PORT or --folder DIR")
     circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))
     if args.json:
         emit_json({"synced": circles})
@@ -569,8 +583,9 @@ def build_parser() -> _Parser:
     p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
-    p = command("sync", cmd_sync, "sync once with a peer; exit when both hold the same state")
-    p.add_argument("address", metavar="HOST:PORT")
+    p = command("sync", cmd_sync, "sync once with a peer (or a shared folder); exit when both hold the same state")
+    p.add_argument("address", metavar="HOST:PORT", nargs="?")
+    p.add_argument("--folder", metavar="DIR", help="exchange bundles through a shared folder instead")
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
     p.add_argument("code")
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")

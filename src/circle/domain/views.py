@@ -148,6 +148,8 @@ def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
     posts = []
     for post_id, obj in reader.children(reader.obj(ROOT, "posts")):
         author = roster.member_of_op(obj)
+        if author is None:
+            continue
         own = roster.writes_as(author)
         body = reader.scalar(obj, "body", own, str)
         created = reader.scalar(obj, "created_at", own, int)

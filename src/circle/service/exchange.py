@@ -26,7 +26,7 @@ from circle.domain.governance.actions import Action, ActionError, admit_proof_me
 from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
-from circle.errors import CircleError, InvalidInput, NotAllowed
+from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
 from circle.sync.bundle import (
@@ -39,14 +39,39 @@ from circle.sync.bundle import (
     read_header,
     seal_bundle,
 )
+from circle.sync.folder import BundleFolder
 from circle.sync.heads import HeadError, SignedHead
 from circle.sync.messages import State
 
 MAX_REQUEST_BYTES = 4096
 
 
+@dataclass(frozen=True)
+class FolderReport:
+    applied: int
+    refused: int
+    written: int
+
+
+def _merge_sent(circle_id: str, state: State | None, received) -> State | None:
+    """`state` plus what the senders of `received` bundles already carried."""
+    if not received:
+        return state
+    vector = dict(state.vector) if state else {}
+    actions = set(state.action_ids) if state else set()
+    for result in received:
+        for actor, seq in result.sender_vector.items():
+            vector[actor] = max(vector.get(actor, 0), seq)
+        actions |= result.sender_actions
+    return State(circle_id, b"", vector, frozenset(actions))
+
+
 class BundleRejected(CircleError):
     """A bundle from a peer failed a check; nothing from it was stored."""
+
+
+class MissingKey(BundleRejected):
+    """The bundle is sealed with an epoch key this device does not hold (yet)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +219,7 @@ class ExchangeMixin(MembershipMixin):
 
     def _key_from_lockbox(self, header: BundleHeader) -> bytes:
         if not header.lockbox:
-            raise BundleRejected("bundle refused: sealed with a key this device does not hold")
+            raise MissingKey("bundle refused: sealed with a key this device does not hold")
         identity = self.profile.identity
         try:
             return open_lockbox(identity.dh_key, header.lockbox,
@@ -221,6 +246,83 @@ class ExchangeMixin(MembershipMixin):
         if fresh:
             self.heal_keys(circle.id)
         return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions))
+
+    # -- the folder transport ---------------------------------------------------------
+
+    def sync_folder(self, folder: BundleFolder) -> FolderReport:
+        """Read every bundle we have not yet seen, then add one bundle per circle
+        holding what we have that we never wrote to this folder."""
+        seen = set(self._private_names("folder-seen"))
+        applied = refused = 0
+        pending = [n for n in folder.names() if n not in seen]
+        already_there: dict[str, list[Received]] = {}
+        progress = True
+        while pending and progress:  # a bundle may hold the key for another
+            progress, still = False, []
+            for name in pending:
+                data = folder.read(name)
+                if data is None:
+                    continue
+                try:
+                    result = self.receive_bundle(data)
+                except NotFound:
+                    self._remember("folder-seen", name)  # another circle's bundle
+                    continue
+                except MissingKey:
+                    still.append(name)
+                    continue
+                except BundleRejected:
+                    refused += 1
+                    self._remember("folder-seen", name)
+                    continue
+                applied += result.changes_applied + result.actions_added
+                already_there.setdefault(result.circle_id, []).append(result)
+                self._remember("folder-seen", name)
+                progress = True
+            pending = still
+        written = 0
+        for circle_id in self.profile.store.circle_ids():
+            circle = self.open_circle(circle_id)
+            if not circle.is_active_member():
+                continue
+            last, announced = self._folder_state(circle_id)
+            last = _merge_sent(circle_id, last, already_there.get(circle_id, ()))
+            delta = self.delta_for(circle_id, None, last)
+            if delta is not None:
+                self._remember("folder-seen", folder.write(delta[0]))
+                written += 1
+            epoch = circle.state.write_epoch
+            if epoch != announced:
+                # A new key: devices that missed its rotation could not open the
+                # bundle above, so each also gets the log sealed to it alone.
+                log_only = BundleContent(actions=tuple(a.wire for a in circle.actions.values()))
+                for device in circle.state.active_devices():
+                    if device.id != self.profile.identity.device_id:
+                        self._remember("folder-seen", folder.write(self._seal_for(circle, device.id, DELTA, log_only)))
+                        written += 1
+            self._save_folder_state(circle_id, self.sync_state(circle_id), epoch)
+        return FolderReport(applied, refused, written)
+
+    def _private_names(self, kind: str) -> list[str]:
+        return [name for name, _ in self.profile.store.private_items("", kind)]
+
+    def _remember(self, kind: str, name: str) -> None:
+        self.profile.store.put_private("", kind, name, b"")
+
+    def _folder_state(self, circle_id: str) -> tuple[State | None, str | None]:
+        """What we last wrote to a folder for this circle, and under which epoch."""
+        rows = self.profile.store.private_items(circle_id, "folder-state")
+        if not rows:
+            return None, None
+        record = json.loads(self.profile.open(rows[0][1], "private", circle_id, "folder-state", rows[0][0]))
+        vector = {bytes.fromhex(a): s for a, s in record["vector"].items()}
+        return State(circle_id, b"", vector, frozenset(record["actions"])), record["epoch"]
+
+    def _save_folder_state(self, circle_id: str, state: State, epoch: str | None) -> None:
+        record = {"vector": {a.hex(): s for a, s in state.vector.items()},
+                  "actions": sorted(state.action_ids), "epoch": epoch}
+        sealed = self.profile.seal(json.dumps(record).encode(), "private", circle_id, "folder-state", "state")
+        self.profile.store.put_private(circle_id, "folder-state", "state", sealed)
 
     # -- joining: the newcomer's side ------------------------------------------------
 
