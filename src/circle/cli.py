@@ -379,6 +379,10 @@ def cmd_serve(args, service: Service) -> int:
     async def serve() -> None:
         server = Server(service, service.profile.identity.dh_key)
         host, port = await server.start(args.host, args.port)
+        if not args.no_discovery:
+            await server.enable_discovery(args.host, port)
+        for address in args.connect or ():
+            server.dial(address)
         print(f"listening on {host}:{port}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -583,6 +587,9 @@ def build_parser() -> _Parser:
     p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
+    p.add_argument("--connect", action="append", metavar="HOST:PORT",
+                   help="also keep a live session with this peer (repeatable)")
+    p.add_argument("--no-discovery", action="store_true", help="do not advertise or look for peers on the LAN")
     p = command("sync", cmd_sync, "sync once with a peer (or a shared folder); exit when both hold the same state")
     p.add_argument("address", metavar="HOST:PORT", nargs="?")
     p.add_argument("--folder", metavar="DIR", help="exchange bundles through a shared folder instead")

@@ -39,6 +39,7 @@ from circle.sync.bundle import (
     read_header,
     seal_bundle,
 )
+from circle.sync.discovery import discovery_tag
 from circle.sync.folder import BundleFolder
 from circle.sync.heads import HeadError, SignedHead
 from circle.sync.messages import State
@@ -193,6 +194,16 @@ class ExchangeMixin(MembershipMixin):
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
         return State(circle_id, circle.digest(), circle.vector(), frozenset(circle.actions))
+
+    def discovery_tags(self, window: int) -> set[str]:
+        """Our blinded LAN tags for a time window, one per circle we can serve."""
+        tags = set()
+        for circle_id in self.profile.store.circle_ids():
+            circle = self.open_circle(circle_id)
+            epoch = circle.state.write_epoch
+            if circle.is_active_member() and epoch in circle.keys:
+                tags.add(discovery_tag(circle.keys[epoch], circle_id, window))
+        return tags
 
     def shared_circles(self, remote_static: bytes) -> dict[str, str]:
         """circle id -> device id, for each circle where both this device and the

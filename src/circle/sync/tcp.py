@@ -89,6 +89,9 @@ class Server:
         self.host, self.static, self.emit = host, static, emit
         self.sessions: set[Session] = set()
         self._server: asyncio.base_events.Server | None = None
+        self._dialing: set[str] = set()
+        self._tasks: set[asyncio.Task] = set()
+        self.discovery = None
 
     async def start(self, address: str, port: int) -> tuple[str, int]:
         self._server = await asyncio.start_server(self._handle, address, port)
@@ -103,8 +106,51 @@ class Server:
                 self.host.refresh_all()
             except CircleError as exc:
                 log.warning("could not read local changes: %s", exc)
+            if self.discovery is not None:
+                await self.discovery.tick()
+
+    def dial(self, address: str) -> None:
+        """Keep a live session with the peer at `address` (reconnecting with backoff)."""
+        if address not in self._dialing:
+            self._dialing.add(address)
+            self._tasks.add(asyncio.create_task(self._dial_loop(address)))
+
+    async def _dial_loop(self, address: str) -> None:
+        delay = 1.0
+        while True:
+            try:
+                stream = await _open(address, self.static)
+                circles = self.host.shared_circles(stream.remote_static)
+                if not circles:
+                    await stream.close()
+                    log.info("%s shares no circle with us; not dialling it again", address)
+                    self._dialing.discard(address)
+                    return
+                session = Session(self.host, stream, circles, live=True, emit=self.emit)
+                self.sessions.add(session)
+                delay = 1.0
+                try:
+                    await session.run()
+                finally:
+                    self.sessions.discard(session)
+            except (SyncError, ConnectionDropped, m.MessageError, SessionFailed) as exc:
+                log.info("live session with %s: %s", address, exc)
+            except Exception:
+                log.exception("live session with %s failed", address)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60.0)
+
+    async def enable_discovery(self, interface: str | None, port: int) -> None:
+        from circle.sync.discovery import LanDiscovery
+
+        self.discovery = LanDiscovery(self.host.discovery_tags, self.dial, interface=interface)
+        await self.discovery.start(port)
 
     async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.discovery is not None:
+            await self.discovery.close()
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
