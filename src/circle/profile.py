@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -40,7 +40,7 @@ class Profile:
     identity: DeviceIdentity
     name: str
     created_at: datetime
-    _storage_key: bytes
+    _storage_key: bytes = field(repr=False)
 
     @property
     def member_id(self) -> str:
@@ -65,8 +65,7 @@ class Profile:
         }
         sealed = seal(derive_kek(passphrase, params), json.dumps(vault).encode(), VAULT_AD)
         store = Store.create(home)
-        store.put_meta("kdf", params.to_bytes())
-        store.put_meta("vault", sealed)
+        store.put_meta({"kdf": params.to_bytes(), "vault": sealed})
         return cls(home, store, identity, name, created_at, storage_key)
 
     @classmethod

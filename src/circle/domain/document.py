@@ -215,14 +215,11 @@ class CircleDocument:
     def set_reaction(self, post_id: str, kind: str, member_id: str, on: bool) -> list[bytes]:
         reactions = self._obj("posts", post_id, "reactions")
 
-        def write(tx: am.Transaction) -> None:
-            found = tx.get(reactions, kind)
-            kind_obj = found[1] if found and isinstance(found[0], am.ObjType) else None
-            if kind_obj is None:
-                kind_obj = tx.put_object(reactions, kind, _MAP)
-            tx.put(kind_obj, member_id, _BOOL, on)
-
-        return self._commit(write)
+        # One flat key per (member, kind): a map per kind, created by whoever reacts
+        # first, loses one member's reaction when two create it concurrently.
+        # Un-reacting writes False rather than deleting, so the writer of every
+        # reaction entry stays visible to the views.
+        return self._commit(lambda tx: tx.put(reactions, f"{member_id}:{kind}", _BOOL, on))
 
     # -- check-ins ----------------------------------------------------------
 

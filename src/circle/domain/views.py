@@ -131,13 +131,15 @@ def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str,
 def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozenset[str]]:
     """Keys are "member_id:kind" (member ids hold no colon); member M's entry counts
     only when M wrote it."""
-    out = {}
-    for kind, by_member in reader.children(reader.obj(post, "reactions")):
-        who = frozenset(m for m in reader.doc.keys(by_member)
-                        if reader.scalar(by_member, m, roster.writes_as(m), bool))
-        if who:
-            out[kind] = who
-    return out
+    out: dict[str, set[str]] = {}
+    reactions = reader.obj(post, "reactions")
+    for key in reader.doc.keys(reactions) if reactions is not None else ():
+        member_id, _, kind = key.partition(":")
+        if not kind or len(kind) > MAX_REACTION_KIND_CHARS:
+            continue
+        if reader.scalar(reactions, key, roster.writes_as(member_id), bool):
+            out.setdefault(kind, set()).add(member_id)
+    return {kind: frozenset(who) for kind, who in out.items()}
 
 
 def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:

@@ -8,8 +8,10 @@ Time and ids come in through the constructor so tests are deterministic.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,10 +32,12 @@ from circle.domain.models import (
     Post,
 )
 from circle.domain.refs import resolve as resolve_ref
-from circle.errors import InvalidInput, NotAllowed
+from circle.errors import CircleError, InvalidInput, NotAllowed
 from circle.profile import Profile
 from circle.service.opened import OpenCircle, load_open_circle
 from circle.sync.heads import SignedHead
+
+log = logging.getLogger("circle.service")
 
 Clock = Callable[[], datetime]
 IdSource = Callable[[], str]
@@ -184,6 +188,30 @@ class ServiceCore:
         actor = head.actor.hex()
         return actor, self.profile.seal(head.encode(), "head", circle_id, actor)
 
+    @contextmanager
+    def _writing(self, circle_id: str) -> Iterator[OpenCircle]:
+        """Hold the profile's write lock with the circle up to date.
+
+        Other processes may write this profile (the app, `circle serve`, a CLI
+        command). Under the lock we first fold in what they stored, so our next
+        change builds on theirs and never reuses a sequence number. If anything
+        fails, the in-memory circle is dropped and reloaded from disk next time,
+        so memory never holds a change the store does not.
+        """
+        try:
+            with self.profile.store.write_lock():
+                self.refresh(circle_id)
+                circle = self.open_circle(circle_id)
+                yield circle
+        except BaseException:
+            self._open.pop(circle_id, None)
+            raise
+        if circle.changes_since_snapshot >= COMPACT_AFTER_CHANGES:
+            try:
+                self._compact(circle)
+            except CircleError as exc:  # the write is safe; compaction retries later
+                log.warning("compaction of %s postponed: %s", circle_id, exc)
+
     def _persist(
         self,
         circle: OpenCircle,
@@ -191,7 +219,8 @@ class ServiceCore:
         actions: list[Action] = (),
         heads: list[SignedHead] = (),
     ) -> None:
-        """Make changes (already in the document), actions and heads durable together."""
+        """Make changes (already in the document), actions and heads durable together.
+        Call inside `_writing`."""
         heads = list(heads)
         own = circle.sign_own_head(list(changes))
         if own is not None:
@@ -207,8 +236,6 @@ class ServiceCore:
         if changes:
             circle.changes_since_snapshot += len(changes)
             circle.last_change_id = max(circle.last_change_id, last)
-            if circle.changes_since_snapshot >= COMPACT_AFTER_CHANGES:
-                self._compact(circle)
         self._notify(circle.id)
 
     def _compact(self, circle: OpenCircle) -> None:
@@ -219,10 +246,17 @@ class ServiceCore:
 
         circle.last_change_id = self.profile.store.compact(circle.id, circle.last_change_id, build)
         circle.changes_since_snapshot = 0
+        circle.snapshot_seq = self.profile.store.snapshot_seq(circle.id)
 
     def refresh(self, circle_id: str) -> bool:
         """Fold in what other processes on this profile stored since we loaded."""
         circle = self.open_circle(circle_id)
+        if self.profile.store.snapshot_seq(circle_id) != circle.snapshot_seq:
+            # Another process compacted: changes we never read may now live only
+            # in the new snapshot. Reload from it.
+            self._open[circle_id] = load_open_circle(self.profile, circle_id)
+            self._notify(circle_id)
+            return True
         rows = self.profile.store.changes_after(circle_id, circle.last_change_id)
         fresh_actions = [
             decode_action(self.profile.open(blob, "action", circle_id, action_id))
@@ -254,10 +288,10 @@ class ServiceCore:
         return changed
 
     def _write(self, circle_id: str, write: Callable[[CircleDocument], list[bytes]]) -> None:
-        circle = self.open_circle(circle_id)
-        if not circle.is_active_member():
-            raise NotAllowed("you are no longer a member of this circle")
-        self._persist(circle, write(circle.document))
+        with self._writing(circle_id) as circle:
+            if not circle.is_active_member():
+                raise NotAllowed("you are no longer a member of this circle")
+            self._persist(circle, write(circle.document))
 
     # -- reading ------------------------------------------------------------
 

@@ -224,9 +224,12 @@ class ExchangeMixin(MembershipMixin):
         header = _header(data)
         if header.kind != DELTA:
             raise BundleRejected("bundle refused: expected a delta bundle")
-        circle = self.open_circle(header.circle_id)
-        key = circle.keys.get(header.epoch_id) or self._key_from_lockbox(header)
-        return self._ingest(circle, _open(key, data), header.epoch_id, key)
+        with self._writing(header.circle_id) as circle:
+            key = circle.keys.get(header.epoch_id) or self._key_from_lockbox(header)
+            result = self._ingest(circle, _open(key, data), header.epoch_id, key)
+        if result.actions_added:
+            self.heal_keys(header.circle_id)
+        return result
 
     def _key_from_lockbox(self, header: BundleHeader) -> bytes:
         if not header.lockbox:
@@ -254,8 +257,6 @@ class ExchangeMixin(MembershipMixin):
         kept = [h for h in heads.values() if h.hash in applied_hashes and circle.keep_head(h)]
         if applied or fresh or kept:
             self._persist(circle, changes=applied, actions=fresh, heads=kept)
-        if fresh:
-            self.heal_keys(circle.id)
         return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions))
 
     # -- the folder transport ---------------------------------------------------------
@@ -383,9 +384,9 @@ class ExchangeMixin(MembershipMixin):
             [self._sealed_action(circle_id, a) for a in actions.values()],
             [self._sealed_head(circle_id, h) for h in heads.values()],
         )
-        circle = OpenCircle(identity, document, actions, dict(heads), 0, 0)
-        self._open[circle_id] = circle
-        self._persist(circle, document.introduce(device.member, self.profile.name, self.clock()))
+        self._open[circle_id] = OpenCircle(identity, document, actions, dict(heads), 0, 0)
+        with self._writing(circle_id) as circle:
+            self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
         return circle_id
 
     # -- joining: the member's side ---------------------------------------------------

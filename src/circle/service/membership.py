@@ -46,19 +46,19 @@ class MembershipMixin(ServiceCore):
         `rekey`, a key rotation computed from that new state is recorded in the
         same transaction, so a removal never lands without its rotation.
         """
-        circle = self.open_circle(circle_id)
-        if not circle.is_active_member():
-            raise NotAllowed("you are no longer a member of this circle")
-        action = self._sign(circle, kind, body, list(circle.state.heads))
-        state = circle.resolve_with(action)
-        verdict = next(entry for entry in state.log if entry.action.id == action.id)
-        if not verdict.valid:
-            raise NotAllowed(f"refused: {verdict.reason}")
-        actions = [action]
-        if rekey:
-            rotation, _ = rotation_body(state, circle.keys)
-            actions.append(self._sign(circle, "rotate", rotation, list(state.heads)))
-        self._persist(circle, actions=actions)
+        with self._writing(circle_id) as circle:
+            if not circle.is_active_member():
+                raise NotAllowed("you are no longer a member of this circle")
+            action = self._sign(circle, kind, body, list(circle.state.heads))
+            state = circle.resolve_with(action)
+            verdict = next(entry for entry in state.log if entry.action.id == action.id)
+            if not verdict.valid:
+                raise NotAllowed(f"refused: {verdict.reason}")
+            actions = [action]
+            if rekey:
+                rotation, _ = rotation_body(state, circle.keys)
+                actions.append(self._sign(circle, "rotate", rotation, list(state.heads)))
+            self._persist(circle, actions=actions)
         return action
 
     def _sign(self, circle: OpenCircle, kind: str, body: dict, parents: list[str]) -> Action:

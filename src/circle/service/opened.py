@@ -31,6 +31,7 @@ class OpenCircle:
         heads: dict[bytes, SignedHead],
         last_change_id: int,
         changes_since_snapshot: int,
+        snapshot_seq: int = 0,
     ) -> None:
         self.identity = identity
         self.document = document
@@ -38,6 +39,7 @@ class OpenCircle:
         self.heads = heads
         self.last_change_id = last_change_id
         self.changes_since_snapshot = changes_since_snapshot
+        self.snapshot_seq = snapshot_seq
         self.state: GovernanceState
         self.keys: dict[str, bytes]
         self._roster: Roster | None = None
@@ -165,4 +167,5 @@ def load_open_circle(profile: Profile, circle_id: str) -> OpenCircle:
         heads[head.actor] = head
     # The actor is set properly once governance state is known (OpenCircle._recompute).
     document = CircleDocument.load(circle_id, profile.identity.actor_id(circle_id), snapshot, changes)
-    return OpenCircle(profile.identity, document, actions, heads, records.last_change_id, len(changes))
+    return OpenCircle(profile.identity, document, actions, heads, records.last_change_id, len(changes),
+                      records.snapshot_seq)

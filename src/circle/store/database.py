@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from circle.errors import ProfileMissing, StoreDamaged
+from circle.errors import InvalidInput, ProfileExists, ProfileMissing, StoreDamaged
 
 DB_FILENAME = "circle.db"
 SCHEMA_VERSION = 1
@@ -63,6 +63,7 @@ class CircleRecords:
     snapshot: bytes
     changes: tuple[bytes, ...]
     last_change_id: int
+    snapshot_seq: int
 
 
 class Store:
@@ -72,13 +73,21 @@ class Store:
         self._conn = conn
         self.path = path
         self._data_version: int | None = None
+        self._depth = 0
 
     # -- opening -----------------------------------------------------------
 
     @classmethod
     def create(cls, home: Path) -> "Store":
-        home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return cls._connect(home / DB_FILENAME, create=True)
+        try:
+            home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path = home / DB_FILENAME
+            path.touch(mode=0o600, exist_ok=False)
+        except FileExistsError:
+            raise ProfileExists(f"a profile already exists at {home}") from None
+        except OSError as exc:
+            raise InvalidInput(f"cannot create a profile at {home}: {exc.strerror}") from None
+        return cls._connect(path, create=True)
 
     @classmethod
     def open(cls, home: Path) -> "Store":
@@ -163,14 +172,32 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front, so two processes writing the
-        # same profile serialise instead of failing half-way.
+        # same profile serialise instead of failing half-way. Inside write_lock()
+        # the outer transaction commits: nested writes join it.
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._conn
+            finally:
+                self._depth -= 1
+            return
         self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self._conn
         except BaseException:
+            self._depth = 0
             self._conn.execute("ROLLBACK")
             raise
+        self._depth = 0
         self._conn.execute("COMMIT")
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the profile's write lock across several reads and writes: what is
+        read inside cannot change before what is written inside commits."""
+        with self._guard(), self._transaction():
+            yield
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -187,9 +214,10 @@ class Store:
         rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
         return bytes(rows[0][0]) if rows else None
 
-    def put_meta(self, key: str, value: bytes) -> None:
+    def put_meta(self, items: dict[str, bytes]) -> None:
+        """Set several meta keys in one transaction."""
         with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items()))
 
     # -- circle documents ---------------------------------------------------
 
@@ -224,21 +252,31 @@ class Store:
 
     def load_circle(self, circle_id: str) -> CircleRecords:
         with self._guard():
-            self._conn.execute("BEGIN")
+            # One read transaction, so the snapshot and its changes are consistent
+            # (or the caller's write lock already provides one).
+            own = not self._conn.in_transaction
+            if own:
+                self._conn.execute("BEGIN")
             try:
                 row = self._conn.execute(
-                    "SELECT snapshot FROM documents WHERE circle_id = ?", (circle_id,)
+                    "SELECT snapshot, snapshot_seq FROM documents WHERE circle_id = ?", (circle_id,)
                 ).fetchone()
                 changes = self._conn.execute(
                     "SELECT id, blob FROM changes WHERE circle_id = ? ORDER BY id",
                     (circle_id,),
                 ).fetchall()
             finally:
-                self._conn.execute("COMMIT")
+                if own:
+                    self._conn.execute("COMMIT")
         if row is None:
             raise KeyError(circle_id)
         last = changes[-1][0] if changes else 0
-        return CircleRecords(bytes(row[0]), tuple(bytes(c[1]) for c in changes), last)
+        return CircleRecords(bytes(row[0]), tuple(bytes(c[1]) for c in changes), last, row[1])
+
+    def snapshot_seq(self, circle_id: str) -> int:
+        """Bumped by every compaction: a reader whose seq is older must reload."""
+        rows = self._read("SELECT snapshot_seq FROM documents WHERE circle_id = ?", (circle_id,))
+        return rows[0][0] if rows else 0
 
     def append(
         self,

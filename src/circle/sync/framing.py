@@ -85,8 +85,11 @@ class SecureStream:
             pieces = [message[i : i + _CHUNK] for i in range(0, len(message), _CHUNK)] or [b""]
             for index, piece in enumerate(pieces):
                 flag = _MORE if index < len(pieces) - 1 else _LAST
-                self._writer.write(_frame(self._send.encrypt(b"", flag + piece)))
-                await self._writer.drain()
+                try:
+                    self._writer.write(_frame(self._send.encrypt(b"", flag + piece)))
+                    await self._writer.drain()
+                except ConnectionError as exc:  # the peer vanished while we were writing
+                    raise ConnectionDropped("connection lost") from exc
 
     async def receive(self, timeout: float = READ_TIMEOUT) -> bytes:
         parts, total = [], 0
