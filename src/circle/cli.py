@@ -13,15 +13,16 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from circle import export
+from circle.domain.threads import thread_order
 from circle.domain.builtin_resources import builtin_resources, region_from_locale
 from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
-from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, UsageError
-from circle.profile import default_home
-from circle.service import Service
+from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, ProfileExists, UsageError
+from circle.profile import Profile, default_home
+from circle.service import Service, clean_text
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,10 +40,10 @@ def read_passphrase(*, confirm: bool = False) -> str:
     without a terminal attached.
     """
     env = os.environ.get("CIRCLE_PASSPHRASE")
-    if env is not None:
+    if env:
         return env
     if not sys.stdin.isatty():
-        raise PassphraseUnavailable("no passphrase: run in a terminal or set CIRCLE_PASSPHRASE")
+        raise PassphraseUnavailable("no passphrase: run in a terminal or set CIRCLE_PASSPHRASE (it is empty or unset)")
     first = getpass.getpass("Passphrase: ")
     if confirm and getpass.getpass("Repeat passphrase: ") != first:
         raise InvalidInput("the two passphrases differ")
@@ -52,9 +53,12 @@ def read_passphrase(*, confirm: bool = False) -> str:
 def parse_when(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(f"not a date and time: {text!r} (use e.g. 2026-12-01T18:30)") from None
-    return moment if moment.tzinfo else moment.astimezone()
+        moment = moment if moment.tzinfo else moment.astimezone()
+        if not 1970 <= moment.astimezone(timezone.utc).year <= 9998:
+            raise ValueError
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput(f"not a date and time: {text!r} (use e.g. 2026-12-01T18:30, years 1970-9998)") from None
+    return moment
 
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -68,6 +72,14 @@ def parse_duration(text: str) -> timedelta:
 
 
 # -- output --------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """Other members' text without control characters: nothing they write may
+    drive the terminal (escape sequences) or reorder what is shown (bidi)."""
+    return _CONTROL.sub("", text)
 
 
 def emit_json(value: object) -> None:
@@ -83,6 +95,9 @@ def _short(ident: str) -> str:
 
 
 def cmd_init(args, home: Path) -> int:
+    clean_text(args.name, "name", 80)
+    if Profile.exists(home):
+        raise ProfileExists(f"a profile already exists at {home}")
     service = Service.create_profile(home, args.name, read_passphrase(confirm=True))
     me = service.whoami()
     service.close()
@@ -114,7 +129,7 @@ def cmd_circles(args, service: Service) -> int:
     elif not circles:
         print("no circles yet: create one with `circle new NAME` or join with `circle join CODE`")
     for c in circles if not args.json else ():
-        print(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts)")
+        print(safe(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts)"))
     return 0
 
 
@@ -155,26 +170,25 @@ def cmd_feed(args, service: Service) -> int:
     if args.json:
         emit_json([export.post_record(p, names) for p in posts])
         return 0
-    for post in posts:
-        who = names.get(post.author_id, _short(post.author_id))
-        indent = "    " if post.reply_to else ""
+    for post, depth in thread_order(posts):
+        who = safe(names.get(post.author_id, _short(post.author_id)))
+        indent = "    " * min(depth, 4)
         stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         print(f"{indent}[{_short(post.id)}] {who} · {stamp}")
         if post.deleted:
-            print(f"{indent}  (deleted)")
+            lines = ["(deleted)"]
         elif post.hidden and not post.body:
-            print(f"{indent}  (hidden by moderators: {post.hidden_reason})")
+            lines = [f"(hidden by moderators: {safe(post.hidden_reason or '')})"]
         elif post.hidden:
-            print(f"{indent}  [hidden from members: {post.hidden_reason}]")
-            for line in post.body.splitlines():
-                print(f"{indent}  {line}")
+            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *safe(post.body).splitlines()]
         elif post.content_warning:
-            print(f"{indent}  CW: {post.content_warning} (body hidden; use --json to read)")
+            lines = [f"CW: {safe(post.content_warning)} (body hidden; use --json to read)"]
         else:
-            for line in post.body.splitlines():
-                print(f"{indent}  {line}")
+            lines = safe(post.body).splitlines()
         if post.reactions:
-            print(indent + "  " + "  ".join(f"{k} {len(v)}" for k, v in sorted(post.reactions.items())))
+            lines.append("  ".join(f"{safe(k)} {len(v)}" for k, v in sorted(post.reactions.items())))
+        for line in lines:
+            print(f"{indent}  {line}")
     if not posts:
         print("no posts yet")
     return 0
@@ -201,7 +215,7 @@ def cmd_checkins(args, service: Service) -> int:
         stamp = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
         private = "  (only me)" if c.visibility == "me" else ""
         note = f"  {c.note}" if c.note else ""
-        print(f"{stamp}  {names.get(c.author_id, _short(c.author_id))}  mood {c.mood}/5{note}{private}")
+        print(safe(f"{stamp}  {names.get(c.author_id, _short(c.author_id))}  mood {c.mood}/5{note}{private}"))
     if not checkins:
         print("no check-ins yet")
     return 0
@@ -229,7 +243,7 @@ def cmd_events(args, service: Service) -> int:
         repeat = f" (repeats {r['repeat']})" if r["repeat"] != "none" else ""
         where = f" at {r['where']}" if r["where"] else ""
         going = sum(1 for a in r["rsvps"].values() if a == "yes")
-        print(f"[{_short(r['id'])}] {r['title']}  next {r['next']}{repeat}{where}  {going} going")
+        print(safe(f"[{_short(r['id'])}] {r['title']}  next {r['next']}{repeat}{where}  {going} going"))
     if not records:
         print("no events yet")
     return 0
@@ -249,7 +263,7 @@ def cmd_members(args, service: Service) -> int:
         return 0
     for m in members:
         status = "" if m.status == "active" else f"  ({m.status})"
-        print(f"{_short(m.id)}  {m.name}  {m.role}{status}")
+        print(safe(f"{_short(m.id)}  {m.name}  {m.role}{status}"))
     return 0
 
 
@@ -328,7 +342,7 @@ def cmd_resources(args, service: Service) -> int:
         return 0
     for r in own + builtin:
         extra = ", ".join(x for x in (r["region"], r["hours"]) if x)
-        print(f"{r['name']}: {r['contact']}" + (f"  ({extra})" if extra else ""))
+        print(safe(f"{r['name']}: {r['contact']}" + (f"  ({extra})" if extra else "")))
     return 0
 
 
@@ -344,22 +358,26 @@ def cmd_guidelines(args, service: Service) -> int:
     if args.json:
         emit_json({"circle_id": circle, "guidelines": info.guidelines})
     else:
-        print(info.guidelines or "(no guidelines yet)")
+        print(safe(info.guidelines or "(no guidelines yet)"))
     return 0
 
 
 def cmd_export(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     now = service.clock()
-    parts = (service.info(circle), service.members(circle), service.feed(circle),
-             service.checkins(circle), service.events(circle), now)
+    checkins = [c for c in service.checkins(circle) if not (args.no_private and c.visibility == "me")]
+    parts = (service.info(circle), service.members(circle, include_departed=True), service.feed(circle),
+             checkins, service.events(circle), now)
     if args.format == "json":
         text = json.dumps(export.export_json(*parts), ensure_ascii=False, indent=2) + "\n"
     else:
         text = export.export_markdown(*parts)
     if args.output:
         try:
-            Path(args.output).write_text(text, "utf-8")
+            # The export is plaintext: readable by you alone.
+            descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
         except OSError as exc:
             raise InvalidInput(f"cannot write {args.output}: {exc.strerror}") from None
     else:
@@ -455,30 +473,36 @@ def cmd_join(args, service: Service) -> int:
 
 
 def cmd_tui(args, home: Path) -> int:
+    """`circle` alone: the app, which unlocks the profile itself (CIRCLE_PASSPHRASE
+    skips the prompt), or offers a first run when there is no profile yet."""
     from circle.tui.app import run_app
 
-    service = Service.unlock(home, read_passphrase())
-    try:
-        return run_app(service)
-    finally:
-        service.close()
+    return run_app(home=home)
 
 
 def cmd_demo(args, home: Path) -> int:
-    """A throwaway profile with a demo circle, opened in the app."""
+    """A throwaway profile with a demo circle, opened in the app. The simulated
+    members keep posting and reacting over real local sync while you watch."""
     import secrets
     import shutil
     import tempfile
 
-    from circle.demo import seed_demo
+    from circle.demo import DemoClock, DemoCrowd, seed_demo, seed_my_checkins
     from circle.tui.app import run_app
+    from circle.tui.settings import Settings
 
     demo_home = Path(tempfile.mkdtemp(prefix="circle-demo-"))
+    peers: dict[str, Service] = {}
     try:
-        service = Service.create_profile(demo_home / "you", "You", secrets.token_urlsafe(16))
-        _, peers = seed_demo(service, demo_home / "peers", service.clock())
+        clock = DemoClock()
+        service = Service.create_profile(demo_home / "you", "You", secrets.token_urlsafe(16), clock=clock)
         try:
-            return run_app(service)
+            circle_id, peers = seed_demo(service, demo_home / "peers", service.clock())
+            seed_my_checkins(service, circle_id, clock)
+            crowd = DemoCrowd(peers, circle_id, service.whoami().member_id,
+                              first_after=args.first_after, every=(args.every_min, args.every_max))
+            settings = Settings(listen="127.0.0.1:0", discovery=False)
+            return run_app(service, settings=settings, companion=crowd.run)
         finally:
             for peer in peers.values():
                 peer.close()
@@ -583,7 +607,8 @@ def build_parser() -> _Parser:
     p = command("export", cmd_export, "export a circle")
     p.add_argument("circle")
     p.add_argument("--format", choices=("json", "md"), required=True)
-    p.add_argument("--output", metavar="FILE", help="write here instead of stdout")
+    p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
+    p.add_argument("--no-private", action="store_true", help="leave out your private check-ins")
     p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
@@ -596,7 +621,11 @@ def build_parser() -> _Parser:
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
     p.add_argument("code")
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
-    command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
+    p = command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
+    p.add_argument("--first-after", type=float, default=5.0, metavar="SECONDS",
+                   help="when a simulated member first does something (default 5)")
+    p.add_argument("--every-min", type=float, default=20.0, metavar="SECONDS", help=argparse.SUPPRESS)
+    p.add_argument("--every-max", type=float, default=40.0, metavar="SECONDS", help=argparse.SUPPRESS)
     return parser
 
 

@@ -2,16 +2,22 @@
 
 The simulated members are real profiles beside the demo profile; they join
 with a real invite code and their posts arrive as real bundles, so everything
-shown passes the same checks as a real circle.
+shown passes the same checks as a real circle. In `circle demo` they then keep
+talking: each serves its profile on 127.0.0.1 (`DemoCrowd`), the app dials
+them, and their new posts and reactions arrive over real sync sessions.
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from circle.domain.models import CrisisResource
+from circle.errors import CircleError
 from circle.service import Service
 
 GUIDELINES = """\
@@ -32,13 +38,23 @@ _SCRIPT = [
 ]
 
 
-def _clock_from(start: datetime) -> tuple[Callable[[], datetime], Callable[[timedelta], None]]:
-    now = [start]
+class DemoClock:
+    """A clock that can be moved: scripted history first, then `go_live()` follows real time."""
 
-    def advance(step: timedelta) -> None:
-        now[0] += step
+    def __init__(self, start: datetime | None = None) -> None:
+        self.offset = timedelta(0) if start is None else start - datetime.now(timezone.utc)
 
-    return (lambda: now[0]), advance
+    def __call__(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def set(self, moment: datetime) -> None:
+        self.offset = moment - datetime.now(timezone.utc)
+
+    def advance(self, step: timedelta) -> None:
+        self.offset += step
+
+    def go_live(self) -> None:
+        self.offset = timedelta(0)
 
 
 def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[str, Service]]:
@@ -50,8 +66,11 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
         "Tuesday Walkers", "A small group that walks, talks and looks out for each other."
     )
     service.set_guidelines(circle_id, GUIDELINES)
+    service.add_resource(circle_id, CrisisResource(
+        "Walkers' phone tree", "text Maya on 07700 900461, any time", "", "any time"))
     code = service.invite(circle_id, uses=len(NAMES))
-    clock, advance = _clock_from(now - timedelta(days=2))
+    clock = DemoClock(now - timedelta(days=2))
+    advance = clock.advance
     peers: dict[str, Service] = {}
     for name in NAMES:
         peer = Service.create_profile(home / name.lower(), name, secrets.token_urlsafe(16), clock=clock)
@@ -84,4 +103,102 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
     walk = now.replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=days_to_tuesday)
     peers["Jonas"].add_event(circle_id, "Tuesday walk", walk, repeat="weekly", where="North gate")
     share(peers["Jonas"])
+    clock.go_live()  # from here on the simulated members live in real time
     return circle_id, peers
+
+
+MY_MOODS = (3, 2, 2, 3, 4, 3, 1, 2, 3, 3, 4, 4, 3, 2, 3, 4)
+
+
+def seed_my_checkins(service: Service, circle_id: str, clock: DemoClock) -> None:
+    """A month of your own check-ins (most private), so the mood trend has a shape.
+    `clock` must be the service's clock; it is back to real time afterwards."""
+    start = datetime.now(timezone.utc) - timedelta(days=30)
+    for day, mood in enumerate(MY_MOODS):
+        clock.set(start + timedelta(days=day * 2, hours=9))
+        service.checkin(circle_id, mood, private=day % 4 != 0)
+    clock.go_live()
+
+
+# -- live activity -------------------------------------------------------------------
+
+LIVE_POSTS = (
+    ("Priya", "Slept a bit better last night. Small things.", None),
+    ("Maya", "Anyone up for the short loop on Thursday instead? My knee is grumbling.", None),
+    ("Jonas", "Thursday works for me. Six o'clock at the gate?", "reply"),
+    ("Priya", "Dad's scan results come tomorrow. Trying not to spiral.", "hospital"),
+    ("Maya", "Saw the first crocuses by the bench today.", None),
+    ("Jonas", "Reminder to drink water, everyone. That includes me.", None),
+)
+REACTIONS = ("hug", "heart", "+1", "thanks")
+
+
+class DemoCrowd:
+    """The simulated members, live: each serves on 127.0.0.1 and now and then posts,
+    replies, reacts (your posts first) or checks in."""
+
+    def __init__(self, peers: dict[str, Service], circle_id: str, me: str, *,
+                 first_after: float = 5.0, every: tuple[float, float] = (20.0, 40.0),
+                 rng: random.Random | None = None) -> None:
+        self.peers, self.circle_id, self.me = peers, circle_id, me
+        self.first_after, self.every = first_after, every
+        self.rng = rng or random.Random()
+        self.step = 0
+        self.addresses: list[str] = []
+
+    async def run(self, dial: Callable[[str], None]) -> None:
+        """Serve every member and have `dial` connect to each; act until cancelled."""
+        from circle.sync.tcp import Server
+
+        servers = []
+        try:
+            for peer in self.peers.values():
+                server = Server(peer, peer.profile.identity.dh_key)
+                host, port = await server.start("127.0.0.1", 0)
+                servers.append(server)
+                self.addresses.append(f"{host}:{port}")
+                dial(f"{host}:{port}")
+            await asyncio.sleep(self.first_after)
+            while True:
+                self.act()
+                await asyncio.sleep(self.rng.uniform(*self.every))
+        finally:
+            for server in servers:
+                await server.close()
+
+    def act(self) -> None:
+        """One simulated move, written through the member's own service."""
+        try:
+            self._act()
+        except CircleError:
+            pass  # e.g. the user removed or muted that member: the demo carries on
+        self.step += 1
+
+    def _act(self) -> None:
+        names = list(self.peers)
+        answered = {}
+        for name, peer in self.peers.items():
+            for post in peer.feed(self.circle_id):
+                answered.setdefault(post.id, set()).update(*post.reactions.values())
+        peer_ids = {peer.whoami().member_id for peer in self.peers.values()}
+        anyone = self.peers[names[0]]
+        mine = [p for p in anyone.feed(self.circle_id)
+                if p.author_id == self.me and not p.deleted and not (answered.get(p.id, set()) & peer_ids)]
+        if mine:  # someone always answers you first
+            name = self.rng.choice(names)
+            self.peers[name].react(self.circle_id, mine[-1].id, self.rng.choice(REACTIONS[:2]))
+            return
+        if self.step % 3 == 2:
+            name = self.rng.choice(names)
+            self.peers[name].checkin(self.circle_id, self.rng.randint(2, 5))
+            return
+        name, body, kind = LIVE_POSTS[(self.step - self.step // 3) % len(LIVE_POSTS)]
+        peer = self.peers[name]
+        posts = [p for p in peer.feed(self.circle_id) if not p.deleted and not p.hidden]
+        if kind == "reply" and posts:
+            peer.post(self.circle_id, body, reply_to=posts[-1].id)
+        else:
+            peer.post(self.circle_id, body, content_warning=kind if kind and kind != "reply" else None)
+        if posts and self.rng.random() < 0.5:
+            other = self.peers[self.rng.choice([n for n in names if n != name])]
+            other.react(self.circle_id, posts[-1].id, self.rng.choice(REACTIONS))

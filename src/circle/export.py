@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from circle.domain.models import CheckIn, CircleInfo, CrisisResource, Event, Member, Post
 from circle.domain.recurrence import next_occurrence
+from circle.domain.threads import thread_order
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -112,29 +113,23 @@ def export_markdown(info, members, posts, checkins, events, now) -> str:
         lines += ["## Guidelines", "", info.guidelines, ""]
     lines += ["## Members", ""] + [f"- {m.name} ({m.role})" for m in members] + [""]
     lines += ["## Posts", ""]
-    children: dict[str | None, list[Post]] = {}
-    for post in posts:
-        children.setdefault(post.reply_to, []).append(post)
-    known = {p.id for p in posts}
-
-    def emit(post: Post, depth: int) -> None:
-        quote = "> " * depth
+    for post, depth in thread_order(posts):
+        quote = "> " * min(depth, 8)
         who = names.get(post.author_id, post.author_id[:8])
         lines.append(f"{quote}**{who}**, {iso(post.created_at)}")
         if post.content_warning:
             lines.append(f"{quote}_CW: {post.content_warning}_")
-        body = "_(deleted)_" if post.deleted else post.body
+        if post.deleted:
+            body = "_(deleted)_"
+        elif post.hidden and not post.body:
+            body = f"_(hidden by moderators: {post.hidden_reason})_"
+        else:
+            body = post.body
         lines.extend(f"{quote}{line}" for line in body.splitlines() or [""])
         if post.reactions:
             summary = ", ".join(f"{kind} ×{len(who)}" for kind, who in sorted(post.reactions.items()))
             lines.append(f"{quote}({summary})")
         lines.append(quote.rstrip())
-        for child in children.get(post.id, []):
-            emit(child, depth + 1)
-
-    for post in posts:
-        if post.reply_to is None or post.reply_to not in known:
-            emit(post, 0)
     lines += ["", "## Check-ins", ""]
     for c in checkins:
         extra = f" — {c.note}" if c.note else ""

@@ -47,6 +47,10 @@ class Profile:
         # One device per member until devices can be linked (membership issue).
         return self.identity.device_id
 
+    @staticmethod
+    def exists(home: Path) -> bool:
+        return Store.exists(home)
+
     @classmethod
     def create(
         cls, home: Path, name: str, passphrase: str, created_at: datetime

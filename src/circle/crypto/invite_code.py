@@ -51,7 +51,9 @@ class InviteCode:
         payload += bytes.fromhex(self.invite_id)
         payload += self.secret
         payload += struct.pack(">Q", self.expires_at)
-        hints = [h.encode() for h in self.hints[:MAX_HINTS]]
+        if len(self.hints) > MAX_HINTS:
+            raise InviteCodeError(f"at most {MAX_HINTS} address hints fit in an invite code")
+        hints = [h.encode() for h in self.hints]
         payload.append(len(hints))
         for hint in hints:
             if len(hint) > MAX_HINT_BYTES:
@@ -59,7 +61,10 @@ class InviteCode:
             payload.append(len(hint))
             payload += hint
         raw = bytes(payload) + hashlib.sha256(payload).digest()[:4]
-        return PREFIX + base64.b32encode(raw).decode().rstrip("=").lower()
+        code = PREFIX + base64.b32encode(raw).decode().rstrip("=").lower()
+        if len(code) > MAX_CODE_CHARS:
+            raise InviteCodeError("the address hints make the invite code too long")
+        return code
 
     @classmethod
     def decode(cls, text: str) -> "InviteCode":

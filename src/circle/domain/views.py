@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import automerge.core as am
 
@@ -32,6 +33,8 @@ from circle.domain.models import (
 from circle.domain.opids import op_actor, op_counter
 
 MAX_REACTION_KIND_CHARS = 32
+MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+UNVERIFIED_WARNING = "content warning could not be verified"
 
 WriterCheck = Callable[[bytes], bool]  # takes an op id
 
@@ -85,6 +88,17 @@ class _Reader:
             return None
         return value
 
+    def moment(self, obj: bytes, key: str, allowed: WriterCheck) -> datetime | None:
+        """A time field; values outside years 1970-9999 count as absent, so one
+        member's absurd timestamp cannot break everyone's views."""
+        millis = self.scalar(obj, key, allowed, int)
+        if millis is None or not 0 <= millis <= MAX_MILLIS:
+            return None
+        return from_millis(millis)
+
+    def present(self, obj: bytes, key: str) -> bool:
+        return self.doc.get(obj, key) is not None
+
     def children(self, obj: bytes | None) -> list[tuple[str, bytes]]:
         if obj is None:
             return []
@@ -103,18 +117,18 @@ def read_info(document: CircleDocument, roster: Roster, organizers: frozenset[st
     if circle is None:
         raise ValueError("circle document has no circle settings")
     by_organizer: WriterCheck = lambda op_id: roster.member_of_op(op_id) in organizers
-    created = reader.scalar(circle, "created_at", by_organizer, int) or 0
+    created = reader.moment(circle, "created_at", by_organizer) or from_millis(0)
     return CircleInfo(
         id=document.circle_id,
         name=reader.scalar(circle, "name", by_organizer, str) or "",
         purpose=reader.scalar(circle, "purpose", by_organizer, str) or "",
         guidelines="",
-        created_at=from_millis(created),
+        created_at=created,
         organizer_ids=organizers,
     )
 
 
-def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str, int | None]]:
+def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str, datetime | None]]:
     """Display names (and join time) members wrote for themselves."""
     reader = _Reader(document)
     out = {}
@@ -124,7 +138,7 @@ def read_names(document: CircleDocument, roster: Roster) -> dict[str, tuple[str,
             continue
         name = reader.scalar(entry, "name", own, str)
         if name:
-            out[member_id] = (name, reader.scalar(entry, "joined_at", own, int))
+            out[member_id] = (name, reader.moment(entry, "joined_at", own))
     return out
 
 
@@ -152,19 +166,23 @@ def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
             continue
         own = roster.writes_as(author)
         body = reader.scalar(obj, "body", own, str)
-        created = reader.scalar(obj, "created_at", own, int)
+        created = reader.moment(obj, "created_at", own)
         if body is None or created is None:
             continue
-        edited = reader.scalar(obj, "edited_at", own, int)
+        warning = reader.scalar(obj, "content_warning", own, str)
+        if warning is None and reader.present(obj, "content_warning"):
+            # Someone else overwrote the author's warning: keep the post
+            # collapsed rather than show it unwarned.
+            warning = UNVERIFIED_WARNING
         posts.append(
             Post(
                 id=post_id,
                 author_id=author,
                 body=body,
-                created_at=from_millis(created),
+                created_at=created,
                 reply_to=reader.scalar(obj, "reply_to", own, str),
-                content_warning=reader.scalar(obj, "content_warning", own, str),
-                edited_at=from_millis(edited) if edited is not None else None,
+                content_warning=warning,
+                edited_at=reader.moment(obj, "edited_at", own),
                 deleted=bool(reader.scalar(obj, "deleted", own, bool)),
                 reactions=_reactions(reader, obj, roster),
             )
@@ -181,7 +199,7 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
             continue
         own = roster.writes_as(author)
         mood = reader.scalar(obj, "mood", own, int)
-        created = reader.scalar(obj, "created_at", own, int)
+        created = reader.moment(obj, "created_at", own)
         if mood not in MOODS or created is None:
             continue
         energy = reader.scalar(obj, "energy", own, int)
@@ -200,7 +218,7 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
                 id=checkin_id,
                 author_id=author,
                 mood=mood,
-                created_at=from_millis(created),
+                created_at=created,
                 energy=energy if energy in MOODS else None,
                 note=reader.scalar(obj, "note", own, str) or "",
                 tags=tags,
@@ -219,7 +237,7 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
             continue
         own = roster.writes_as(author)
         title = reader.scalar(obj, "title", own, str)
-        when = reader.scalar(obj, "when", own, int)
+        when = reader.moment(obj, "when", own)
         if not title or when is None:
             continue
         repeat = reader.scalar(obj, "repeat", own, str)
@@ -234,7 +252,7 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
                 id=event_id,
                 author_id=author,
                 title=title,
-                when=from_millis(when),
+                when=when,
                 repeat=repeat if repeat in REPEATS else "none",
                 where=reader.scalar(obj, "where", own, str) or "",
                 notes=reader.scalar(obj, "notes", own, str) or "",

@@ -3,10 +3,12 @@
 from circle.service.core import COMPACT_AFTER_CHANGES, CircleSummary, WhoAmI, clean_text
 from circle.service.exchange import BundleRejected, ExchangeMixin, Received
 from circle.service.membership import InviteInfo
+from circle.service.preferences import PreferencesMixin
 
 
-class Service(ExchangeMixin):
-    """One unlocked profile: its circles, their content, governance and exchange."""
+class Service(PreferencesMixin, ExchangeMixin):
+    """One unlocked profile: its circles, their content, governance, exchange
+    and this device's own preferences."""
 
 
 __all__ = [

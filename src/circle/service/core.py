@@ -314,8 +314,7 @@ class ServiceCore:
             if member.status != "active" and not include_departed:
                 continue
             name, joined = names.get(member.id, (f"member {member.id[:6]}", None))
-            out.append(Member(member.id, name, from_millis(joined) if joined else None,
-                              member.role, member.status))
+            out.append(Member(member.id, name, joined, member.role, member.status))
         return out
 
     def member_names(self, circle_id: str) -> dict[str, str]:
@@ -335,8 +334,10 @@ class ServiceCore:
         for post in views.read_posts(circle.document, circle.roster()):
             hidden = circle.state.hidden.get(post.id)
             reason = hidden.reason if hidden else None
-            if reason is None and post.author_id in mutes and to_millis(post.created_at) < mutes[post.author_id]:
-                reason = "author muted"
+            if reason is None and post.author_id in mutes:
+                since, until = mutes[post.author_id]
+                if since <= to_millis(post.created_at) < until:
+                    reason = "written while muted"
             if reason is not None:
                 post = replace(post, hidden=True, hidden_reason=reason,
                                body=post.body if moderating else "")
@@ -379,8 +380,8 @@ class ServiceCore:
 
     def _check_not_muted(self, circle_id: str) -> None:
         circle = self.open_circle(circle_id)
-        until = circle.state.mutes.get(circle.my_member_id or "")
-        if until is not None and self.now_ms() < until:
+        _, until = circle.state.mutes.get(circle.my_member_id or "", (0, 0))
+        if self.now_ms() < until:
             raise NotAllowed(f"a moderator muted you until {from_millis(until).isoformat(timespec='minutes')}")
 
     def _own_post(self, circle_id: str, ref: str, verb: str) -> Post:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
 
-from circle.crypto.invite_code import InviteCode, invite_key
+from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
 from circle.domain.document import from_millis
 from circle.domain.governance.actions import Action, sign_action
 from circle.domain.governance.keyring import rotation_body
@@ -92,9 +92,13 @@ class MembershipMixin(ServiceCore):
         public = invite_key(secret, circle_id, invite_id).public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
+        try:  # encode first: a code that cannot be printed must not be recorded
+            code = InviteCode(circle_id, invite_id, secret, expires, hints).encode()
+        except InviteCodeError as exc:
+            raise InvalidInput(str(exc)) from None
         self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
                                         "expires": expires})
-        return InviteCode(circle_id, invite_id, secret, expires, hints).encode()
+        return code
 
     def invites(self, circle_id: str) -> list[InviteInfo]:
         return [InviteInfo.of(i) for i in self.open_circle(circle_id).state.invites.values()]

@@ -124,7 +124,9 @@ class Session:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 task.result()  # re-raise what ended the session
-        except (ConnectionDropped, m.MessageError) as exc:
+        except (ConnectionDropped, m.MessageError, CircleError) as exc:
+            # CircleError: the host refused (e.g. the peer was removed meanwhile).
+            log.info("session with %s lost: %s", self.stream.peer_address, exc)
             self._event("lost", detail=str(exc))
             if not self.live:
                 raise SessionFailed(str(exc)) from exc

@@ -1,44 +1,203 @@
-"""Placeholder app until the terminal UI issue lands: a read-only view of one circle."""
+"""The circle app: a few screens over one Service, with sync on the app's loop.
+
+Launched with an unlocked Service it opens straight into the circles (the
+last-used one, or the only one). Launched without, it shows first run (no
+profile at home) or unlock (skipped when CIRCLE_PASSPHRASE is set).
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+import os
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import tzinfo
+from pathlib import Path
 
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.signal import Signal
+
+from circle.domain.builtin_resources import builtin_resources, region_from_locale
+from circle.errors import CircleError
+from circle.profile import Profile, default_home
 from circle.service import Service
+from circle.tui.circle_list import CircleListScreen
+from circle.tui.circle_screen import CircleScreen
+from circle.tui.first_run import FirstRunScreen
+from circle.tui.help_panel import HelpScreen, Section
+from circle.tui.join_flow import JoinScreen
+from circle.tui.messages import ListeningChanged, StoreChanged, SyncProblem, SyncProgress
+from circle.tui.network_panel import NetworkScreen
+from circle.tui.network_state import NetworkState
+from circle.tui.settings import DEFAULT_THEME, Settings, load_settings
+from circle.tui.sync_runner import SyncRunner
+from circle.tui.themes import THEMES
+from circle.tui.unlock import UnlockScreen
+
+Companion = Callable[[Callable[[str], None]], Awaitable[None]]
 
 
-class CircleApp(App):
+class CircleApp(App[None]):
     TITLE = "circle"
-    BINDINGS = [("ctrl+q", "quit", "Quit")]
+    CSS_PATH = "app.tcss"
+    BINDINGS = [
+        Binding("f1", "help", "Help", priority=True, id="app.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f2", "network", "Network", id="app.network"),
+    ]
 
-    def __init__(self, service: Service) -> None:
+    def __init__(
+        self,
+        service: Service | None = None,
+        *,
+        home: Path | None = None,
+        settings: Settings | None = None,
+        companion: Companion | None = None,
+        environ: Mapping[str, str] = os.environ,
+        freeze_blink: bool = False,
+        display_tz: tzinfo | None = None,
+    ) -> None:
+        """`companion(dial)`, if given, runs beside sync once it starts (the demo's members)."""
         super().__init__()
         self.service = service
+        self.owns_service = service is None
+        self.home = home or (service.whoami().home if service else default_home())
+        self.settings = settings or load_settings(self.home, environ)
+        self.environ = environ
+        self.companion = companion
+        self.freeze_blink = freeze_blink
+        self.display_tz = display_tz
+        self.network = NetworkState()
+        self.sync: SyncRunner | None = None
+        self.current_circle: str | None = None
+        self.data_changed: Signal[str] = Signal(self, "data-changed")
+        self.network_changed: Signal[object] = Signal(self, "network-changed")
+        self._unsubscribe: Callable[[], None] | None = None
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        with VerticalScroll():
-            yield Static(self._describe(), markup=False)
-        yield Footer()
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        else:
+            self.theme = DEFAULT_THEME
+            self.notify(f"Unknown theme {self.settings.theme!r}; using {DEFAULT_THEME}.", severity="warning")
+        self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning", timeout=10)
+        if self.service is not None:
+            self.start_session(self.service)
+        elif Profile.exists(self.home):
+            # An empty CIRCLE_PASSPHRASE counts as unset, as in the CLI.
+            self.push_screen(UnlockScreen(self.home, self.environ.get("CIRCLE_PASSPHRASE") or None))
+        else:
+            self.push_screen(FirstRunScreen(self.home))
 
-    def _describe(self) -> str:
-        circles = self.service.circles()
-        if not circles:
-            return "No circles yet. Create one with `circle new NAME`."
-        circle_id = circles[0].id
-        info = self.service.info(circle_id)
-        names = self.service.member_names(circle_id)
-        lines = [info.name, info.purpose, ""]
-        for post in self.service.feed(circle_id):
-            who = names.get(post.author_id, post.author_id[:8])
-            indent = "    " if post.reply_to else ""
-            body = f"CW: {post.content_warning}" if post.content_warning else post.body
-            lines += [f"{indent}{who}:", f"{indent}  {body}", ""]
-        return "\n".join(lines)
+    # -- the unlocked session ---------------------------------------------------------
+
+    def start_session(self, service: Service) -> None:
+        """Start sync and show the circles; opens the last-used (or only) circle."""
+        self.service = service
+        self._unsubscribe = service.subscribe(lambda circle_id: self.post_message(StoreChanged(circle_id)))
+        self.sync = SyncRunner(service, self.settings, self.post_message)
+        self.run_worker(self.sync.run(), name="sync", group="sync", exit_on_error=False)
+        if self.companion is not None:
+            self.run_worker(self.companion(self.sync.dial), name="companion", group="sync", exit_on_error=False)
+        circles = service.circles()
+        target = service.last_circle() or (circles[0].id if len(circles) == 1 else None)
+        if isinstance(self.screen, (UnlockScreen, FirstRunScreen)):
+            self.switch_screen(CircleListScreen())
+        else:
+            self.push_screen(CircleListScreen())
+        if target is not None:
+            self.open_circle(target)
+
+    def open_circle(self, circle_id: str, *, replace: bool = False) -> None:
+        self.service.remember_circle(circle_id)
+        screen: Screen = JoinScreen(circle_id) if self.service.guidelines_pending(circle_id) else CircleScreen(circle_id)
+        if replace:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def open_join(self) -> None:
+        self.push_screen(JoinScreen())
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- background news -----------------------------------------------------------------
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        self.data_changed.publish(message.circle_id)
+
+    def on_sync_progress(self, message: SyncProgress) -> None:
+        self.network.record(message.event)
+        self.network_changed.publish(message.event)
+
+    def on_sync_problem(self, message: SyncProblem) -> None:
+        self.network.problem(message.text)
+        self.network_changed.publish(None)
+
+    def on_listening_changed(self, message: ListeningChanged) -> None:
+        self.network.listening = message.address
+        self.network.discovery = message.discovery
+        self.network_changed.publish(None)
+
+    # -- help, network, palette -------------------------------------------------------------
+
+    def help_sections(self) -> list[Section]:
+        """The circle's own resources (the open circle's, else every circle's), then built-in ones."""
+        sections: list[Section] = []
+        if self.service is not None:
+            try:
+                ids = [self.current_circle] if self.current_circle else [c.id for c in self.service.circles()]
+                for circle_id in ids:
+                    info = self.service.info(circle_id)
+                    if info.resources:
+                        sections.append((f"From {info.name}", info.resources))
+            except CircleError:
+                pass  # help must open whatever state the store is in
+        region = region_from_locale()
+        sections.append((f"Built in ({region or 'all regions'}; set CIRCLE_REGION to change)",
+                         builtin_resources(region)))
+        return sections
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(HelpScreen(self.help_sections()))
+
+    def action_network(self) -> None:
+        if self.service is None:
+            self.notify("Sync starts once your profile is unlocked.")
+        elif not isinstance(self.screen, NetworkScreen):
+            self.push_screen(NetworkScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Need help now?", "Crisis resources (F1)", self.action_help)
+        if self.service is not None:
+            yield SystemCommand("Network", "Where circle listens, peers, problems (F2)", self.action_network)
+            yield SystemCommand("Join a circle", "Paste an invite code", self.open_join)
+        yield SystemCommand("High-contrast theme", "Switch to the high-contrast theme",
+                            lambda: setattr(self, "theme", "circle-high-contrast"))
+        yield from super().get_system_commands(screen)
 
 
-def run_app(service: Service) -> int:
-    CircleApp(service).run()
-    return 0
+def run_app(
+    service: Service | None = None,
+    *,
+    home: Path | None = None,
+    settings: Settings | None = None,
+    companion: Companion | None = None,
+) -> int:
+    """Run the app until the user quits; closes the service if the app opened it."""
+    app = CircleApp(service, home=home, settings=settings, companion=companion)
+    try:
+        app.run()
+    finally:
+        if app.owns_service and app.service is not None:
+            app.service.close()
+    return app.return_code or 0

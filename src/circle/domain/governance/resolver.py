@@ -321,7 +321,7 @@ def _mute(state, action, author, is_ancestor) -> None:
     target = _target(state, action.body["member"])
     if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
         raise Invalid("cannot mute someone of equal or higher role")
-    state.mutes[target.id] = action.body["until"]
+    state.mutes[target.id] = (action.at, action.body["until"])
 
 
 _HANDLERS = {

@@ -76,7 +76,7 @@ class GovernanceState:
     extra_lockboxes: dict[tuple[str, str], str] = field(default_factory=dict)  # (epoch, device)
     cutoffs: dict[bytes, int] = field(default_factory=dict)  # actor -> last op counter accepted
     hidden: dict[str, Hidden] = field(default_factory=dict)
-    mutes: dict[str, int] = field(default_factory=dict)  # member -> until (ms)
+    mutes: dict[str, tuple[int, int]] = field(default_factory=dict)  # member -> (since, until) ms
     guidelines: str = ""
     guidelines_version: int = 0
     resources: tuple[CrisisResource, ...] = ()

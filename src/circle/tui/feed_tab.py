@@ -1,0 +1,153 @@
+"""The Feed tab: the circle's threads, and writing, replying, reacting, editing, deleting."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from circle.errors import CircleError
+from circle.tui.compose_dialog import ComposeDialog, Draft
+from circle.tui.dialogs import ChoiceDialog, ConfirmDialog
+from circle.tui.feed_items import build_feed_items
+from circle.tui.feed_view import FeedItem, FeedView
+
+REACTIONS = (("♥ heart", "heart"), ("hug", "hug"), ("+1", "+1"), ("thanks", "thanks"))
+
+
+class FeedTab(Vertical):
+    BINDINGS = [
+        Binding("n", "compose", "New post", id="feed.compose"),
+        Binding("r", "reply", "Reply", id="feed.reply"),
+        Binding("plus,a", "react", "React", id="feed.react"),
+        Binding("e", "edit", "Edit", show=False, id="feed.edit"),
+        Binding("d", "delete", "Delete", show=False, id="feed.delete"),
+        Binding("o", "reveal", "Open CW", show=False, id="feed.reveal"),
+        Binding("G", "latest", "Latest", show=False, id="feed.latest"),
+    ]
+
+    def __init__(self, circle_id: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.circle_id = circle_id
+        self.unread: set[str] = set()  # new this visit: the marker stays until you leave
+        self.items: dict[str, FeedItem] = {}
+        self._loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="feed-status", markup=False)
+        yield FeedView(id="feed-view", clock=self.app.service.clock)
+
+    @property
+    def view(self) -> FeedView:
+        return self.query_one(FeedView)
+
+    def reload(self) -> None:
+        service = self.app.service
+        posts = service.feed(self.circle_id)
+        me = service.whoami().member_id
+        seen = service.seen_posts(self.circle_id)
+        fresh = {p.id for p in posts if p.author_id != me and not p.deleted and not p.hidden and p.id not in seen}
+        self.unread |= fresh
+        items = build_feed_items(posts, service.member_names(self.circle_id), me, self.unread)
+        self.items = {item.id: item for item in items}
+        self.view.set_items(items)
+        service.mark_seen(self.circle_id, fresh)
+        new = f", {len(self.unread)} new" if self.unread else ""
+        self.query_one("#feed-status", Static).update(
+            f"{len(items)} posts{new} · n post · r reply · a react · o open warning · e edit · d delete · G latest"
+        )
+        if not self._loaded:
+            self._loaded = True
+            self.view.jump_to_latest()
+
+    def selected(self) -> FeedItem | None:
+        item = self.items.get(self.view.selected_id or "")
+        if item is None:
+            self.notify("Select a post first (up/down).", severity="warning")
+        return item
+
+    def _run(self, what, *args, **kwargs) -> bool:
+        try:
+            what(self.circle_id, *args, **kwargs)
+        except CircleError as exc:
+            self.notify(str(exc), severity="error")
+            return False
+        return True
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_compose(self) -> None:
+        def send(draft: Draft | None) -> None:
+            if draft and self._run(self.app.service.post, draft.body, content_warning=draft.content_warning):
+                self.view.jump_to_latest()
+
+        self.app.push_screen(ComposeDialog("New post"), send)
+
+    def action_reply(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if item.deleted:
+            self.notify("That post was deleted.", severity="warning")
+            return
+
+        def send(draft: Draft | None) -> None:
+            if draft:
+                self._run(self.app.service.post, draft.body, reply_to=item.id,
+                          content_warning=draft.content_warning)
+
+        excerpt = "(content warning: " + item.content_warning + ")" if item.content_warning else item.body[:200]
+        self.app.push_screen(ComposeDialog(f"Reply to {item.author}", context=f"{item.author}: {excerpt}"), send)
+
+    def action_react(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        mine = {kind for kind, _, is_mine in item.reactions if is_mine}
+
+        def react(kind: str | None) -> None:
+            if kind:
+                self._run(self.app.service.react, item.id, kind, on=kind not in mine)
+
+        given = f"You reacted: {', '.join(sorted(mine))}. Choosing one again takes it back." if mine else ""
+        self.app.push_screen(ChoiceDialog(f"React to {item.author}", REACTIONS, given), react)
+
+    def action_edit(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if not item.is_mine or item.deleted:
+            self.notify("You can edit only your own posts.", severity="warning")
+            return
+
+        def save(draft: Draft | None) -> None:
+            if draft:
+                self._run(self.app.service.edit, item.id, draft.body)
+
+        self.app.push_screen(ComposeDialog("Edit post", body=item.body, allow_cw=False), save)
+
+    def action_delete(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if not item.is_mine or item.deleted:
+            self.notify("You can delete only your own posts.", severity="warning")
+            return
+
+        def delete(yes: bool | None) -> None:
+            if yes:
+                self._run(self.app.service.delete, item.id)
+
+        self.app.push_screen(ConfirmDialog("Delete post", "Delete this post for everyone? Replies stay."), delete)
+
+    def action_reveal(self) -> None:
+        item = self.selected()
+        if item is not None:
+            self.view.reveal(item.id)
+
+    def action_latest(self) -> None:
+        self.view.jump_to_latest()
+
+    def on_feed_view_activated(self, message: FeedView.Activated) -> None:
+        self.action_reply()  # enter on a post answers it (a collapsed warning opens first)

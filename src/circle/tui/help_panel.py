@@ -1,0 +1,58 @@
+"""'Need help now?': crisis resources, one key (F1) from every screen, offline.
+
+The app gathers the circle's own resources (from its signed governance log,
+held locally) and the built-in list shipped with the package; nothing here
+touches the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from circle.domain.models import CrisisResource
+
+Section = tuple[str, Sequence[CrisisResource]]
+
+
+def describe(resource: CrisisResource) -> str:
+    extra = ", ".join(x for x in (resource.region, resource.hours) if x)
+    return f"• {resource.name}: {resource.contact}" + (f"  ({extra})" if extra else "")
+
+
+class HelpScreen(ModalScreen):
+    CSS_PATH = "help_panel.tcss"
+    BINDINGS = [Binding("escape", "close", "Close", id="help.close")]
+
+    def __init__(self, sections: Sequence[Section]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Need help now?"
+            yield Static(
+                "If you or someone else is in danger right now, call your local emergency number.\n"
+                "You are not a burden. Reaching out is the right thing to do.",
+                id="help-lead", markup=False,
+            )
+            for title, resources in self.sections:
+                yield Static(title, classes="help-section", markup=False)
+                if resources:
+                    yield Static("\n".join(describe(r) for r in resources), classes="help-list", markup=False)
+                else:
+                    yield Static("(none listed)", classes="help-list", markup=False)
+            yield Static("This list is stored on this device and works offline. Esc closes it.",
+                         id="help-foot", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box").focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

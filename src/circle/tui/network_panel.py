@@ -1,0 +1,72 @@
+"""The network panel: where this device listens, each peer's session and its last
+contact, discovery, and recent problems. Updates live; times tick every second."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from circle.errors import CircleError
+from circle.tui.base import Page
+from circle.tui.when import seconds_ago
+
+
+def _progress(event) -> str:
+    if not event.items_expected:
+        return "-"
+    return f"{event.items_done}/{event.items_expected} items, {event.bytes_done}/{event.bytes_expected} B"
+
+
+class NetworkScreen(Page):
+    CSS_PATH = "network_panel.tcss"
+    BINDINGS = [Binding("escape", "close", "Back", id="network.back")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("", id="listening", markup=False)
+            yield Static("Peers", classes="section-title", markup=False)
+            table = DataTable(id="peer-table", cursor_type="row")
+            table.add_columns("Peer", "State", "Circle", "Progress", "Last contact", "Detail")
+            yield table
+            yield Static("Recent problems", classes="section-title", markup=False)
+            yield Static("", id="problems", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "network"
+        self.on_network_changed()
+        self.set_interval(1.0, self.on_network_changed)
+        self.query_one(DataTable).focus()
+
+    def on_network_changed(self) -> None:
+        net = self.app.network
+        now = time.time()
+        where = f"Listening on {net.listening}" if net.listening else "Not listening (no incoming syncs)"
+        self.query_one("#listening", Static).update(
+            f"{where}\nLAN discovery: {net.discovery}\n"
+            "Members reach you at this address; all traffic is end-to-end encrypted (Noise XX)."
+        )
+        table = self.query_one(DataTable)
+        table.clear()
+        for peer, event in sorted(net.sessions.items()):
+            circles = ", ".join(sorted(self._name(c) for c in net.circles_of.get(peer, ()))) or "-"
+            table.add_row(peer, event.state, circles, _progress(event),
+                          seconds_ago(event.last_contact, now), event.detail or "", key=peer)
+        if not net.sessions:
+            table.add_row("(no peers yet)", "", "", "", "", "")
+        problems = [f"{seconds_ago(at, now)}: {text}" for at, text in reversed(net.problems)]
+        self.query_one("#problems", Static).update("\n".join(problems[:15]) or "none")
+
+    def _name(self, circle_id: str) -> str:
+        try:
+            return self.app.service.info(circle_id).name
+        except CircleError:
+            return circle_id[:8]
+
+    def action_close(self) -> None:
+        self.dismiss()

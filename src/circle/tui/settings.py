@@ -1,0 +1,83 @@
+"""App settings: `<profile home>/settings.json` and `<profile home>/keys.json`,
+then environment variables (which win). Both files are optional; a broken one
+is reported in the app and otherwise ignored.
+
+settings.json (every key optional):
+    {"listen": "127.0.0.1:0",       where sync listens; null: do not listen
+     "discovery": true,             look for circle members on the LAN (mDNS)
+     "peers": ["192.168.1.20:7654"], keep live sessions with these
+     "theme": "circle-calm",
+     "external_editor": false}      allow ctrl+e to open $EDITOR (see docs/tui.md)
+Environment: CIRCLE_LISTEN, CIRCLE_DISCOVERY (0/1), CIRCLE_THEME, CIRCLE_EXTERNAL_EDITOR (0/1).
+
+keys.json maps binding ids to keys, e.g. {"feed.compose": "p", "app.help": "f1,ctrl+h"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_THEME = "circle-calm"
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str | None = "127.0.0.1:0"
+    discovery: bool = True
+    peers: tuple[str, ...] = ()
+    theme: str = DEFAULT_THEME
+    external_editor: bool = False
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+
+
+def _read_json(path: Path, problems: list[str]) -> dict:
+    try:
+        value = json.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        problems.append(f"{path.name} ignored: {exc}")
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{path.name} ignored: it must hold a JSON object")
+        return {}
+    return value
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def load_settings(home: Path | None, environ: Mapping[str, str] = os.environ) -> Settings:
+    problems: list[str] = []
+    raw = _read_json(home / "settings.json", problems) if home else {}
+    keys = _read_json(home / "keys.json", problems) if home else {}
+    settings = Settings()
+    kinds = {"listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
+    for name, value in raw.items():
+        if name not in kinds:
+            problems.append(f"settings.json: unknown setting {name!r}")
+        elif not isinstance(value, kinds[name]) or (name == "peers" and not all(isinstance(p, str) for p in value)):
+            problems.append(f"settings.json: {name!r} has the wrong type")
+        else:
+            settings = replace(settings, **{name: tuple(value) if name == "peers" else value})
+    keymap = {}
+    for binding_id, value in keys.items():
+        if isinstance(value, str) and value.strip():
+            keymap[binding_id] = value.replace(" ", "")
+        else:
+            problems.append(f"keys.json: {binding_id!r} must map to keys like \"ctrl+h\"")
+    if "CIRCLE_LISTEN" in environ:  # empty: do not listen
+        settings = replace(settings, listen=environ["CIRCLE_LISTEN"].strip() or None)
+    if environ.get("CIRCLE_THEME"):
+        settings = replace(settings, theme=environ["CIRCLE_THEME"].strip())
+    for name in ("discovery", "external_editor"):
+        value = environ.get(f"CIRCLE_{name.upper()}")
+        if value is not None:
+            settings = replace(settings, **{name: _flag(value)})
+    return replace(settings, keymap=keymap, problems=tuple(problems))
