@@ -472,6 +472,21 @@ def cmd_join(args, service: Service) -> int:
     raise SyncError(failures[-1] if len(failures) == 1 else "; ".join(failures))
 
 
+def cmd_peers(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    peers = service.peers(circle)
+    records = [export.peer_record(p) for p in peers]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        status = "" if r["active"] else "  (no longer a member)"
+        print(safe(f"{r['name'] or r['member_id'][:8]}  {r['address']}  last contact {r['last_contact']}{status}"))
+    if not records:
+        print("no peers yet: sync with `circle sync HOST:PORT` or run `circle serve`")
+    return 0
+
+
 def cmd_tui(args, home: Path) -> int:
     """`circle` alone: the app, which unlocks the profile itself (CIRCLE_PASSPHRASE
     skips the prompt), or offers a first run when there is no profile yet."""
@@ -621,6 +636,8 @@ def build_parser() -> _Parser:
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
     p.add_argument("code")
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
+    p = command("peers", cmd_peers, "devices this one has synced a circle with")
+    p.add_argument("circle")
     p = command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
     p.add_argument("--first-after", type=float, default=5.0, metavar="SECONDS",
                    help="when a simulated member first does something (default 5)")

@@ -67,6 +67,13 @@ def member_record(member: Member) -> dict:
             "joined_at": iso(member.joined_at)}
 
 
+def peer_record(peer) -> dict:
+    return {"device_id": peer.device_id, "member_id": peer.member_id, "name": peer.name,
+            "address": peer.address,
+            "last_contact": iso(datetime.fromtimestamp(peer.last_contact / 1000, timezone.utc)),
+            "active": peer.active}
+
+
 def invite_record(invite) -> dict:
     status = "revoked" if invite.revoked else "used up" if invite.used >= invite.uses else "open"
     return {"id": invite.id, "uses": invite.uses, "used": invite.used,

@@ -48,6 +48,16 @@ MAX_REQUEST_BYTES = 4096
 
 
 @dataclass(frozen=True)
+class PeerInfo:
+    device_id: str
+    member_id: str
+    name: str
+    address: str
+    last_contact: int  # Unix ms
+    active: bool
+
+
+@dataclass(frozen=True)
 class FolderReport:
     applied: int
     refused: int
@@ -194,6 +204,26 @@ class ExchangeMixin(MembershipMixin):
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
         return State(circle_id, circle.digest(), circle.vector(), frozenset(circle.actions))
+
+    def note_peer(self, circle_id: str, device_id: str, address: str) -> None:
+        """Remember where and when we last synced with a device (sealed: addresses are
+        personal data)."""
+        record = {"address": address, "last_contact": self.now_ms()}
+        sealed = self.profile.seal(json.dumps(record).encode(), "private", circle_id, "peer", device_id)
+        self.profile.store.put_private(circle_id, "peer", device_id, sealed)
+
+    def peers(self, circle_id: str) -> list[PeerInfo]:
+        circle = self.open_circle(circle_id)
+        names = self.member_names(circle_id)
+        out = []
+        for device_id, blob in self.profile.store.private_items(circle_id, "peer"):
+            record = json.loads(self.profile.open(blob, "private", circle_id, "peer", device_id))
+            device = circle.state.devices.get(device_id)
+            member = device.member if device else ""
+            active = bool(device and device.active and circle.state.role_of(member))
+            out.append(PeerInfo(device_id, member, names.get(member, ""), record["address"],
+                                record["last_contact"], active))
+        return sorted(out, key=lambda p: -p.last_contact)
 
     def discovery_tags(self, window: int) -> set[str]:
         """Our blinded LAN tags for a time window, one per circle we can serve."""
@@ -480,7 +510,7 @@ def _parse_request(request: bytes) -> dict:
             if not isinstance(value, str) or len(value) != length:
                 raise ValueError("bad field")
             bytes.fromhex(value)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deeply nested JSON
         raise BundleRejected("join request refused: malformed") from None
     return fields
 

@@ -37,6 +37,7 @@ class SyncHost(Protocol):
     def delta_for(self, circle_id: str, device_id: str | None, peer: m.State | None) -> tuple[bytes, int] | None: ...
     def receive_bundle(self, data: bytes): ...
     def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
+    def note_peer(self, circle_id: str, device_id: str, address: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Session:
             return
         if progress.my_digest == progress.peer_digest:
             progress.converged = True
+            self.host.note_peer(circle_id, progress.device, self.stream.peer_address)
             self._event("live" if self.live else "synced", circle_id)
             if all(p.converged for p in self.progress.values()):
                 self._converged.set()
