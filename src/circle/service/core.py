@@ -234,6 +234,7 @@ class ServiceCore:
         if actions:
             circle.add_actions(list(actions))
         if changes:
+            circle.learn_objects(changes)
             circle.changes_since_snapshot += len(changes)
             circle.last_change_id = max(circle.last_change_id, last)
         self._notify(circle.id)
@@ -265,6 +266,7 @@ class ServiceCore:
         ]
         if rows:
             circle.document.apply_changes(self.profile.open(b, "change", circle_id) for _, b in rows)
+            circle.forget_objects()
             circle.last_change_id = rows[-1][0]
             circle.changes_since_snapshot += len(rows)
         if fresh_actions:

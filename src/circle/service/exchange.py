@@ -21,6 +21,8 @@ from circle.crypto.identity import DevicePublic, device_id_of
 from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
 from circle.crypto.lockbox import LockboxError, lockbox_info, open_lockbox, seal_to
 from circle.domain.change_header import ChangeFormatError, ChangeHeader, read_change_header
+from circle.domain.change_ops import read_ops
+from circle.domain.ownership import OwnershipError
 from circle.domain.document import CircleDocument
 from circle.domain.governance.actions import Action, ActionError, admit_proof_message, canonical, decode_action
 from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
@@ -95,6 +97,41 @@ class Received:
     sender_actions: frozenset[str]
 
 
+def _causal_order(headers: dict[bytes, tuple[ChangeHeader, bytes]]):
+    """The bundle's changes with each after the ones it depends on (ties by hash)."""
+    waiting = {h: sum(1 for d in header.deps if d in headers) for h, (header, _) in headers.items()}
+    dependents: dict[bytes, list[bytes]] = {}
+    for change_hash, (header, _) in headers.items():
+        for dep in header.deps:
+            if dep in headers:
+                dependents.setdefault(dep, []).append(change_hash)
+    ready = sorted(h for h, count in waiting.items() if count == 0)
+    while ready:
+        current = ready.pop(0)
+        yield current, headers[current]
+        for child in dependents.get(current, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+        ready.sort()
+
+
+def _check_ownership(circle: OpenCircle, state: GovernanceState, accepted: list[bytes]) -> None:
+    """Refuse the bundle if any change writes where its author may not (shadowing)."""
+    bindings = state.actor_bindings()
+    organizers = {m.id for m in state.organizers()}
+    registry = circle.registry(bindings.get)
+    known = circle.known_hashes()
+    for raw in accepted:
+        if read_change_header(raw).hash in known:
+            continue  # already applied here: it passed these checks on arrival
+        try:
+            actor, ops = read_ops(raw)
+            registry.check(ops, bindings[actor], bindings.get, organizers)
+        except (ChangeFormatError, OwnershipError) as exc:
+            raise BundleRejected(f"bundle refused: a change {exc}") from None
+
+
 def _verified_heads(state: GovernanceState, circle_id: str, raw_heads) -> dict[bytes, SignedHead]:
     devices_by_actor = state.device_by_actor()
     heads: dict[bytes, SignedHead] = {}
@@ -145,7 +182,7 @@ def _authenticated_changes(
         reachable_by_actor[actor] = seen
     accepted, dropped = [], 0
     vector: dict[bytes, int] = {}
-    for change_hash, (header, raw) in headers.items():
+    for change_hash, (header, raw) in _causal_order(headers):
         vector[header.actor] = max(vector.get(header.actor, 0), header.seq)
         if change_hash not in reachable_by_actor.get(header.actor, ()):
             raise BundleRejected("bundle refused: a change is not vouched for by its author's signed head")
@@ -278,6 +315,7 @@ class ExchangeMixin(MembershipMixin):
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
         accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
+        _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
         applied = circle.document.changes_since(before)

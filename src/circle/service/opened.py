@@ -11,11 +11,13 @@ import hashlib
 
 from circle.crypto.identity import DeviceIdentity
 from circle.domain.change_header import read_change_header
+from circle.domain.change_ops import read_ops
 from circle.domain.document import CircleDocument
 from circle.domain.governance.actions import Action, decode_action
 from circle.domain.governance.keyring import epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import DeviceState, GovernanceState
+from circle.domain.ownership import Registry
 from circle.domain.views import Roster
 from circle.errors import NotFound
 from circle.profile import Profile
@@ -45,6 +47,7 @@ class OpenCircle:
         self._roster: Roster | None = None
         self._index: dict[bytes, list[bytes]] = {}
         self._index_heads: tuple[bytes, ...] | None = None
+        self._registry: Registry | None = None
         self._recompute()
 
     @property
@@ -102,6 +105,9 @@ class OpenCircle:
             self._index, self._index_heads = index, heads
         return self._index
 
+    def known_hashes(self) -> set[bytes]:
+        return {h for hashes in self.change_index().values() for h in hashes}
+
     def vector(self) -> dict[bytes, int]:
         return {actor: len(hashes) for actor, hashes in self.change_index().items()}
 
@@ -123,6 +129,26 @@ class OpenCircle:
             if actor in index and seq > 0
         ]
         return self.document.changes_since(have)
+
+    def registry(self, member_of) -> Registry:
+        """What each object is and who owns it (built once, then kept up to date
+        by the ownership checks of incoming changes)."""
+        if self._registry is None:
+            self._registry = Registry.from_document(self.document.doc, member_of)
+        return self._registry
+
+    def learn_objects(self, changes: list[bytes]) -> None:
+        """Keep the registry in step with changes just stored (own or checked)."""
+        if self._registry is None:
+            return
+        bindings = self.state.actor_bindings()
+        for change in changes:
+            actor, ops = read_ops(change)
+            self._registry.learn(ops, bindings.get(actor))
+
+    def forget_objects(self) -> None:
+        """Changes arrived by another path (another process): rebuild when needed."""
+        self._registry = None
 
     # -- heads -------------------------------------------------------------------
 

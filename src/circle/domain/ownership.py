@@ -1,0 +1,151 @@
+"""Who may write where: checking a change's operations before it is applied.
+
+Views already ignore values written by the wrong member (views.py), but an
+Automerge op can also *shadow*: overwrite or delete another member's value, or
+replace a whole map. This module refuses such changes at the door. The rules,
+for an op written by member M:
+
+- it may overwrite or delete only values M wrote (every pred must be M's),
+  except in the `circle` map, which organizers edit together;
+- the root map is never written after the circle's first change;
+- `posts`, `checkins`, `events`: M may only add a new item map;
+- `members`: M may only write the entry keyed by M;
+- a post, check-in, event or member entry (and the lists inside them) belongs
+  to whoever created it: only its owner writes there;
+- a post's `reactions`: only keys starting with "M:"; an event's `rsvps`: only key M;
+- the `circle` map: organizers only.
+
+The registry of objects (what each object is, who owns it) is built from the
+document once, then extended with every accepted op that creates an object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import automerge.core as am
+
+from circle.domain.change_ops import MAKE_LIST, MAKE_MAP, MAKE_TEXT, Op, OpId
+from circle.domain.opids import ROOT_ID, op_actor, op_counter
+
+_CHILD_KIND = {
+    ("root", "circle"): "circle",
+    ("root", "members"): "members",
+    ("root", "posts"): "posts",
+    ("root", "checkins"): "checkins",
+    ("root", "events"): "events",
+    ("members", None): "member",
+    ("posts", None): "post",
+    ("checkins", None): "checkin",
+    ("events", None): "event",
+    ("post", "reactions"): "reactions",
+    ("event", "rsvps"): "rsvps",
+}
+_ITEM_CONTAINERS = {"posts", "checkins", "events"}
+
+
+class OwnershipError(ValueError):
+    """A change writes where its author may not."""
+
+
+@dataclass(frozen=True)
+class ObjInfo:
+    kind: str
+    owner: str | None  # member id; None for the shared containers
+
+
+def _child_kind(parent: str, key) -> str:
+    if isinstance(key, str):
+        specific = _CHILD_KIND.get((parent, key))
+        if specific:
+            return specific
+    return _CHILD_KIND.get((parent, None), "other")
+
+
+def _opid(raw: bytes) -> OpId:
+    return OpId(op_counter(raw), op_actor(raw))
+
+
+class Registry:
+    """obj id -> what it is and who owns it, for one circle document."""
+
+    def __init__(self, objects: dict[OpId, ObjInfo]) -> None:
+        self.objects = objects
+
+    @classmethod
+    def from_document(cls, doc: am.Document, member_of: Callable[[bytes], str | None]) -> "Registry":
+        objects: dict[OpId, ObjInfo] = {}
+        stack = [(ROOT_ID, "root")]
+        while stack:
+            obj, kind = stack.pop()
+            is_list = kind != "root" and doc.object_type(obj) == am.ObjType.List
+            keys: Iterable = range(doc.length(obj)) if is_list else doc.keys(obj)
+            for key in keys:
+                found = doc.get(obj, key)
+                if found is None or not isinstance(found[0], am.ObjType):
+                    continue
+                child = found[1]
+                child_kind = _child_kind(kind, key if isinstance(key, str) else None)
+                owner = None if child_kind in _ITEM_CONTAINERS | {"members", "circle"} else member_of(op_actor(child))
+                objects[_opid(child)] = ObjInfo(child_kind, owner)
+                stack.append((child, child_kind))
+        return cls(objects)
+
+    def check(self, ops: list[Op], member: str, member_of: Callable[[bytes], str | None],
+              organizers: set[str]) -> None:
+        """Raise OwnershipError if any op writes where `member` may not; on
+        success, remember the objects the ops create."""
+        created: dict[OpId, ObjInfo] = {}
+        for op in ops:
+            if op.obj is None:
+                raise OwnershipError("writes to the document root")
+            target = created.get(op.obj) or self.objects.get(op.obj)
+            if target is None:
+                raise OwnershipError("writes to an unknown object")
+            self._allowed(op, target, member, organizers)
+            # Circle settings are the organizers' together; everything else is
+            # overwritten only by whoever wrote it.
+            if target.kind != "circle":
+                for pred in op.preds:
+                    if member_of(pred.actor) != member:
+                        raise OwnershipError("overwrites or deletes another member's value")
+            self._note_created(op, target, member, created)
+        self.objects.update(created)
+
+    def learn(self, ops: list[Op], member: str | None) -> None:
+        """Record the objects created by ops already accepted (e.g. our own)."""
+        created: dict[OpId, ObjInfo] = {}
+        for op in ops:
+            target = ObjInfo("root", None) if op.obj is None else created.get(op.obj) or self.objects.get(op.obj)
+            if target is not None:
+                self._note_created(op, target, member, created)
+        self.objects.update(created)
+
+    @staticmethod
+    def _note_created(op: Op, target: ObjInfo, member: str | None, created: dict[OpId, ObjInfo]) -> None:
+        if op.action in (MAKE_MAP, MAKE_LIST, MAKE_TEXT):
+            kind = _child_kind(target.kind, op.key if isinstance(op.key, str) else None)
+            shared = kind in _ITEM_CONTAINERS | {"members", "circle"}
+            created[op.id] = ObjInfo(kind, None if shared else member)
+
+    @staticmethod
+    def _allowed(op: Op, target: ObjInfo, member: str, organizers: set[str]) -> None:
+        kind, key = target.kind, op.key
+        if kind in _ITEM_CONTAINERS:
+            if op.action != MAKE_MAP or op.preds:
+                raise OwnershipError(f"may only add new items to {kind}")
+        elif kind == "members":
+            if key != member:
+                raise OwnershipError("writes another member's entry")
+        elif kind == "circle":
+            if member not in organizers:
+                raise OwnershipError("only organizers change the circle's settings")
+        elif kind == "reactions":
+            if not isinstance(key, str) or not key.startswith(f"{member}:"):
+                raise OwnershipError("reacts in another member's name")
+        elif kind == "rsvps":
+            if key != member:
+                raise OwnershipError("answers in another member's name")
+        elif target.owner != member:
+            raise OwnershipError("writes into another member's content")
