@@ -66,14 +66,24 @@ def _refused(attacker: Service, victim: Service, circle: str) -> str:
 def test_overwriting_another_members_post_body_is_refused(trio):
     ana, bo, cy, circle, post = trio
     _forge(bo, circle, lambda tx, d: tx.put(_obj(d, "posts", post), "body", am.ScalarType.Str, "forged"))
-    assert "another member's value" in _refused(bo, cy, circle)
+    assert "another member's content" in _refused(bo, cy, circle)
     assert [p.body for p in cy.feed(circle)] == ["Made it round the lake."]
 
 
 def test_deleting_another_members_post_is_refused(trio):
     ana, bo, cy, circle, post = trio
     _forge(bo, circle, lambda tx, d: tx.delete(_obj(d, "posts"), post))
-    assert "another member's value" in _refused(bo, cy, circle)
+    assert "may only add new items to posts" in _refused(bo, cy, circle)
+
+
+def test_overwriting_a_value_written_by_someone_else_is_refused_even_in_a_shared_map(trio):
+    """Bo re-sets the reaction entry Cy wrote under Cy's own key: the pred is Cy's."""
+    ana, bo, cy, circle, post = trio
+    cy.react(circle, post, "hug")
+    bo.receive_bundle(cy.bundle_for(circle, bo.whoami().device_id))
+    cy_id = cy.whoami().member_id
+    _forge(bo, circle, lambda tx, d: tx.delete(_obj(d, "posts", post, "reactions"), f"{cy_id}:hug"))
+    assert "another member's name" in _refused(bo, ana, circle)
 
 
 def test_replacing_another_members_post_map_is_refused(trio):
