@@ -1,0 +1,101 @@
+"""The folder transport: devices exchange a circle through a shared directory, each
+only ever adding immutable, content-addressed files; the usual checks apply."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from circle.service import Service
+from circle.sync.folder import SUFFIX, BundleFolder
+
+PASS = "passphrase-folder"
+
+
+@pytest.fixture
+def circle_of_three(tmp_path):
+    ana = Service.create_profile(tmp_path / "ana", "Ana", PASS)
+    ben = Service.create_profile(tmp_path / "ben", "Ben", PASS)
+    cat = Service.create_profile(tmp_path / "cat", "Cat", PASS)
+    circle = ana.create_circle("Walkers")
+    code = ana.invite(circle, uses=2)
+    for newcomer in (ben, cat):
+        newcomer.accept_welcome(code, ana.admit_request(newcomer.join_request(code)))
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    yield ana, ben, cat, circle, BundleFolder(shared)
+    for service in (ana, ben, cat):
+        service.close()
+
+
+def _snapshot(folder: BundleFolder) -> dict[str, tuple[int, bytes]]:
+    return {
+        name: (os.stat(folder.root / name).st_mtime_ns, (folder.root / name).read_bytes())
+        for name in os.listdir(folder.root)
+    }
+
+
+def _bodies(service: Service, circle: str) -> set[str]:
+    return {p.body for p in service.feed(circle)}
+
+
+def test_three_devices_converge_through_a_folder_without_rewriting_any_file(circle_of_three):
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "from Ana")
+    ben.post(circle, "from Ben")
+    cat.post(circle, "from Cat")
+    seen: dict[str, tuple[int, bytes]] = {}
+    for _ in range(2):
+        for service in (ana, ben, cat):
+            service.sync_folder(folder)
+            now = _snapshot(folder)
+            for name, stamp in seen.items():
+                assert now[name] == stamp, f"{name} was rewritten or removed"
+            seen = now
+    assert _bodies(ana, circle) == _bodies(ben, circle) == _bodies(cat, circle) == {"from Ana", "from Ben", "from Cat"}
+    for name, (_, data) in seen.items():
+        assert name.endswith(SUFFIX) and name == hashlib.sha256(data).hexdigest() + SUFFIX
+    # Nothing new: a further round writes nothing.
+    reports = [s.sync_folder(folder) for s in (ana, ben, cat)]
+    assert [r.written for r in reports] == [0, 0, 0], reports
+
+
+def test_bundles_in_the_folder_are_ciphertext(circle_of_three):
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "a marker no file may show 7c1f")
+    ana.sync_folder(folder)
+    for name in os.listdir(folder.root):
+        assert b"7c1f" not in (folder.root / name).read_bytes()
+
+
+def test_a_tampered_or_misnamed_file_is_not_applied(circle_of_three):
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "genuine")
+    ana.sync_folder(folder)
+    (name,) = [n for n in folder.names()][:1] or [None]
+    data = bytearray((folder.root / name).read_bytes())
+    data[-5] ^= 0x01
+    forged = bytes(data)
+    # Renamed to match its new content, so only the bundle's own checks can stop it.
+    (folder.root / name).unlink()
+    (folder.root / (hashlib.sha256(forged).hexdigest() + SUFFIX)).write_bytes(forged)
+    (folder.root / ("0" * 64 + SUFFIX)).write_bytes(b"not even a bundle")
+    report = ben.sync_folder(folder)
+    assert report.refused >= 1
+    assert "genuine" not in _bodies(ben, circle)
+
+
+def test_a_device_that_missed_a_rotation_catches_up_from_the_folder(circle_of_three):
+    """Ana removes Cat (rotating the key) while Ben is away; Ben's next folder sync
+    still opens everything written under the new key, and Cat opens none of it."""
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.receive_bundle(cat.bundle_for(circle, ana.whoami().device_id))
+    ana.remove(circle, "Cat")
+    ana.post(circle, "after the rotation")
+    ana.sync_folder(folder)
+    ben.sync_folder(folder)
+    assert "after the rotation" in _bodies(ben, circle)
+    cat.sync_folder(folder)
+    assert "after the rotation" not in _bodies(cat, circle)
