@@ -180,14 +180,27 @@ def _authenticated_changes(
             seen.add(current)
             stack.extend(headers[current][0].deps)
         reachable_by_actor[actor] = seen
+
+    def past_cutoff(header: ChangeHeader) -> bool:
+        cutoff = state.cutoffs.get(header.actor)
+        return cutoff is not None and header.start_op > cutoff
+
+    # A change past its cutoff still goes in when a change that counts depends on
+    # it (Automerge would hold that one back forever); the views ignore it.
+    needed: set[bytes] = set()
+    stack = [dep for header, _ in headers.values() if not past_cutoff(header) for dep in header.deps]
+    while stack:
+        current = stack.pop()
+        if current not in needed and current in headers:
+            needed.add(current)
+            stack.extend(headers[current][0].deps)
     accepted, dropped = [], 0
     vector: dict[bytes, int] = {}
     for change_hash, (header, raw) in _causal_order(headers):
         vector[header.actor] = max(vector.get(header.actor, 0), header.seq)
         if change_hash not in reachable_by_actor.get(header.actor, ()):
             raise BundleRejected("bundle refused: a change is not vouched for by its author's signed head")
-        cutoff = state.cutoffs.get(header.actor)
-        if cutoff is not None and header.start_op > cutoff:
+        if past_cutoff(header) and change_hash not in needed:
             dropped += 1
             continue
         accepted.append(raw)
@@ -420,11 +433,13 @@ class ExchangeMixin(MembershipMixin):
                           "device": device, "proof": proof.hex()})
 
     def accept_welcome(self, code: str, welcome: bytes) -> str:
-        """Check and store the circle a member sent; returns its id."""
+        """Check and store the circle a member sent; returns its id.
+
+        A device that was removed and is re-admitted already holds the circle:
+        the welcome is merged into what it has (it writes as a new actor then)."""
         invite = _decode_code(code)
         circle_id = invite.circle_id
-        if circle_id in self.profile.store.circle_ids():
-            raise InvalidInput("you are already in this circle")
+        rejoining = circle_id in self.profile.store.circle_ids()
         header = _header(welcome)
         if header.kind != WELCOME or header.circle_id != circle_id:
             raise BundleRejected("welcome refused: it is for another circle than the invite names")
@@ -438,6 +453,10 @@ class ExchangeMixin(MembershipMixin):
         device = state.devices.get(identity.device_id)
         if device is None or not device.active:
             raise BundleRejected("welcome refused: the circle did not admit this device")
+        if rejoining:
+            mine = self.open_circle(circle_id).my_device
+            if mine is not None and mine.active and mine.admitted_by == device.admitted_by:
+                raise InvalidInput("you are already in this circle")
         _check_epoch(state, identity, header.epoch_id, key)
         heads = _verified_heads(state, circle_id, content.heads)
         actor = identity.actor_id(circle_id, device.incarnation)
@@ -446,14 +465,22 @@ class ExchangeMixin(MembershipMixin):
         except Exception:
             raise BundleRejected("welcome refused: its document does not load") from None
         _check_document_heads(document, state, heads)
-        self.profile.store.add_circle(
-            circle_id,
-            self.profile.seal(document.save(), "snapshot", circle_id),
-            [self._sealed_action(circle_id, a) for a in actions.values()],
-            [self._sealed_head(circle_id, h) for h in heads.values()],
-        )
-        self._open[circle_id] = OpenCircle(identity, document, actions, dict(heads), 0, 0)
+        if not rejoining:
+            self.profile.store.add_circle(
+                circle_id,
+                self.profile.seal(document.save(), "snapshot", circle_id),
+                [self._sealed_action(circle_id, a) for a in actions.values()],
+                [self._sealed_head(circle_id, h) for h in heads.values()],
+            )
+            self._open[circle_id] = OpenCircle(identity, document, actions, dict(heads), 0, 0)
         with self._writing(circle_id) as circle:
+            if rejoining:
+                fresh = [a for a in actions.values() if a.id not in circle.actions]
+                before = circle.document.heads()
+                circle.document.doc.merge(document.doc)
+                merged = circle.document.changes_since(before)
+                kept = [h for h in heads.values() if circle.keep_head(h)]
+                self._persist(circle, changes=merged, actions=fresh, heads=kept)
             self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
         return circle_id
 

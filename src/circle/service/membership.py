@@ -72,12 +72,21 @@ class MembershipMixin(ServiceCore):
         return body["epoch"]
 
     def heal_keys(self, circle_id: str) -> bool:
-        """Rotate if governance says the current key is stale and we may rotate."""
+        """Rotate if governance says the current key is stale and we may rotate.
+
+        Only the most senior organizer mends what stops nobody reading or
+        writing (two key chains): two organizers healing at once would each
+        start a chain, see the other's, and heal again forever."""
         circle = self.open_circle(circle_id)
-        if circle.state.needs_rekey and circle.state.role_of(circle.my_member_id or "") == "organizer":
-            self.rotate_key(circle_id)
-            return True
-        return False
+        state, me = circle.state, circle.my_member_id or ""
+        if not state.needs_rekey or state.role_of(me) != "organizer":
+            return False
+        active = {device.id for device in state.active_devices()}
+        stuck = state.write_epoch is None or state.holders(state.write_epoch) != active
+        if not stuck and me != min(state.organizers(), key=lambda m: m.rank).id:
+            return False
+        self.rotate_key(circle_id)
+        return True
 
     # -- invites ----------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
     bundle  := "CB" | version (1) | kind (1) | circle id (16) | epoch id (16) |
                uLEB length + lockbox | sealed
-    sealed  := AES-256-GCM(epoch key, payload), AD = circle/envelope/v1/<circle>/<epoch>/<kind>
+    sealed  := AES-256-GCM(epoch key, payload),
+               AD = "circle/envelope/v1/<circle>/<epoch>/<kind>/" + every header byte before it
     payload := section(actions) section(changes) section(heads) section(document)
     section := uLEB count, then each item as uLEB length + bytes
 
@@ -76,7 +77,7 @@ def seal_bundle(
 ) -> bytes:
     header = b"CB" + bytes([VERSION, kind]) + bytes.fromhex(circle_id) + bytes.fromhex(epoch_id)
     header += encode_uleb(len(lockbox)) + lockbox
-    return header + seal_envelope(key, circle_id, epoch_id, _KIND_NAMES[kind], encode_content(content))
+    return header + seal_envelope(key, circle_id, epoch_id, _KIND_NAMES[kind], encode_content(content), header)
 
 
 def read_header(bundle: bytes) -> BundleHeader:
@@ -99,7 +100,8 @@ def open_bundle(key: bytes, bundle: bytes) -> tuple[BundleHeader, BundleContent]
     header = read_header(bundle)
     try:
         payload = open_envelope(
-            key, header.circle_id, header.epoch_id, _KIND_NAMES[header.kind], bundle[header.body_offset :]
+            key, header.circle_id, header.epoch_id, _KIND_NAMES[header.kind], bundle[header.body_offset :],
+            bundle[: header.body_offset],
         )
     except SealError:
         raise BundleError("bundle failed authentication (tampered, truncated or wrong key)") from None

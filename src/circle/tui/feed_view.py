@@ -53,6 +53,7 @@ MAX_INDENT_DEPTH = 4
 MIN_TEXT_WIDTH = 8
 CURSOR_MARK = "▌"
 UNREAD_MARK = "● new"
+_COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions")
 
 # Escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-byte escapes) go as a whole, so no
 # "[31m" residue is left; then lone C0/C1 controls and bidi embeddings/overrides/isolates, which
@@ -201,7 +202,9 @@ def _shapes(items: list[FeedItem], revealed: set[str]) -> list[tuple[int, int, i
 
 
 def _estimate(shapes: list[tuple[int, int, int, int]], width: int) -> list[int]:
-    """Estimated heights at `width`: a wrapped paragraph wastes about half a word per line."""
+    """Estimated heights at `width`. Word wrap leaves about two cells per line unused and each
+    paragraph's last line half empty: lines ~ round(length / (avail - 2) + paragraphs / 2),
+    calibrated against exact wrapping (bench/feed_paint.py --layout-only)."""
     widths = [text_width(width, depth) for depth in range(MAX_INDENT_DEPTH + 1)]
     out = []
     add = out.append
@@ -210,21 +213,22 @@ def _estimate(shapes: list[tuple[int, int, int, int]], width: int) -> list[int]:
         if length <= avail:
             add(fixed + breaks + (length > 0 or breaks > 0))
         else:
-            add(fixed + breaks + -(-length // (avail - 3)))
+            usable = avail - 2
+            add(fixed + (2 * length + (breaks + 2) * usable) // (2 * usable))
     return out
 
 
 class _Layout:
     """Heights of every post at one width, and the prefix sums that map a row to a post."""
 
-    __slots__ = ("width", "heights", "exact", "starts", "_stale")
+    __slots__ = ("width", "heights", "exact", "starts", "_stale_from")
 
     def __init__(self, width: int, heights: list[int]) -> None:
         self.width = width
         self.heights = heights
         self.exact = bytearray(len(heights))
         self.starts = list(accumulate(heights, initial=0))
-        self._stale = False
+        self._stale_from = len(heights)
 
     @property
     def total(self) -> int:
@@ -240,13 +244,15 @@ class _Layout:
         if self.heights[index] == height:
             return False
         self.heights[index] = height
-        self._stale = True
+        self._stale_from = min(self._stale_from, index)
         return True
 
     def reindex(self) -> None:
-        if self._stale:
-            self.starts = list(accumulate(self.heights, initial=0))
-            self._stale = False
+        """Recompute the prefix sums after the first changed post (cheap near the end)."""
+        low = self._stale_from
+        if low < len(self.heights):
+            self.starts[low:] = accumulate(self.heights[low:], initial=self.starts[low])
+            self._stale_from = len(self.heights)
 
 
 class FeedView(ScrollView, can_focus=True):
@@ -262,15 +268,7 @@ class FeedView(ScrollView, can_focus=True):
         Binding("end", "last", "Last post", show=False, id="feed.last"),
         Binding("enter", "activate", "Open", id="feed.activate"),
     ]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "feed-view--author",
-        "feed-view--meta",
-        "feed-view--unread",
-        "feed-view--cw",
-        "feed-view--notice",
-        "feed-view--reactions",
-        "feed-view--cursor",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"feed-view--{name}" for name in (*_COMPONENTS, "cursor")}
     DEFAULT_CSS = """
     FeedView {
         background: $surface;
@@ -334,7 +332,10 @@ class FeedView(ScrollView, can_focus=True):
         self._layout: _Layout | None = None
         self._blocks: LRUCache[tuple[str, int], _Block] = LRUCache(4096)
         self._strips: LRUCache[tuple, list[Strip]] = LRUCache(1024)
+        self._styles: dict[str, Style] | None = None
+        self._frame: dict[int, list[Strip]] = {}  # blocks already looked up for this frame
         self._syncing = False
+        self._pending_show: tuple[str, bool] | None = None  # (post id, then to the end)
 
     # -- public interface ------------------------------------------------------------------
 
@@ -383,8 +384,8 @@ class FeedView(ScrollView, can_focus=True):
             return
         latest = max(range(len(self._items)), key=lambda i: (self._items[i].created_at, i))
         self._select(latest)
-        if latest == len(self._items) - 1:
-            self._set_scroll(self.max_scroll_y)
+        self._pending_show = (self._items[latest].id, latest == len(self._items) - 1)
+        self._show_pending()
 
     # -- layout ----------------------------------------------------------------------------
 
@@ -425,8 +426,8 @@ class FeedView(ScrollView, can_focus=True):
 
     def _on_screen(self, layout: _Layout, index: int) -> bool:
         top = self.scroll_offset.y
-        start = layout.starts[index]
-        return start < top + self._viewport()[1] and start + layout.heights[index] > top
+        start, end = self._extent(layout, index)
+        return start < top + self._viewport()[1] and end > top
 
     def _sync(self, anchor: tuple[str, int, bool] | None = None) -> None:
         """Bring the layout up to date with the width and measure the posts on screen,
@@ -450,16 +451,24 @@ class FeedView(ScrollView, can_focus=True):
                 self._publish_size(layout)
                 self._restore_anchor(layout, anchor)
             self._settle(layout, width, height)
-            if anchor is not None and anchor[0] == self.selected_id:
-                target = self._target_for(self._index[anchor[0]])
-                if target is not None:
-                    self._set_scroll(target)
-                    self._settle(layout, width, height)
         finally:
             self._syncing = False
+        self._show_pending()
+
+    def _show_pending(self) -> None:
+        """Bring a post into view that was asked for before the view had a size."""
+        if self._pending_show is None or self._layout is None or not all(self._viewport()):
+            return
+        post_id, to_end = self._pending_show
+        self._pending_show = None
+        if post_id in self._index:
+            self._scroll_to_post(self._index[post_id])
+            if to_end:
+                self._set_scroll(self.max_scroll_y)
+        self._pending_show: tuple[str, bool] | None = None  # (post id, then to the end)
 
     def _anchor_row(self, layout: _Layout, anchor: tuple[str, int, bool]) -> int:
-        post_id, offset, at_end = anchor
+        post_id, offset, _ = anchor
         index = self._index.get(post_id)
         if index is None:
             return self.scroll_offset.y
@@ -522,6 +531,7 @@ class FeedView(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._now = self._clock()
+        self._frame.clear()
         self._sync()
         return super().render_lines(crop)
 
@@ -530,11 +540,13 @@ class FeedView(ScrollView, can_focus=True):
         layout = self._layout
         row = self.scroll_offset.y + y
         if layout is None or not self._items or layout.width != width or row >= layout.total:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._palette()["base"])
         index = layout.post_at(row)
-        strips = self._render_block(index, width)
+        strips = self._frame.get(index)
+        if strips is None:
+            strips = self._frame[index] = self._render_block(index, width)
         offset = row - layout.starts[index]
-        return strips[offset] if offset < len(strips) else Strip.blank(width, self.rich_style)
+        return strips[offset] if offset < len(strips) else Strip.blank(width, self._palette()["base"])
 
     def _render_block(self, index: int, width: int) -> list[Strip]:
         item = self._items[index]
@@ -547,15 +559,27 @@ class FeedView(ScrollView, can_focus=True):
             self._strips[key] = strips
         return strips
 
+    def _palette(self) -> dict[str, Style]:
+        """Rich styles of the widget and its components, until the styles change."""
+        if self._styles is None:
+            style = self.get_component_rich_style
+            cursor = style("feed-view--cursor", partial=True)
+            self._styles = {
+                "base": self.rich_style,
+                "cursor": cursor,
+                "gutter": self.rich_style + Style(color=cursor.color, bold=True),
+                "body": self.rich_style,
+                **{name: style(f"feed-view--{name}") for name in _COMPONENTS},
+            }
+        return self._styles
+
     def _build_strips(self, block: _Block, width: int, selected: bool, label: str) -> list[Strip]:
         item = block.item
-        base = self.rich_style
-        style = self.get_component_rich_style
-        meta = style("feed-view--meta")
-        cursor = style("feed-view--cursor", partial=True)
+        styles = self._palette()
+        base, meta, cursor = styles["base"], styles["meta"], styles["cursor"]
         indent = indent_of(item.depth)
         lead = [
-            Segment(CURSOR_MARK + " ", base + Style(color=cursor.color, bold=True))
+            Segment(CURSOR_MARK + " ", styles["gutter"])
             if selected
             else Segment(" " * (GUTTER + indent), base)
         ]
@@ -576,17 +600,16 @@ class FeedView(ScrollView, can_focus=True):
         if item.edited:
             tail += [Segment(" · ", meta), Segment("edited", meta)]
         if item.unread:
-            tail += [Segment(" · ", meta), Segment(UNREAD_MARK, style("feed-view--unread"))]
+            tail += [Segment(" · ", meta), Segment(UNREAD_MARK, styles["unread"])]
         head = [Segment("↳ ", meta)] if item.depth > 0 else []
         you = [Segment(" (you)", meta)] if item.is_mine else []
         fits = max(avail - sum(s.cell_length for s in (*head, *you, *tail)), 4)
         if cell_len(author) > fits:
             author = set_cell_size(author, fits - 1) + "…"
-        header = [*head, Segment(author, style("feed-view--author")), *you, *tail]
+        header = [*head, Segment(author, styles["author"]), *you, *tail]
         if selected:
             header = [Segment(s.text, s.style + cursor) for s in header]
         strips = [line(header)]
-        styles = {"cw": style("feed-view--cw"), "notice": style("feed-view--notice"), "body": base}
         strips += [line([Segment(text, styles[kind])]) for kind, text in block.body]
         if item.reactions:
             text = " · ".join(
@@ -595,12 +618,13 @@ class FeedView(ScrollView, can_focus=True):
             )
             if cell_len(text) > avail:
                 text = set_cell_size(text, avail - 1) + "…"
-            strips.append(line([Segment(text, style("feed-view--reactions"))]))
+            strips.append(line([Segment(text, styles["reactions"])]))
         strips.append(Strip.blank(width, base))
         return strips
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles = None
         self._strips.clear()
 
     # -- cursor ----------------------------------------------------------------------------
@@ -627,7 +651,8 @@ class FeedView(ScrollView, can_focus=True):
 
     def _scroll_to_post(self, index: int) -> None:
         """Scroll the least distance that shows the post (its top, if taller than the view)."""
-        if not self.is_mounted:
+        if not self.is_mounted or self._layout is None or not all(self._viewport()):
+            self._pending_show = (self._items[index].id, False)
             return
         self._sync()
         for _ in range(4):
@@ -638,7 +663,8 @@ class FeedView(ScrollView, can_focus=True):
             self._sync()
 
     def _target_for(self, index: int) -> int | None:
-        """The scroll position that shows post `index`, or None if it is already shown."""
+        """The scroll position that shows post `index` (or fills the view with it, if it is
+        taller than the view) by the least distance; None if no scrolling is needed."""
         layout = self._layout
         if layout is None:
             return None
@@ -647,16 +673,20 @@ class FeedView(ScrollView, can_focus=True):
             layout.set_exact(index, self._block(index, width).height)
             layout.reindex()
             self._publish_size(layout)
-        start = layout.starts[index]
-        size = max(layout.heights[index] - 1, 1)  # the blank separator may stay hidden
+        start, end = self._extent(layout, index)
         top = self.scroll_offset.y
-        if start < top or size > height:
-            target = start
-        elif start + size > top + height:
-            target = start + size - height
-        else:
-            return None
-        return None if target == top else target
+        tall = end - start > height
+        if (start > top) if tall else (start < top):
+            return start
+        if (end < top + height) if tall else (end > top + height):
+            return end - height
+        return None
+
+    @staticmethod
+    def _extent(layout: _Layout, index: int) -> tuple[int, int]:
+        """First row and end row of a post, leaving out its blank separator."""
+        start = layout.starts[index]
+        return start, start + max(layout.heights[index] - 1, 1)
 
     def _visible_index(self) -> int | None:
         """The selected post if it is on screen, else the first post on screen."""
@@ -664,15 +694,12 @@ class FeedView(ScrollView, can_focus=True):
         if not self._items or layout is None:
             return None
         top = self.scroll_offset.y
-        height = self._viewport()[1]
         selected = self._index.get(self.selected_id) if self.selected_id else None
-        if selected is not None:
-            start = layout.starts[selected]
-            if start + layout.heights[selected] > top and start < top + height:
-                return selected
+        if selected is not None and self._on_screen(layout, selected):
+            return selected
         first = layout.post_at(top)
         if layout.starts[first] < top and first + 1 < len(self._items):
-            first += 1 if layout.starts[first + 1] < top + height else 0
+            first += self._on_screen(layout, first + 1)
         return first
 
     def _select_if_focused(self) -> None:
@@ -681,11 +708,23 @@ class FeedView(ScrollView, can_focus=True):
             self._select(0 if index is None else index)
 
     def _move(self, delta: int) -> None:
+        """Move the cursor one post; within a post taller than the view, scroll through it
+        first, so no part of it is skipped."""
         current = self._visible_index()
-        if current is None:
+        layout = self._layout
+        if current is None or layout is None:
             return
         if self._index.get(self.selected_id) != current:
             self._select(current)  # the cursor was scrolled away: resume from the screen
+            return
+        height = self._viewport()[1]
+        top = self.scroll_offset.y
+        start, end = self._extent(layout, current)
+        step = max(height - 2, 1)
+        if delta > 0 and end > top + height:
+            self._set_scroll(min(top + step, end - height))
+        elif delta < 0 and start < top:
+            self._set_scroll(max(top - step, start))
         else:
             self._select(current + delta)
 
@@ -706,12 +745,9 @@ class FeedView(ScrollView, can_focus=True):
         self._set_scroll(min(max(top + direction * height, 0), self.max_scroll_y))
         self._sync()
         if self.scroll_offset.y == top:
-            target = len(self._items) - 1 if direction > 0 else 0
-        else:
-            target = layout.post_at(self.scroll_offset.y + row)
-            if target == current:
-                target += direction
-        self._select(target)
+            self._select(len(self._items) - 1 if direction > 0 else 0)
+        elif (target := layout.post_at(self.scroll_offset.y + row)) != current:
+            self._select(target)
 
     def action_page_up(self) -> None:
         self._page(-1)

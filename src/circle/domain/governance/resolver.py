@@ -13,9 +13,11 @@ The rules (also in docs/governance.md):
      not seen);
    - its author has the role the kind needs (see `_NEEDS`);
    - its kind-specific checks pass (below).
-   So in a mutual removal the senior organizer's removal applies first and the
-   junior's then fails: its author is gone. A role change or moderation action
-   concurrent with its author's removal counts only if it sorts first.
+   A role change or moderation action concurrent with its author's removal
+   counts only if it sorts first.
+4a. Two concurrent removals of each other's authors (mutual removal): the
+   junior author's removal is overruled and the log linearized again, so the
+   senior organizer wins whatever else either removal depends on.
 4. Content of a departed member counts up to the cutoff the remove/leave action
    recorded (the last op of each of their actors its author had seen); a post
    concurrent with its author's removal is therefore dropped by everyone.
@@ -25,7 +27,9 @@ The rules (also in docs/governance.md):
 6. The last organizer cannot be removed or demoted; if they leave, the most
    senior remaining member becomes organizer.
 7. Concurrent rotations both count; new content uses the newest epoch whose key
-   no departed device holds, and organizers rotate again while `needs_rekey`.
+   no departed device holds, and organizers rotate again while `needs_rekey`
+   (any organizer while some active device lacks a usable key, otherwise only
+   the most senior, so two organizers never keep healing each other's chains).
 """
 
 from __future__ import annotations
@@ -77,7 +81,47 @@ def resolve(circle_id: str, actions: Iterable[Action]) -> GovernanceState:
             pool[action.id] = action
         elif action.kind != "create" and action.circle == circle_id:
             pool[action.id] = action
+    overruled: dict[str, str] = {}
+    while True:
+        state, ancestors, position = _linearize(circle_id, pool, overruled)
+        more = _mutual_removals(state, pool, ancestors, position, overruled)
+        if not more:
+            return state
+        overruled.update(more)
 
+
+def _mutual_removals(state, pool, ancestors, position, overruled) -> dict[str, str]:
+    """Concurrent removals of each other's authors: the junior author's loses.
+
+    Linearization alone cannot promise this (the senior's removal may wait on
+    an unrelated parent while the junior's is ready), so it is decided here and
+    the log is linearized again with the loser overruled.
+    """
+    def member_of(action: Action) -> str | None:
+        device = state.devices.get(action.author_device)
+        return device.member if device else None
+
+    def concurrent(a: str, b: str) -> bool:
+        return not (ancestors[a] >> position[b] & 1) and not (ancestors[b] >> position[a] & 1)
+
+    removals = [pool[a] for a in position if pool[a].kind == "remove" and a not in overruled]
+    out: dict[str, str] = {}
+    for first in removals:
+        for second in removals:
+            if first.id >= second.id or not concurrent(first.id, second.id):
+                continue
+            a, b = member_of(first), member_of(second)
+            if a is None or b is None or first.body["member"] != b or second.body["member"] != a:
+                continue
+            ranks = state.members[a].rank, state.members[b].rank
+            loser = second if ranks[0] < ranks[1] else first
+            out[loser.id] = "lost a concurrent mutual removal to a more senior organizer"
+    return out
+
+
+def _linearize(circle_id: str, pool: dict[str, Action], overruled: dict[str, str]):
+    """Apply the pool in seniority order; returns the state and the ancestry
+    (a bitmask over linearized positions) of every applied action."""
     children: dict[str, list[str]] = defaultdict(list)
     waiting: dict[str, int] = {}
     for action in pool.values():
@@ -111,6 +155,8 @@ def resolve(circle_id: str, actions: Iterable[Action]) -> GovernanceState:
             return other in position and bool(mask >> position[other] & 1)
 
         try:
+            if action.id in overruled:
+                raise Invalid(overruled[action.id])
             _apply(state, action, is_ancestor)
             state.log.append(LogEntry(action, True, ""))
         except Invalid as why:
@@ -123,7 +169,7 @@ def resolve(circle_id: str, actions: Iterable[Action]) -> GovernanceState:
     has_child = {p for a in applied for p in pool[a].parents}
     state.heads = tuple(sorted(a for a in applied if a not in has_child))
     state.pending = tuple(sorted(set(pool) - set(applied)))
-    return state
+    return state, ancestors, position
 
 
 def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> None:
