@@ -21,6 +21,7 @@ from circle.domain.governance.keyring import epoch_keys, rotation_body
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
 from circle.service import Service
+from circle.errors import NotAllowed
 
 FAR = 4_000_000_000  # invite expiry, Unix seconds (2096)
 FAR_MS = FAR * 1000
@@ -711,3 +712,40 @@ def test_a_device_offline_during_rotations_catches_up(net: Net) -> None:
     ana.post(net.cid, "for anyone with the key")
     ben.receive_bundle(ana.bundle_for(net.cid, None))
     assert net.bodies(ben)[-1] == "for anyone with the key"
+
+
+def test_a_member_links_a_second_device_that_speaks_as_the_same_member(net: Net) -> None:
+    """One person, two devices: the link code admits the new device as the same
+    member; its posts are theirs, and removing the member cuts off both devices."""
+    ana, ben, ben_laptop = net.profile("ana"), net.profile("ben"), net.profile("ben-laptop")
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben)
+    link = ben.invite(net.cid, device=True)
+    ben_laptop.accept_welcome(link, ben.admit_request(ben_laptop.join_request(link)))
+    ben_id = ben.whoami().member_id
+    assert ben_laptop.open_circle(net.cid).my_member_id == ben_id
+    post = ben_laptop.post(net.cid, "from my laptop")
+    net.send(ben_laptop, ben)
+    net.send(ben, ana)
+    assert {p.id: p.author_id for p in ana.feed(net.cid)}[post.id] == ben_id
+    assert [m.id for m in ana.members(net.cid)].count(ben_id) == 1
+    # A second use of the link code, or using it for someone else, is refused.
+    stranger = net.profile("stranger")
+    with pytest.raises(NotAllowed):
+        ben.admit_request(stranger.join_request(link))
+    ana.remove(net.cid, ben_id)
+    state = ana.open_circle(net.cid).state
+    assert not any(d.active for d in state.devices.values() if d.member == ben_id)
+
+
+def test_only_a_members_own_device_may_make_a_link_code_for_them(people) -> None:
+    """The link invite records its maker as the member; an admit naming anyone
+    else through it does not count."""
+    a, b, c, *_ = people
+    log = Log(a)
+    inv = log.invite(a)
+    log.admit(a, b, inv)
+    link = log.act(b, "link_invite", {"invite": "ab" * 8, "key": "00" * 32, "expires": 2**40})
+    state = log.state()
+    assert state.invites["ab" * 8].for_member == b.device_id
+    assert log.verdict(link, state) == (True, "")

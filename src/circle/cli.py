@@ -270,7 +270,7 @@ def cmd_members(args, service: Service) -> int:
 def cmd_invite(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     print(service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
-                         hints=tuple(args.peer or ())))
+                         hints=tuple(args.peer or ()), device=args.device))
     return 0
 
 
@@ -588,11 +588,13 @@ def build_parser() -> _Parser:
     p = command("members", cmd_members, "list a circle's members")
     p.add_argument("circle")
     p.add_argument("--all", action="store_true", help="include members who left or were removed")
-    p = command("invite", cmd_invite, "print an invite code (organizers)")
+    p = command("invite", cmd_invite, "print an invite code (organizers; any member with --device)")
     p.add_argument("circle")
     p.add_argument("--uses", type=int, default=1, help="how many people may join with it (default 1)")
     p.add_argument("--expires", default="7d", help="e.g. 30m, 12h, 7d, 2w (default 7d)")
     p.add_argument("--peer", action="append", metavar="HOST:PORT", help="address hint for the newcomer")
+    p.add_argument("--device", action="store_true",
+                   help="a code that adds another device of yours (a phone, a second laptop)")
     p = command("invites", cmd_invites, "list a circle's invites")
     p.add_argument("circle")
     p = command("revoke-invite", cmd_revoke_invite, "revoke an invite (organizers)")

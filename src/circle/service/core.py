@@ -444,11 +444,12 @@ class ServiceCore:
         return checkin
 
     def _private_checkins(self, circle_id: str) -> list[CheckIn]:
+        me = self.open_circle(circle_id).my_member_id or self.profile.member_id
         out = []
         for item_id, blob in self.profile.store.private_items(circle_id, "checkin"):
             record = json.loads(self.profile.open(blob, "private", circle_id, "checkin", item_id))
             out.append(CheckIn(
-                id=item_id, author_id=self.profile.member_id, mood=record["mood"],
+                id=item_id, author_id=me, mood=record["mood"],
                 created_at=from_millis(record["created_at"]), energy=record["energy"],
                 note=record["note"], tags=tuple(record["tags"]), visibility="me",
             ))

@@ -509,7 +509,7 @@ class ExchangeMixin(MembershipMixin):
         device = fields["device"]
         device_id = device_id_of(bytes.fromhex(device["sign"]))
         existing = circle.state.devices.get(device_id)
-        member_id = existing.member if existing else device_id
+        member_id = invite.for_member or (existing.member if existing else device_id)
         lockboxes = admission_lockboxes(circle.state, circle.keys, device_id, bytes.fromhex(device["dh"]))
         if not lockboxes:
             raise NotAllowed("this device holds no current key to share")

@@ -31,10 +31,12 @@ class InviteInfo:
     expires_at: int
     revoked: bool
     created_by: str
+    for_device: bool = False
 
     @classmethod
     def of(cls, invite: InviteState) -> "InviteInfo":
-        return cls(invite.id, invite.uses, invite.used, invite.expires, invite.revoked, invite.created_by)
+        return cls(invite.id, invite.uses, invite.used, invite.expires, invite.revoked, invite.created_by,
+                   invite.for_member is not None)
 
 
 class MembershipMixin(ServiceCore):
@@ -91,9 +93,12 @@ class MembershipMixin(ServiceCore):
     # -- invites ----------------------------------------------------------------
 
     def invite(self, circle_id: str, *, uses: int = 1, expires_in: timedelta = timedelta(days=7),
-               hints: tuple[str, ...] = ()) -> str:
+               hints: tuple[str, ...] = (), device: bool = False) -> str:
+        """An invite code; with `device`, one that adds another device of yours."""
         if not 1 <= uses <= MAX_INVITE_USES:
             raise InvalidInput(f"uses must be 1 to {MAX_INVITE_USES}")
+        if device and uses != 1:
+            raise InvalidInput("a device link code is for one device")
         if not timedelta(minutes=1) <= expires_in <= timedelta(days=MAX_INVITE_DAYS):
             raise InvalidInput(f"an invite must expire within 1 minute to {MAX_INVITE_DAYS} days")
         secret, invite_id = secrets.token_bytes(32), secrets.token_hex(8)
@@ -105,8 +110,11 @@ class MembershipMixin(ServiceCore):
             code = InviteCode(circle_id, invite_id, secret, expires, hints).encode()
         except InviteCodeError as exc:
             raise InvalidInput(str(exc)) from None
-        self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
-                                        "expires": expires})
+        if device:
+            self._act(circle_id, "link_invite", {"invite": invite_id, "key": public.hex(), "expires": expires})
+        else:
+            self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
+                                            "expires": expires})
         return code
 
     def invites(self, circle_id: str) -> list[InviteInfo]:

@@ -54,7 +54,8 @@ UNRANKED = 1 << 60
 
 _NEEDS = {
     "invite": {"organizer"},
-    "revoke_invite": {"organizer"},
+    "link_invite": {"organizer", "moderator", "member"},
+    "revoke_invite": {"organizer", "moderator", "member"},
     "set_role": {"organizer"},
     "remove": {"organizer"},
     "rotate": {"organizer"},
@@ -230,10 +231,22 @@ def _invite(state, action, author, is_ancestor) -> None:
     )
 
 
+def _link_invite(state, action, author, is_ancestor) -> None:
+    """A member invites another device of their own (one use)."""
+    body = action.body
+    if body["invite"] in state.invites:
+        raise Invalid("invite id already used")
+    state.invites[body["invite"]] = InviteState(
+        body["invite"], body["key"], 1, body["expires"], author.id, for_member=author.id
+    )
+
+
 def _revoke_invite(state, action, author, is_ancestor) -> None:
     invite = state.invites.get(action.body["invite"])
     if invite is None:
         raise Invalid("unknown invite")
+    if author.role != "organizer" and invite.created_by != author.id:
+        raise Invalid(f"a {author.role} may not revoke invite")  # only their own link codes
     invite.revoked = True
 
 
@@ -258,6 +271,9 @@ def _admit(state, action, author, is_ancestor) -> None:
     device_id = device_id_of(sign_pub)
     existing = state.devices.get(device_id)
     member = state.members.get(body["member"])
+    if invite.for_member is not None:
+        _link_device(state, action, invite, member, existing, device_id, sign_pub)
+        return
     if existing is None and body["member"] != device_id:
         raise Invalid("a new member's id is their first device's id")
     if member is not None:
@@ -283,6 +299,24 @@ def _admit(state, action, author, is_ancestor) -> None:
     else:
         existing.active, existing.admitted_by = True, action.id
         existing.incarnation += 1
+    for epoch_id, sealed in body["lockboxes"].items():
+        state.extra_lockboxes[(epoch_id, device_id)] = sealed
+
+
+def _link_device(state, action, invite, member, existing, device_id: str, sign_pub: bytes) -> None:
+    """Another device for a member who is already in (a link invite)."""
+    body = action.body
+    if body["member"] != invite.for_member or member is None or member.status != "active":
+        raise Invalid("a link invite adds a device to the active member who made it")
+    if existing is not None:
+        raise Invalid("that device is already known to the circle")
+    for epoch_id in body["lockboxes"]:
+        if epoch_id not in state.epochs:
+            raise Invalid("lockbox for an unknown epoch")
+    invite.used += 1
+    state.devices[device_id] = DeviceState(
+        device_id, member.id, sign_pub, bytes.fromhex(body["device"]["dh"]), action.id
+    )
     for epoch_id, sealed in body["lockboxes"].items():
         state.extra_lockboxes[(epoch_id, device_id)] = sealed
 
@@ -372,6 +406,7 @@ def _mute(state, action, author, is_ancestor) -> None:
 
 _HANDLERS = {
     "invite": _invite,
+    "link_invite": _link_invite,
     "revoke_invite": _revoke_invite,
     "admit": _admit,
     "set_role": _set_role,

@@ -38,6 +38,7 @@ class InviteState:
     created_by: str
     used: int = 0
     revoked: bool = False
+    for_member: str | None = None  # a link invite: admits another device of this member
 
 
 @dataclass
