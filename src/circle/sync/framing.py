@@ -91,7 +91,9 @@ class SecureStream:
                 except ConnectionError as exc:  # the peer vanished while we were writing
                     raise ConnectionDropped("connection lost") from exc
 
-    async def receive(self, timeout: float = READ_TIMEOUT) -> bytes:
+    async def receive(self, timeout: float = READ_TIMEOUT, limit: int | None = None) -> bytes:
+        """One application message of at most `limit` bytes (default MAX_MESSAGE_BYTES)."""
+        limit = MAX_MESSAGE_BYTES if limit is None else limit
         parts, total = [], 0
         while True:
             frame = await _read_frame(self._reader, timeout)
@@ -99,10 +101,11 @@ class SecureStream:
                 plain = self._receive.decrypt(b"", frame)
             except NoiseError as exc:
                 raise ConnectionDropped(str(exc)) from exc
-            if not plain or plain[:1] not in (_MORE, _LAST):
+            # Senders cut full chunks; tiny ones would cost a frame and a list entry each.
+            if not plain or plain[:1] not in (_MORE, _LAST) or (plain[:1] == _MORE and len(plain) != _CHUNK + 1):
                 raise ConnectionDropped("malformed chunk")
             total += len(plain) - 1
-            if total > MAX_MESSAGE_BYTES:
+            if total > limit:
                 raise ConnectionDropped("message over the size limit")
             parts.append(plain[1:])
             if self.on_bytes:

@@ -23,7 +23,9 @@ log = logging.getLogger("circle.sync")
 
 CONNECT_TIMEOUT = 10.0
 JOIN_TIMEOUT = 30.0
+MAX_JOIN_BYTES = 64 * 1024  # a stranger's one message; join requests are far smaller
 POLL_LOCAL_EVERY = 0.25
+JOIN_REFUSED = "this invite cannot be used here: it may be expired, used up or revoked; ask for a new one"
 
 
 class SyncError(CircleError):
@@ -184,14 +186,19 @@ class Server:
 
     async def _answer_join(self, stream: SecureStream) -> None:
         """A stranger may only redeem an invite."""
-        kind, value = m.decode(await stream.receive(JOIN_TIMEOUT))
+        kind, value = m.decode(await stream.receive(JOIN_TIMEOUT, limit=MAX_JOIN_BYTES))
         if kind != m.JOIN:
+            log.info("refused %s: not a member and not asking to join", stream.peer_address)
             await stream.send(m.encode_error("not a member of any circle here"))
             return
         try:
+            self.host.refresh_all()  # an invite written a moment ago by another process
             welcome = self.host.admit_request(value, remote_static=stream.remote_static)
         except CircleError as exc:
-            await stream.send(m.encode_error(str(exc)))
+            # The stranger gets one uniform answer: the reason would tell anyone
+            # holding an old code whether this host is in that circle.
+            log.info("refused a join request from %s: %s", stream.peer_address, exc)
+            await stream.send(m.encode_error(JOIN_REFUSED))
             return
         await stream.send(m.encode_raw(m.WELCOME, welcome))
 

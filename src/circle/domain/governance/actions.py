@@ -161,14 +161,17 @@ def decode_action(wire: bytes) -> Action:
     signature, raw = bytes(wire[:SIG_BYTES]), bytes(wire[SIG_BYTES:])
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ActionError("action payload is not JSON") from None
     if not isinstance(payload, dict) or set(payload) != {"v", "circle", "kind", "author", "parents", "at", "body"}:
         raise ActionError("action payload has the wrong fields")
     if payload["v"] != VERSION:
         raise ActionError("unsupported action version")
-    if canonical(payload) != raw:
-        raise ActionError("action payload is not canonical")
+    try:
+        if canonical(payload) != raw:
+            raise ActionError("action payload is not canonical")
+    except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 does not
+        raise ActionError("action payload is not canonical") from None
     kind = payload["kind"]
     if kind not in _BODIES:
         raise ActionError("unknown action kind")
