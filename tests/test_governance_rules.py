@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,12 +19,11 @@ from circle.domain.governance.actions import Action, admit_proof_message, sign_a
 from circle.domain.governance.keyring import epoch_keys, rotation_body
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
-from circle.service import Service
 from circle.errors import NotAllowed
+from in_process import Net
 
 FAR = 4_000_000_000  # invite expiry, Unix seconds (2096)
 FAR_MS = FAR * 1000
-PASSPHRASE = "correct horse battery staple"
 
 _IDENTITIES = [DeviceIdentity.generate() for _ in range(8)]
 
@@ -489,35 +487,6 @@ def test_readmission_must_follow_the_removal_it_undoes(people) -> None:
 
 
 # -- profiles exchanging bundles ----------------------------------------------------------
-
-
-class Net:
-    """Profiles of one circle, exchanging real sealed bundles in-process."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.cid = ""
-
-    def profile(self, name: str) -> Service:
-        return Service.create_profile(self.root / name, name, PASSPHRASE)
-
-    @staticmethod
-    def dev(service: Service) -> str:
-        return service.whoami().device_id
-
-    def send(self, src: Service, dst: Service):
-        return dst.receive_bundle(src.bundle_for(self.cid, self.dev(dst)))
-
-    def join(self, organizer: Service, *newcomers: Service) -> None:
-        code = organizer.invite(self.cid, uses=len(newcomers))
-        for newcomer in newcomers:
-            newcomer.accept_welcome(code, organizer.admit_request(newcomer.join_request(code)))
-            self.send(newcomer, organizer)
-        for newcomer in newcomers:
-            self.send(organizer, newcomer)
-
-    def bodies(self, service: Service) -> list[str]:
-        return [p.body for p in service.feed(self.cid)]
 
 
 @pytest.fixture

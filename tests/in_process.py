@@ -1,0 +1,40 @@
+"""Profiles of one circle exchanging real sealed bundles in one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import PASSPHRASE
+
+from circle.service import Service
+
+
+class Net:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.cid = ""
+
+    def profile(self, name: str, **kw) -> Service:
+        return Service.create_profile(self.root / name, name, PASSPHRASE, **kw)
+
+    @staticmethod
+    def dev(service: Service) -> str:
+        return service.whoami().device_id
+
+    @staticmethod
+    def mid(service: Service) -> str:
+        return service.whoami().member_id
+
+    def send(self, src: Service, dst: Service):
+        return dst.receive_bundle(src.bundle_for(self.cid, self.dev(dst)))
+
+    def join(self, organizer: Service, *newcomers: Service) -> None:
+        code = organizer.invite(self.cid, uses=len(newcomers))
+        for newcomer in newcomers:
+            newcomer.accept_welcome(code, organizer.admit_request(newcomer.join_request(code)))
+            self.send(newcomer, organizer)
+        for newcomer in newcomers:
+            self.send(organizer, newcomer)
+
+    def bodies(self, service: Service) -> list[str]:
+        return [p.body for p in service.feed(self.cid)]
