@@ -67,7 +67,7 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
     )
     service.set_guidelines(circle_id, GUIDELINES)
     service.add_resource(circle_id, CrisisResource(
-        "Walkers' phone tree", "text Maya on 07700 900461, any time", "", "any time"))
+        "Walkers' phone tree", "text Maya on 07700 900461", "", "any time"))
     code = service.invite(circle_id, uses=len(NAMES))
     clock = DemoClock(now - timedelta(days=2))
     advance = clock.advance
@@ -113,7 +113,7 @@ MY_MOODS = (3, 2, 2, 3, 4, 3, 1, 2, 3, 3, 4, 4, 3, 2, 3, 4)
 def seed_my_checkins(service: Service, circle_id: str, clock: DemoClock) -> None:
     """A month of your own check-ins (most private), so the mood trend has a shape.
     `clock` must be the service's clock; it is back to real time afterwards."""
-    start = datetime.now(timezone.utc) - timedelta(days=30)
+    start = datetime.now(timezone.utc) - timedelta(days=31)
     for day, mood in enumerate(MY_MOODS):
         clock.set(start + timedelta(days=day * 2, hours=9))
         service.checkin(circle_id, mood, private=day % 4 != 0)

@@ -1,12 +1,13 @@
 """The service layer: what the CLI and the TUI call. See core.py."""
 
+from circle.service.bulk import BulkMixin
 from circle.service.core import COMPACT_AFTER_CHANGES, CircleSummary, WhoAmI, clean_text
 from circle.service.exchange import BundleRejected, ExchangeMixin, Received
 from circle.service.membership import InviteInfo
 from circle.service.preferences import PreferencesMixin
 
 
-class Service(PreferencesMixin, ExchangeMixin):
+class Service(PreferencesMixin, BulkMixin, ExchangeMixin):
     """One unlocked profile: its circles, their content, governance, exchange
     and this device's own preferences."""
 

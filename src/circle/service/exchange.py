@@ -116,20 +116,32 @@ def _causal_order(headers: dict[bytes, tuple[ChangeHeader, bytes]]):
         ready.sort()
 
 
-def _check_ownership(circle: OpenCircle, state: GovernanceState, accepted: list[bytes]) -> None:
-    """Refuse the bundle if any change writes where its author may not (shadowing)."""
+def _check_ownership(circle: OpenCircle, state: GovernanceState, accepted: list[bytes]) -> list[bytes]:
+    """Refuse the bundle if any change writes where its author may not (shadowing).
+
+    Returns the changes that can be judged now. A change whose dependencies are
+    neither here nor earlier in the bundle cannot be (the objects it writes to
+    are not known yet): it is left out, and arrives again with what it needs.
+    """
     bindings = state.actor_bindings()
     organizers = {m.id for m in state.organizers()}
     registry = circle.registry(bindings.get)
     known = circle.known_hashes()
+    ready = []
     for raw in accepted:
-        if read_change_header(raw).hash in known:
+        header = read_change_header(raw)
+        if header.hash in known:
             continue  # already applied here: it passed these checks on arrival
+        if any(dep not in known for dep in header.deps):
+            continue
         try:
             actor, ops = read_ops(raw)
             registry.check(ops, bindings[actor], bindings.get, organizers)
         except (ChangeFormatError, OwnershipError) as exc:
             raise BundleRejected(f"bundle refused: a change {exc}") from None
+        known.add(header.hash)
+        ready.append(raw)
+    return ready
 
 
 def _verified_heads(state: GovernanceState, circle_id: str, raw_heads) -> dict[bytes, SignedHead]:
@@ -328,7 +340,7 @@ class ExchangeMixin(MembershipMixin):
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
         accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
-        _check_ownership(circle, state, accepted)
+        accepted = _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
         applied = circle.document.changes_since(before)

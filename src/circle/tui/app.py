@@ -14,11 +14,11 @@ from pathlib import Path
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
 
 from circle.domain.builtin_resources import builtin_resources, region_from_locale
-from circle.errors import CircleError
 from circle.profile import Profile, default_home
 from circle.service import Service
 from circle.tui.circle_list import CircleListScreen
@@ -39,7 +39,11 @@ Companion = Callable[[Callable[[str], None]], Awaitable[None]]
 
 class CircleApp(App[None]):
     TITLE = "circle"
-    CSS_PATH = "app.tcss"
+    # Each screen's .tcss sits beside its module; the app loads them all once.
+    CSS_PATH = [
+        "app.tcss", "gate.tcss", "circle_list.tcss", "circle_screen.tcss", "dialogs.tcss",
+        "help_panel.tcss", "join_flow.tcss", "network_panel.tcss",
+    ]
     BINDINGS = [
         Binding("f1", "help", "Help", priority=True, id="app.help"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
@@ -73,6 +77,7 @@ class CircleApp(App[None]):
         self.data_changed: Signal[str] = Signal(self, "data-changed")
         self.network_changed: Signal[object] = Signal(self, "network-changed")
         self._unsubscribe: Callable[[], None] | None = None
+        self._problems = self.settings.problems
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -81,10 +86,11 @@ class CircleApp(App[None]):
             self.theme = self.settings.theme
         else:
             self.theme = DEFAULT_THEME
-            self.notify(f"Unknown theme {self.settings.theme!r}; using {DEFAULT_THEME}.", severity="warning")
+            self._problems += (f"Unknown theme {self.settings.theme!r}; using {DEFAULT_THEME}.",)
         self.set_keymap(self.settings.keymap)
-        for problem in self.settings.problems:
-            self.notify(problem, severity="warning", timeout=10)
+        unknown = sorted(set(self.settings.keymap) - known_binding_ids())
+        if unknown:
+            self._problems += (f"keys.json: no such action {', '.join(map(repr, unknown))} (see docs/tui.md)",)
         if self.service is not None:
             self.start_session(self.service)
         elif Profile.exists(self.home):
@@ -92,6 +98,12 @@ class CircleApp(App[None]):
             self.push_screen(UnlockScreen(self.home, self.environ.get("CIRCLE_PASSPHRASE") or None))
         else:
             self.push_screen(FirstRunScreen(self.home))
+
+    def report_problems(self) -> None:
+        """Show (once, on the first real screen) what was wrong with the settings files."""
+        problems, self._problems = self._problems, ()
+        for problem in problems:
+            self.notify(problem, severity="warning", timeout=15)
 
     # -- the unlocked session ---------------------------------------------------------
 
@@ -105,16 +117,21 @@ class CircleApp(App[None]):
             self.run_worker(self.companion(self.sync.dial), name="companion", group="sync", exit_on_error=False)
         circles = service.circles()
         target = service.last_circle() or (circles[0].id if len(circles) == 1 else None)
+        self.call_later(self._show_circles, target)
+
+    async def _show_circles(self, target: str | None) -> None:
+        # One step at a time: the unlock screen goes before the list comes.
         if isinstance(self.screen, (UnlockScreen, FirstRunScreen)):
-            self.switch_screen(CircleListScreen())
+            await self.switch_screen(CircleListScreen())
         else:
-            self.push_screen(CircleListScreen())
+            await self.push_screen(CircleListScreen())
         if target is not None:
             self.open_circle(target)
 
     def open_circle(self, circle_id: str, *, replace: bool = False) -> None:
         self.service.remember_circle(circle_id)
-        screen: Screen = JoinScreen(circle_id) if self.service.guidelines_pending(circle_id) else CircleScreen(circle_id)
+        pending = self.service.guidelines_pending(circle_id)
+        screen: Screen = JoinScreen(circle_id) if pending else CircleScreen(circle_id)
         if replace:
             self.switch_screen(screen)
         else:
@@ -157,8 +174,8 @@ class CircleApp(App[None]):
                     info = self.service.info(circle_id)
                     if info.resources:
                         sections.append((f"From {info.name}", info.resources))
-            except CircleError:
-                pass  # help must open whatever state the store is in
+            except Exception:  # noqa: BLE001 - help must open whatever state the store is in
+                pass
         region = region_from_locale()
         sections.append((f"Built in ({region or 'all regions'}; set CIRCLE_REGION to change)",
                          builtin_resources(region)))
@@ -170,10 +187,13 @@ class CircleApp(App[None]):
         else:
             self.push_screen(HelpScreen(self.help_sections()))
 
+    def check_action(self, action: str, parameters) -> bool | None:
+        if action == "network" and self.service is None:
+            return False  # nothing to show before unlock: hide the key
+        return True
+
     def action_network(self) -> None:
-        if self.service is None:
-            self.notify("Sync starts once your profile is unlocked.")
-        elif not isinstance(self.screen, NetworkScreen):
+        if not isinstance(self.screen, NetworkScreen):
             self.push_screen(NetworkScreen())
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -184,6 +204,18 @@ class CircleApp(App[None]):
         yield SystemCommand("High-contrast theme", "Switch to the high-contrast theme",
                             lambda: setattr(self, "theme", "circle-high-contrast"))
         yield from super().get_system_commands(screen)
+
+
+def known_binding_ids() -> set[str]:
+    """The action ids keys.json may rebind: every binding id in this package."""
+    ids: set[str] = set()
+    stack: list[type] = [DOMNode]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("circle.tui."):
+            ids |= {b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id}
+    return ids
 
 
 def run_app(

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from textual.binding import ActiveBinding
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, TextArea
 
 
+HELP_ID = "app.help"
+
+
 class HelpFirst:
-    """Puts F1 (help) first among the footer's keys, so it is never cut off."""
+    """Puts F1 (help) first among the footer's keys, so it is never cut off; on
+    dialogs too, where Textual leaves the app's keys out of the footer (the
+    binding itself is an app-level priority binding and works everywhere)."""
 
     @property
-    def active_bindings(self):
+    def active_bindings(self) -> dict[str, ActiveBinding]:
         bindings = super().active_bindings
-        first = {key: b for key, b in bindings.items() if b.binding.id == "app.help"}
+        first = {key: b for key, b in bindings.items() if b.binding.id == HELP_ID}
+        if not first:
+            first = {key: ActiveBinding(self.app, binding, True, binding.tooltip)
+                     for key, binding in self.app._bindings if binding.id == HELP_ID}
         return {**first, **{key: b for key, b in bindings.items() if key not in first}}
 
 
@@ -36,6 +45,7 @@ class Page(HelpFirst, Screen):
 
     def on_mount(self) -> None:
         _settle_cursors(self)
+        self.call_after_refresh(self.app.report_problems)
         self.app.data_changed.subscribe(self, self._on_data_changed)
         self.app.network_changed.subscribe(self, self._on_network_changed)
 

@@ -26,7 +26,6 @@ class CheckInDraft:
 
 
 class CheckInDialog(Dialog):
-    CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("n", "focus_field('note')", "Note", id="checkin.note"),
         Binding("t", "focus_field('tags')", "Tags", id="checkin.tags"),

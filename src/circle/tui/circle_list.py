@@ -12,7 +12,6 @@ from circle.tui.dialogs import PromptDialog
 
 
 class CircleListScreen(Page):
-    CSS_PATH = "circle_list.tcss"
     BINDINGS = [
         Binding("n", "new_circle", "New circle", id="circles.new"),
         Binding("j", "join", "Join with a code", id="circles.join"),
@@ -31,6 +30,9 @@ class CircleListScreen(Page):
         self.sub_title = "your circles"
         self.reload()
         self.query_one(DataTable).focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()  # back from a circle: its unread count changed without any store news
 
     def reload(self) -> None:
         service = self.app.service

@@ -26,10 +26,10 @@ TABS = (
     ("guidelines", "5 Guidelines", GuidelinesTab),
     ("moderation", "6 Moderation", ModerationTab),
 )
+WIDGETS = {tab_id: widget for tab_id, _, widget in TABS}
 
 
 class CircleScreen(Page):
-    CSS_PATH = "circle_screen.tcss"
     BINDINGS = [
         Binding("escape", "back", "Circles", id="circle.back"),
         Binding("c", "checkin", "Check in", id="circle.checkin"),
@@ -40,6 +40,7 @@ class CircleScreen(Page):
     def __init__(self, circle_id: str) -> None:
         super().__init__()
         self.circle_id = circle_id
+        self._stale_tabs: set[str] = set()  # reloaded when next shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -72,8 +73,10 @@ class CircleScreen(Page):
                 tabs.active = "feed"
             tabs.hide_tab("moderation")
         for tab_id, _, widget in TABS:
-            if tab_id != "moderation" or self.moderating():
+            if tab_id == tabs.active:
                 self.query_one(widget).reload()
+            else:
+                self._stale_tabs.add(tab_id)  # only what is on screen is worked out now
 
     def on_data_changed(self, circle_id: str) -> None:
         if circle_id == self.circle_id:
@@ -84,6 +87,9 @@ class CircleScreen(Page):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
+        if pane.id in self._stale_tabs:
+            self._stale_tabs.discard(pane.id)
+            self.query_one(WIDGETS[pane.id]).reload()
         target = pane.query_one(FeedTab).view if pane.id == "feed" else pane.children[0]
         focusable = target if target.can_focus else next(iter(target.query("DataTable")), None)
         if focusable is not None:
@@ -113,6 +119,6 @@ class CircleScreen(Page):
                 return
             where = "kept on this device" if draft.private else f"shared with {name}"
             self.notify(f"Checked in: {draft.mood} ({MOOD_WORDS[draft.mood]}), {where}.")
-            self.query_one(CheckinsTab).reload()
+            self.reload()  # a private check-in is no store news: show it now
 
         self.app.push_screen(CheckInDialog(name), record)

@@ -23,7 +23,6 @@ class Draft:
 class ComposeDialog(Dialog):
     """Returns a Draft, or None if cancelled. Nothing is saved until ctrl+s."""
 
-    CSS_PATH = "dialogs.tcss"
     BINDINGS = [
         Binding("ctrl+s", "send", "Post", priority=True, id="compose.send"),
         # priority: the text area would take ctrl+e as "end of line"

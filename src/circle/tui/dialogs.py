@@ -15,7 +15,6 @@ from circle.tui.base import Dialog
 class PromptDialog(Dialog):
     """Ask for one line of text; returns it (stripped), or None if cancelled."""
 
-    CSS_PATH = "dialogs.tcss"
 
     def __init__(self, title: str, label: str, value: str = "") -> None:
         super().__init__()
@@ -36,7 +35,6 @@ class PromptDialog(Dialog):
 class ConfirmDialog(Dialog):
     """A yes/no question; returns True only for yes."""
 
-    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n", "answer(False)", "No")]
 
     def __init__(self, title: str, question: str) -> None:
@@ -66,7 +64,6 @@ class ConfirmDialog(Dialog):
 class ChoiceDialog(Dialog):
     """Pick one of a few options by its key (1, 2, 3...); returns its value."""
 
-    CSS_PATH = "dialogs.tcss"
 
     def __init__(self, title: str, options: Sequence[tuple[str, object]], note: str = "") -> None:
         super().__init__()
@@ -97,7 +94,6 @@ class ChoiceDialog(Dialog):
 class CodeDialog(Dialog):
     """Show a code to pass on (an invite), with a copy button."""
 
-    CSS_PATH = "dialogs.tcss"
     BINDINGS = [Binding("c", "copy", "Copy"), Binding("enter", "cancel", "Close")]
 
     def __init__(self, title: str, note: str, code: str) -> None:

@@ -55,7 +55,8 @@ class FeedTab(Vertical):
         service.mark_seen(self.circle_id, fresh)
         new = f", {len(self.unread)} new" if self.unread else ""
         self.query_one("#feed-status", Static).update(
-            f"{len(items)} posts{new} · n post · r reply · a react · o open warning · e edit · d delete · G latest"
+            f"{len(items)} posts{new} · n post · r reply · a react · o open warning · "
+            "e edit · d delete · G latest"
         )
         if not self._loaded:
             self._loaded = True
@@ -80,6 +81,7 @@ class FeedTab(Vertical):
     def action_compose(self) -> None:
         def send(draft: Draft | None) -> None:
             if draft and self._run(self.app.service.post, draft.body, content_warning=draft.content_warning):
+                self.reload()  # now, not when the store's news arrives: the cursor goes to it
                 self.view.jump_to_latest()
 
         self.app.push_screen(ComposeDialog("New post"), send)

@@ -15,7 +15,6 @@ from circle.tui.passphrase_hint import strength_hint
 
 
 class FirstRunScreen(Page):
-    CSS_PATH = "gate.tcss"
 
     def __init__(self, home: Path) -> None:
         super().__init__()

@@ -26,7 +26,6 @@ def describe(resource: CrisisResource) -> str:
 
 
 class HelpScreen(ModalScreen):
-    CSS_PATH = "help_panel.tcss"
     BINDINGS = [Binding("escape", "close", "Close", id="help.close")]
 
     def __init__(self, sections: Sequence[Section]) -> None:

@@ -25,7 +25,6 @@ def _size(count: int) -> str:
 
 
 class JoinScreen(Page):
-    CSS_PATH = "join_flow.tcss"
     BINDINGS = [
         Binding("escape", "leave", "Back", id="join.back"),
         Binding("ctrl+a", "accept", "Accept guidelines", id="join.accept"),

@@ -22,7 +22,6 @@ def _progress(event) -> str:
 
 
 class NetworkScreen(Page):
-    CSS_PATH = "network_panel.tcss"
     BINDINGS = [Binding("escape", "close", "Back", id="network.back")]
 
     def compose(self) -> ComposeResult:
@@ -54,7 +53,7 @@ class NetworkScreen(Page):
         table = self.query_one(DataTable)
         table.clear()
         for peer, event in sorted(net.sessions.items()):
-            circles = ", ".join(sorted(self._name(c) for c in net.circles_of.get(peer, ()))) or "-"
+            circles = ", ".join(sorted(self._circle_name(c) for c in net.circles_of.get(peer, ()))) or "-"
             table.add_row(peer, event.state, circles, _progress(event),
                           seconds_ago(event.last_contact, now), event.detail or "", key=peer)
         if not net.sessions:
@@ -62,7 +61,7 @@ class NetworkScreen(Page):
         problems = [f"{seconds_ago(at, now)}: {text}" for at, text in reversed(net.problems)]
         self.query_one("#problems", Static).update("\n".join(problems[:15]) or "none")
 
-    def _name(self, circle_id: str) -> str:
+    def _circle_name(self, circle_id: str) -> str:
         try:
             return self.app.service.info(circle_id).name
         except CircleError:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from circle.sync.session import SessionEvent
 
@@ -27,7 +27,7 @@ class NetworkState:
         if event.circle_id:
             self.circles_of.setdefault(event.peer, set()).add(event.circle_id)
         if event.last_contact == 0.0 and previous is not None:
-            event = SessionEvent(**{**event.__dict__, "last_contact": previous.last_contact})
+            event = replace(event, last_contact=previous.last_contact)
         self.sessions[event.peer] = event
         if event.state == "lost":
             self.problem(f"lost {event.peer}: {event.detail or 'connection ended'}")

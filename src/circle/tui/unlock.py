@@ -14,7 +14,6 @@ from circle.tui.base import Page
 
 
 class UnlockScreen(Page):
-    CSS_PATH = "gate.tcss"
 
     def __init__(self, home: Path, passphrase: str | None = None) -> None:
         super().__init__()

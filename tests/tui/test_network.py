@@ -1,0 +1,86 @@
+"""Sync inside the app: a real peer on 127.0.0.1, live posts, and the network panel."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from circle.sync.tcp import Server
+from circle.tui.circle_screen import CircleScreen
+from circle.tui.feed_view import FeedView
+from circle.tui.network_panel import NetworkScreen
+
+from .world import make_app, screen_text, until
+
+
+async def test_a_peer_connects_its_posts_arrive_live_and_the_panel_shows_it(world):
+    service = world.ana()
+    ben = world.ben()
+    app = make_app(service, listen="127.0.0.1:0")
+    peer = Server(ben, ben.profile.identity.dh_key)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        await until(pilot, lambda: app.network.listening is not None, what="the server")
+        host, port = app.network.listening.split(":")
+        assert host == "127.0.0.1" and int(port) > 0
+        peer.dial(app.network.listening)
+        await until(pilot, lambda: app.network.summary(world.circle_id) == "live with 1 peer", what="live")
+        await until(pilot, lambda: "live with 1 peer" in screen_text(app), what="the header")
+
+        feed = app.screen.query_one(FeedView)
+        started = time.monotonic()
+        post = ben.post(world.circle_id, "typed on Ben's machine just now")
+        await until(pilot, lambda: post.id in feed._index, timeout=3, what="the live post")
+        assert time.monotonic() - started < 1.5
+
+        await pilot.press("f2")
+        assert isinstance(app.screen, NetworkScreen)
+        text = screen_text(app)
+        assert f"Listening on {app.network.listening}" in text
+        assert "live" in text and "Tuesday Walkers" in text and " s ago" in text
+
+        # A stranger who speaks garbage is dropped and shows up under problems; nothing breaks.
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"\x00\x00\x00\x05hello" * 3)
+        await writer.drain()
+        writer.close()
+        await until(pilot, lambda: "dropped" in screen_text(app), what="the problem line")
+        assert isinstance(app.screen, NetworkScreen)
+    await peer.close()
+    ben.close()
+    service.close()
+
+
+async def test_when_the_port_is_taken_the_app_says_so_and_still_works(world):
+    blocker = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    taken = blocker.sockets[0].getsockname()[1]
+    service = world.ana()
+    app = make_app(service, listen=f"127.0.0.1:{taken}")
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+            await pilot.press("f2")
+            await until(pilot, lambda: f"cannot listen on 127.0.0.1:{taken}" in screen_text(app), what="the error")
+            assert "Not listening" in screen_text(app)
+    finally:
+        blocker.close()
+        service.close()
+
+
+async def test_the_server_stops_when_the_app_quits(world):
+    service = world.ana()
+    app = make_app(service, listen="127.0.0.1:0")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: app.network.listening is not None, what="the server")
+        address = app.network.listening
+        await pilot.press("ctrl+q")
+    host, port = address.split(":")
+    await asyncio.sleep(0.1)
+    try:
+        _, writer = await asyncio.open_connection(host, int(port))
+    except OSError:
+        pass
+    else:
+        writer.close()
+        raise AssertionError("still listening after quit")
+    service.close()
