@@ -173,7 +173,7 @@ def decode_action(wire: bytes) -> Action:
     except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 does not
         raise ActionError("action payload is not canonical") from None
     kind = payload["kind"]
-    if kind not in _BODIES:
+    if not isinstance(kind, str) or kind not in _BODIES:
         raise ActionError("unknown action kind")
     author = _hex(payload["author"], 64)
     circle = payload["circle"]
