@@ -69,7 +69,7 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
     service.add_resource(circle_id, CrisisResource(
         "Walkers' phone tree", "text Maya on 07700 900461", "", "any time"))
     code = service.invite(circle_id, uses=len(NAMES))
-    clock = DemoClock(now - timedelta(days=2))
+    clock = DemoClock(now - timedelta(days=3))  # the scripted history (about 50 h) ends before now
     advance = clock.advance
     peers: dict[str, Service] = {}
     for name in NAMES:
