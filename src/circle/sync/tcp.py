@@ -149,15 +149,28 @@ class Server:
         await self.discovery.start(port)
 
     async def close(self) -> None:
+        """Stop listening, dialling and every open session, and wait for them."""
+        if self._server is not None:
+            self._server.close()
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.discovery is not None:
             await self.discovery.close()
         if self._server is not None:
-            self._server.close()
             await self._server.wait_closed()
 
     async def _handle(self, reader, writer) -> None:
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            await self._serve_connection(reader, writer)
+        except asyncio.CancelledError:
+            pass  # closing: end quietly (asyncio logs a handler task that ends cancelled)
+        finally:
+            self._tasks.discard(task)
+
+    async def _serve_connection(self, reader, writer) -> None:
         peer = writer.get_extra_info("peername")
         try:
             stream = await SecureStream.connect(reader, writer, self.static, initiator=False)
