@@ -8,15 +8,16 @@ from circle.domain.models import Post
 
 
 def thread_order(posts: list[Post]) -> list[tuple[Post, int]]:
-    """(post, depth) in reading order.
+    """(post, depth) in reading order, for posts given oldest first (as the feed
+    gives them: that order already settles posts written in the same millisecond).
 
-    Roots come oldest first; each is followed by its replies, depth first,
+    Roots keep that order; each is followed by its replies, depth first,
     oldest first. A post whose parent is unknown (not synced yet, or removed)
     is a root. Reply links come from members, so they may form a cycle; posts
     in one are shown as roots rather than dropped. Iterative: a long chain of
     replies cannot exhaust the stack.
     """
-    ordered = sorted(posts, key=lambda p: (p.created_at, p.id))
+    ordered = list(posts)
     known = {p.id for p in ordered}
     children: dict[str, list[Post]] = defaultdict(list)
     roots = []

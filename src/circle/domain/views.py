@@ -157,37 +157,57 @@ def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozen
 
 
 def read_posts(document: CircleDocument, roster: Roster) -> list[Post]:
-    """Every verifiable post, oldest first (ties broken by id)."""
+    """Every verifiable post, oldest first (ties broken by write order, then id)."""
     reader = _Reader(document)
-    posts = []
+    keyed = []
     for post_id, obj in reader.children(reader.obj(ROOT, "posts")):
-        author = roster.member_of_op(obj)
-        if author is None:
-            continue
-        own = roster.writes_as(author)
-        body = reader.scalar(obj, "body", own, str)
-        created = reader.moment(obj, "created_at", own)
-        if body is None or created is None:
-            continue
-        warning = reader.scalar(obj, "content_warning", own, str)
-        if warning is None and reader.present(obj, "content_warning"):
-            # Someone else overwrote the author's warning: keep the post
-            # collapsed rather than show it unwarned.
-            warning = UNVERIFIED_WARNING
-        posts.append(
-            Post(
-                id=post_id,
-                author_id=author,
-                body=body,
-                created_at=created,
-                reply_to=reader.scalar(obj, "reply_to", own, str),
-                content_warning=warning,
-                edited_at=reader.moment(obj, "edited_at", own),
-                deleted=bool(reader.scalar(obj, "deleted", own, bool)),
-                reactions=_reactions(reader, obj, roster),
-            )
-        )
-    return sorted(posts, key=lambda p: (p.created_at, p.id))
+        post = _post(reader, roster, post_id, obj)
+        if post is not None:
+            # Within one millisecond, the later op (a Lamport counter) was written later.
+            keyed.append(((post.created_at, op_counter(obj), post.id), post))
+    return [post for _, post in sorted(keyed, key=lambda pair: pair[0])]
+
+
+def post_ids(document: CircleDocument) -> list[str]:
+    """The keys of the posts map, verifiable or not (cheap: no values read)."""
+    reader = _Reader(document)
+    posts = reader.obj(ROOT, "posts")
+    return list(document.doc.keys(posts)) if posts is not None else []
+
+
+def read_post(document: CircleDocument, roster: Roster, post_id: str) -> Post | None:
+    """One post, or None if it is missing or not verifiable."""
+    reader = _Reader(document)
+    posts = reader.obj(ROOT, "posts")
+    obj = reader.obj(posts, post_id) if posts is not None else None
+    return _post(reader, roster, post_id, obj) if obj is not None else None
+
+
+def _post(reader: _Reader, roster: Roster, post_id: str, obj: bytes) -> Post | None:
+    author = roster.member_of_op(obj)
+    if author is None:
+        return None
+    own = roster.writes_as(author)
+    body = reader.scalar(obj, "body", own, str)
+    created = reader.moment(obj, "created_at", own)
+    if body is None or created is None:
+        return None
+    warning = reader.scalar(obj, "content_warning", own, str)
+    if warning is None and reader.present(obj, "content_warning"):
+        # Someone else overwrote the author's warning: keep the post
+        # collapsed rather than show it unwarned.
+        warning = UNVERIFIED_WARNING
+    return Post(
+        id=post_id,
+        author_id=author,
+        body=body,
+        created_at=created,
+        reply_to=reader.scalar(obj, "reply_to", own, str),
+        content_warning=warning,
+        edited_at=reader.moment(obj, "edited_at", own),
+        deleted=bool(reader.scalar(obj, "deleted", own, bool)),
+        reactions=_reactions(reader, obj, roster),
+    )
 
 
 def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:

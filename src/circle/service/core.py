@@ -32,7 +32,7 @@ from circle.domain.models import (
     Post,
 )
 from circle.domain.refs import resolve as resolve_ref
-from circle.errors import CircleError, InvalidInput, NotAllowed
+from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.profile import Profile
 from circle.service.opened import OpenCircle, load_open_circle
 from circle.sync.heads import SignedHead
@@ -328,23 +328,25 @@ class ServiceCore:
 
     def feed(self, circle_id: str) -> list[Post]:
         """Posts, with moderation applied: hidden posts keep their place, but only
-        moderators still see the body."""
+        moderators still see the body. Computed once per state of the circle."""
         circle = self.open_circle(circle_id)
         moderating = self.my_role(circle_id) in MODERATING_ROLES
-        mutes = circle.state.mutes
-        out = []
-        for post in views.read_posts(circle.document, circle.roster()):
-            hidden = circle.state.hidden.get(post.id)
-            reason = hidden.reason if hidden else None
-            if reason is None and post.author_id in mutes:
-                since, until = mutes[post.author_id]
-                if since <= to_millis(post.created_at) < until:
-                    reason = "written while muted"
-            if reason is not None:
-                post = replace(post, hidden=True, hidden_reason=reason,
-                               body=post.body if moderating else "")
-            out.append(post)
-        return out
+        return circle.cached("feed", lambda: [
+            self._moderated(circle, post, moderating)
+            for post in views.read_posts(circle.document, circle.roster())
+        ])
+
+    @staticmethod
+    def _moderated(circle: OpenCircle, post: Post, moderating: bool) -> Post:
+        hidden = circle.state.hidden.get(post.id)
+        reason = hidden.reason if hidden else None
+        if reason is None and post.author_id in circle.state.mutes:
+            since, until = circle.state.mutes[post.author_id]
+            if since <= to_millis(post.created_at) < until:
+                reason = "written while muted"
+        if reason is None:
+            return post
+        return replace(post, hidden=True, hidden_reason=reason, body=post.body if moderating else "")
 
     def checkins(self, circle_id: str) -> list[CheckIn]:
         circle = self.open_circle(circle_id)
@@ -356,8 +358,13 @@ class ServiceCore:
         return views.read_events(circle.document, circle.roster())
 
     def resolve_post(self, circle_id: str, ref: str) -> Post:
-        posts = {p.id: p for p in self.feed(circle_id)}
-        return posts[resolve_ref(ref, ((pid, "") for pid in posts), "post")]
+        """One post by id or unique prefix, reading only that post."""
+        circle = self.open_circle(circle_id)
+        post_id = resolve_ref(ref, ((pid, "") for pid in views.post_ids(circle.document)), "post")
+        post = views.read_post(circle.document, circle.roster(), post_id)
+        if post is None:
+            raise NotFound(f"unknown post: {ref!r}")
+        return self._moderated(circle, post, self.my_role(circle_id) in MODERATING_ROLES)
 
     def resolve_event(self, circle_id: str, ref: str) -> Event:
         events = {e.id: e for e in self.events(circle_id)}

@@ -48,6 +48,7 @@ class OpenCircle:
         self._index: dict[bytes, list[bytes]] = {}
         self._index_heads: tuple[bytes, ...] | None = None
         self._registry: Registry | None = None
+        self._views: dict[str, tuple[tuple, object]] = {}
         self._recompute()
 
     @property
@@ -92,6 +93,16 @@ class OpenCircle:
         if self._roster is None:
             self._roster = Roster(self.state.actor_bindings(), dict(self.state.cutoffs))
         return self._roster
+
+    def cached(self, name: str, compute):
+        """A view of this circle, recomputed only when its document or log changed."""
+        key = (tuple(self.document.heads()), len(self.actions))
+        hit = self._views.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = compute()
+        self._views[name] = (key, value)
+        return value
 
     # -- reconciliation -----------------------------------------------------------
 
