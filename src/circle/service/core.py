@@ -319,6 +319,16 @@ class ServiceCore:
             out.append(Member(member.id, name, joined, member.role, member.status))
         return out
 
+    def last_seen(self, circle_id: str) -> dict[str, datetime]:
+        """When each member was last heard from: their newest post or shared check-in."""
+        circle = self.open_circle(circle_id)
+        seen: dict[str, datetime] = {}
+        shared = views.read_checkins(circle.document, circle.roster())
+        for item in [*self.feed(circle_id), *shared]:
+            if item.author_id not in seen or item.created_at > seen[item.author_id]:
+                seen[item.author_id] = item.created_at
+        return seen
+
     def member_names(self, circle_id: str) -> dict[str, str]:
         return {m.id: m.name for m in self.members(circle_id, include_departed=True)}
 

@@ -1,4 +1,4 @@
-"""The Members tab: who is in the circle, their role and status; organizers invite."""
+"""The Members tab: who is in the circle, their role, status and when last heard from; organizers invite."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class MembersTab(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="members-hint", classes="tab-hint", markup=False)
         table = DataTable(id="member-table", cursor_type="row")
-        table.add_columns("Name", "Role", "Status", "Joined")
+        table.add_columns("Name", "Role", "Status", "Joined", "Last seen")
         yield table
 
     def reload(self) -> None:
@@ -31,10 +31,12 @@ class MembersTab(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         members = service.members(self.circle_id, include_departed=True)
+        last_seen = service.last_seen(self.circle_id)
         for m in members:
             name = f"{m.name} (you)" if m.id == me else m.name
             joined = moment(m.joined_at, self.app.display_tz) if m.joined_at else "-"
-            table.add_row(name, m.role, m.status, joined, key=m.id)
+            seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
+            table.add_row(name, m.role, m.status, joined, seen, key=m.id)
         active = sum(1 for m in members if m.status == "active")
         invite = " · i creates an invite code" if service.my_role(self.circle_id) == "organizer" else ""
         self.query_one("#members-hint", Static).update(f"{active} active members{invite}")
