@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 
@@ -171,6 +171,12 @@ class MembershipMixin(ServiceCore):
         until = self.now_ms() + int(duration.total_seconds() * 1000)
         self._act(circle_id, "mute", {"member": member.id, "until": until})
         return until
+
+    def muted(self, circle_id: str) -> dict[str, datetime]:
+        """Members muted right now, and until when."""
+        now = self.now_ms()
+        mutes = self.open_circle(circle_id).state.mutes
+        return {member: from_millis(until) for member, (_, until) in mutes.items() if until > now}
 
     # -- circle settings ------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -56,11 +56,9 @@ class ModerationTab(Vertical):
                           " ".join(text.split())[:60], status, key=p.id)
         if posts:
             table.move_cursor(row=min(keep, len(posts) - 1))
-        now_ms = service.now_ms()
         muted = [
-            f"{names.get(member, '?')} until "
-            + moment(datetime.fromtimestamp(until / 1000, timezone.utc), self.app.display_tz)
-            for member, (_, until) in service.open_circle(self.circle_id).state.mutes.items() if until > now_ms
+            f"{names.get(member, '?')} until " + moment(until, self.app.display_tz)
+            for member, until in service.muted(self.circle_id).items()
         ]
         self.query_one("#muted", Static).update("Muted: " + ("; ".join(muted) if muted else "nobody"))
 
