@@ -141,13 +141,6 @@ class CircleDocument:
             obj = found[1]
         return obj
 
-    def has(self, *path: str) -> bool:
-        try:
-            self._obj(*path)
-        except KeyError:
-            return False
-        return True
-
     # -- circle-level settings ------------------------------------------------
 
     def set_circle_field(self, field: str, value: str) -> list[bytes]:

@@ -8,7 +8,6 @@ from datetime import datetime
 MOODS = range(1, 6)
 REPEATS = ("none", "weekly", "monthly")
 RSVP_ANSWERS = ("yes", "no", "maybe")
-VISIBILITIES = ("circle", "me")
 
 
 @dataclass(frozen=True)

@@ -314,9 +314,6 @@ class Store:
         )
         return [(row[0], bytes(row[1])) for row in rows]
 
-    def change_count(self, circle_id: str) -> int:
-        return self._read("SELECT count(*) FROM changes WHERE circle_id = ?", (circle_id,))[0][0]
-
     def compact(
         self,
         circle_id: str,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -215,5 +214,3 @@ class Server:
             return
         await stream.send(m.encode_raw(m.WELCOME, welcome))
 
-
-Callback = Callable[[SessionEvent], None]
