@@ -255,11 +255,7 @@ def test_nobody_acts_on_an_admission_they_have_not_seen(people) -> None:
 
 def test_a_removed_member_cannot_act_again(people) -> None:
     a, b, c, *_ = people
-    log = Log(a)
-    inv = log.invite(a)
-    log.admit(a, b, inv)
-    log.admit(a, c, inv)
-    log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    log = two_organizers_and_a_member(a, b, c)
     log.act(a, "remove", {"member": b.device_id, "cutoffs": {}})
     late = log.act(b, "remove", {"member": c.device_id, "cutoffs": {}})
     assert log.verdict(late) == (False, "author device is not admitted")
@@ -318,11 +314,7 @@ def test_the_last_organizer_cannot_be_demoted(people) -> None:
 
 def test_two_organizers_stepping_down_at_once_leave_one_organizer(people) -> None:
     a, b, c, *_ = people
-    log = Log(a)
-    inv = log.invite(a)
-    log.admit(a, b, inv)
-    log.admit(a, c, inv)
-    log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
     log.act(a, "set_role", {"member": a.device_id, "role": "member"}, after=base)
     log.act(b, "set_role", {"member": b.device_id, "role": "member"}, after=base)
@@ -372,13 +364,19 @@ def orders(actions: list[Action], count: int = 40, seed: int = 7):
         yield shuffled
 
 
-def test_mutual_removal_senior_organizer_wins_whatever_the_delivery_order(people) -> None:
-    a, b, c, *_ = people
+def two_organizers_and_a_member(a, b, c) -> "Log":
+    """a founded the circle; b is a second (junior) organizer; c a member."""
     log = Log(a)
     inv = log.invite(a)
     log.admit(a, b, inv)
     log.admit(a, c, inv)
     log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    return log
+
+
+def test_mutual_removal_senior_organizer_wins_whatever_the_delivery_order(people) -> None:
+    a, b, c, *_ = people
+    log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
     junior = log.act(b, "remove", {"member": a.device_id, "cutoffs": {}}, after=base)
     senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}}, after=base)
@@ -402,11 +400,7 @@ def test_mutual_removal_senior_wins_even_when_a_junior_members_action_precedes_t
     junior organizer's had not. The documented rule ("the senior organizer's
     removal applies first and the junior's then fails") must still hold."""
     a, b, c, *_ = people
-    log = Log(a)
-    inv = log.invite(a)
-    log.admit(a, b, inv)
-    log.admit(a, c, inv)
-    log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
     member_leaves = log.act(c, "leave", {"cutoffs": {}}, after=base)
     senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}}, after=[member_leaves])
@@ -419,11 +413,7 @@ def test_mutual_removal_senior_wins_even_when_a_junior_members_action_precedes_t
 
 def test_a_role_change_concurrent_with_the_targets_removal_does_not_keep_them(people) -> None:
     a, b, c, *_ = people
-    log = Log(a)
-    inv = log.invite(a)
-    log.admit(a, b, inv)
-    log.admit(a, c, inv)
-    log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
     removal = log.act(a, "remove", {"member": c.device_id, "cutoffs": {}}, after=base)
     promote = log.act(b, "set_role", {"member": c.device_id, "role": "moderator"}, after=base)
