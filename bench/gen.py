@@ -78,6 +78,7 @@ def generate(
             name = MEMBER_NAMES[index % len(MEMBER_NAMES)]
             peer = Service.create_profile(scratch / f"m{index}", name, passphrase)
             peer.accept_welcome(code, org.admit_request(peer.join_request(code)))
+            peer.accept_guidelines(circle_id)
             org.receive_bundle(peer.bundle_for(circle_id, org_device))  # its introduction
             peers.append(peer)
         writers = [org, *peers]

@@ -340,7 +340,7 @@ def test_ops_of_a_removed_member_past_the_cutoff_are_ignored(circle: Circle):
     bo = circle.peers["Bo"]
     circle.share(bo.doc.add_post("p-bo-1", "before", at(5)))
     cutoff = max(c.max_op for c in bo.doc.doc.get_changes([]) if c.actor_id == bo.actor)
-    circle.govern(circle.founder, "remove", {"member": bo.id, "cutoffs": {bo.actor.hex(): cutoff}})
+    circle.govern(circle.founder, "remove", {"member": bo.id, "cutoffs": {bo.actor.hex(): cutoff}, "reason": ""})
     circle.share(bo.doc.add_post("p-bo-2", "after", at(6)))
     circle.share(bo.doc.set_reaction("p-ana", "hug", bo.id, True))
     seen = circle.seen_by("Ana")

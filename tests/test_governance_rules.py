@@ -99,6 +99,11 @@ def summary(state: GovernanceState) -> dict:
         "cutoffs": dict(state.cutoffs),
         "guidelines": state.guidelines,
         "resources": state.resources,
+        "notes": list(state.notes),
+        "collapsed": sorted(state.collapsed),
+        "collapse_after": state.collapse_after,
+        "dismissed": dict(state.dismissed),
+        "accepted": dict(state.accepted),
     }
 
 
@@ -172,14 +177,20 @@ ALLOWED = {
     "hide": {"organizer", "moderator"},
     "unhide": {"organizer", "moderator"},
     "mute": {"organizer", "moderator"},
+    "warn": {"organizer", "moderator"},
+    "collapse": {"organizer", "moderator"},
+    "dismiss": {"organizer", "moderator"},
+    "set_policy": {"organizer"},
     "admit": ALL_ROLES,
     "leave": ALL_ROLES,
+    "accept_guidelines": ALL_ROLES,
 }
+SEALED_BODY = {"boxes": ["ab" * 80], "content": "cd" * 60}  # shape only: the resolver never opens it
 
 
 def role_world(people):
     """Founder A; O a second organizer, M a moderator, U and T plain members;
-    an open invite; post p0 hidden by A."""
+    an open invite; post p0 hidden by A; guidelines by A; a sealed report."""
     a, o, m, u, t, newcomer, *_ = people
     log = Log(a)
     inv = log.invite(a)
@@ -188,6 +199,8 @@ def role_world(people):
     log.act(a, "set_role", {"member": o.device_id, "role": "organizer"})
     log.act(a, "set_role", {"member": m.device_id, "role": "moderator"})
     log.act(a, "hide", {"post": "p0", "reason": "off topic"})
+    log.guidelines = log.act(a, "set_guidelines", {"text": "Be kind."}).id
+    log.report = log.act(DeviceIdentity.generate(), "sealed", SEALED_BODY).id
     return log, inv, {"organizer": o, "moderator": m, "member": u}, t, newcomer
 
 
@@ -206,14 +219,19 @@ def test_only_the_roles_a_kind_needs_may_take_it(people, kind: str, role: str) -
         body = {
             "revoke_invite": {"invite": inv},
             "set_role": {"member": target.device_id, "role": "moderator"},
-            "remove": {"member": target.device_id, "cutoffs": {}},
+            "remove": {"member": target.device_id, "cutoffs": {}, "reason": ""},
             "rotate": rotation_body(before, {})[0],
             "set_guidelines": {"text": "Listen first."},
             "set_resources": {"resources": [{"name": "Line", "contact": "116 123", "region": "", "hours": ""}]},
             "hide": {"post": "p1", "reason": "spam"},
             "unhide": {"post": "p0"},
-            "mute": {"member": target.device_id, "until": FAR_MS},
+            "mute": {"member": target.device_id, "until": FAR_MS, "reason": ""},
             "leave": {"cutoffs": {}},
+            "warn": SEALED_BODY,
+            "collapse": {"post": "p1", "reports": 3},
+            "dismiss": {"post": "p1", "reports": [log.report], "reason": ""},
+            "set_policy": {"collapse_after": 5},
+            "accept_guidelines": {"version": log.guidelines},
         }[kind]
         action = log.act(who, kind, body)
     after = log.state()
@@ -237,10 +255,69 @@ def test_mute_reaches_only_lower_roles(people) -> None:
         (org, founder, False),    # nobody mutes an organizer
     ]
     for author, whom, expected in cases:
-        action = log.act(author, "mute", {"member": whom.device_id, "until": FAR_MS})
+        action = log.act(author, "mute", {"member": whom.device_id, "until": FAR_MS, "reason": ""})
         assert log.verdict(action)[0] == expected, (author.device_id[:6], whom.device_id[:6])
     # the moderator was muted but stays a moderator; muting does not take their role
     assert log.state().role_of(mod.device_id) == "moderator"
+
+
+def test_a_sealed_note_counts_from_any_key_and_changes_nothing_but_the_notes(people) -> None:
+    log, *_ = role_world(people)
+    before = summary(log.state())
+    note = log.act(DeviceIdentity.generate(), "sealed", SEALED_BODY)
+    after = log.state()
+    assert log.verdict(note, after)[0]
+    assert after.notes[-1] == note.id
+    assert {k: v for k, v in summary(after).items() if k != "notes"} == {
+        k: v for k, v in before.items() if k != "notes"}
+
+
+def test_new_guidelines_need_everyone_but_their_author_to_accept_again(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    a, member = people[0], actors["member"]
+    first = log.guidelines
+    assert log.state().must_accept_guidelines(member.device_id)
+    assert not log.state().must_accept_guidelines(a.device_id)  # who writes them accepts them
+    log.act(member, "accept_guidelines", {"version": first})
+    assert not log.state().must_accept_guidelines(member.device_id)
+    second = log.act(a, "set_guidelines", {"text": "Be kind. Listen first."})
+    state = log.state()
+    assert state.guidelines_id == second.id and state.guidelines_version == 2
+    assert state.must_accept_guidelines(member.device_id)
+    assert not state.must_accept_guidelines(a.device_id)
+
+
+def test_accepting_guidelines_one_has_not_seen_is_refused(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    member = actors["member"]
+    blind = log.act(member, "accept_guidelines", {"version": log.guidelines},
+                    after=[a for a in log.actions if a != log.guidelines and a != log.report][-1:])
+    assert log.verdict(blind) == (False, "accepts guidelines its author had not seen")
+    stranger = log.act(member, "accept_guidelines", {"version": "ab" * 32})
+    assert not log.verdict(stranger)[0]
+
+
+def test_a_hidden_post_is_not_folded_and_hiding_a_folded_post_ends_the_fold(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    mod = actors["moderator"]
+    assert log.verdict(log.act(mod, "collapse", {"post": "p0", "reports": 3})) == (False, "post is already hidden")
+    log.act(mod, "collapse", {"post": "p1", "reports": 3})
+    assert "p1" in log.state().collapsed
+    log.act(mod, "hide", {"post": "p1", "reason": "cruel"})
+    assert "p1" not in log.state().collapsed and "p1" in log.state().hidden
+
+
+def test_dismissing_reports_needs_them_in_the_past_and_unfolds_the_post(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    mod = actors["moderator"]
+    log.act(mod, "collapse", {"post": "p1", "reports": 3})
+    unseen = "ef" * 32
+    assert log.verdict(log.act(mod, "dismiss", {"post": "p1", "reports": [unseen], "reason": ""}))[0] is False
+    assert "p1" in log.state().collapsed
+    dismissal = log.act(mod, "dismiss", {"post": "p1", "reports": [log.report], "reason": "fine"})
+    state = log.state()
+    assert state.dismissed == {log.report: dismissal.id}
+    assert "p1" not in state.collapsed
 
 
 def test_nobody_acts_on_an_admission_they_have_not_seen(people) -> None:
@@ -256,8 +333,8 @@ def test_nobody_acts_on_an_admission_they_have_not_seen(people) -> None:
 def test_a_removed_member_cannot_act_again(people) -> None:
     a, b, c, *_ = people
     log = two_organizers_and_a_member(a, b, c)
-    log.act(a, "remove", {"member": b.device_id, "cutoffs": {}})
-    late = log.act(b, "remove", {"member": c.device_id, "cutoffs": {}})
+    log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""})
+    late = log.act(b, "remove", {"member": c.device_id, "cutoffs": {}, "reason": ""})
     assert log.verdict(late) == (False, "author device is not admitted")
     assert log.state().role_of(c.device_id) == "member"
 
@@ -378,8 +455,8 @@ def test_mutual_removal_senior_organizer_wins_whatever_the_delivery_order(people
     a, b, c, *_ = people
     log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
-    junior = log.act(b, "remove", {"member": a.device_id, "cutoffs": {}}, after=base)
-    senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}}, after=base)
+    junior = log.act(b, "remove", {"member": a.device_id, "cutoffs": {}, "reason": ""}, after=base)
+    senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=base)
     # before the senior removal arrives, the junior one counts
     partial = log.state([x for x in log.actions.values() if x.id != senior.id])
     assert partial.members[a.device_id].status == "removed"
@@ -403,8 +480,8 @@ def test_mutual_removal_senior_wins_even_when_a_junior_members_action_precedes_t
     log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
     member_leaves = log.act(c, "leave", {"cutoffs": {}}, after=base)
-    senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}}, after=[member_leaves])
-    junior = log.act(b, "remove", {"member": a.device_id, "cutoffs": {}}, after=base)
+    senior = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=[member_leaves])
+    junior = log.act(b, "remove", {"member": a.device_id, "cutoffs": {}, "reason": ""}, after=base)
     state = log.state()
     assert log.verdict(junior, state)[0] is False
     assert log.verdict(senior, state) == (True, "")
@@ -415,7 +492,7 @@ def test_a_role_change_concurrent_with_the_targets_removal_does_not_keep_them(pe
     a, b, c, *_ = people
     log = two_organizers_and_a_member(a, b, c)
     base = log.heads()
-    removal = log.act(a, "remove", {"member": c.device_id, "cutoffs": {}}, after=base)
+    removal = log.act(a, "remove", {"member": c.device_id, "cutoffs": {}, "reason": ""}, after=base)
     promote = log.act(b, "set_role", {"member": c.device_id, "role": "moderator"}, after=base)
     for order in orders(list(log.actions.values()), 10):
         state = log.state(order)
@@ -435,11 +512,11 @@ def test_a_role_change_concurrent_with_its_authors_removal_counts_only_if_the_au
     base = log.heads()
     # b is senior to c: b's concurrent promotion counts, then c's removal of b
     by_b = log.act(b, "set_role", {"member": d.device_id, "role": "moderator"}, after=base)
-    c_removes_b = log.act(c, "remove", {"member": b.device_id, "cutoffs": {}}, after=base)
+    c_removes_b = log.act(c, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=base)
     # a is senior to c: c's concurrent promotion of e does not count
     base2 = [by_b.id, c_removes_b.id]
     by_c = log.act(c, "set_role", {"member": e.device_id, "role": "moderator"}, after=base2)
-    a_removes_c = log.act(a, "remove", {"member": c.device_id, "cutoffs": {}}, after=base2)
+    a_removes_c = log.act(a, "remove", {"member": c.device_id, "cutoffs": {}, "reason": ""}, after=base2)
     for order in orders(list(log.actions.values()), 10):
         state = log.state(order)
         assert log.verdict(by_b, state)[0] and log.verdict(c_removes_b, state)[0]
@@ -458,7 +535,7 @@ def test_readmission_must_follow_the_removal_it_undoes(people) -> None:
     inv = log.invite(a)
     first = log.admit(a, b, inv)
     base = log.heads()
-    removal = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}}, after=base)
+    removal = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=base)
     concurrent = log.admit(a, b, inv, after=base)
     state = log.state()
     assert log.verdict(removal, state)[0]

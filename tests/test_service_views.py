@@ -45,7 +45,7 @@ def test_last_seen_is_each_members_newest_post_or_shared_checkin(tmp_path):
     net.join(ana, ben)
     ana.post(net.cid, "hello")
     later = ana.checkin(net.cid, 3).created_at
-    ana.checkin(net.cid, 2, private=True)  # private: not something others saw
+    ana.checkin(net.cid, 2, share="me")  # private: not something others saw
     net.send(ana, ben)
     seen = ben.last_seen(net.cid)
     assert seen[ana.whoami().member_id] == later

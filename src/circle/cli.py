@@ -18,7 +18,7 @@ from pathlib import Path
 
 from circle import export
 from circle.domain.threads import thread_order
-from circle.domain.builtin_resources import builtin_resources, region_from_locale
+from circle.domain.builtin_resources import builtin_resources
 from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
 from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, ProfileExists, UsageError
 from circle.profile import Profile, default_home
@@ -181,6 +181,9 @@ def cmd_feed(args, service: Service) -> int:
             lines = [f"(hidden by moderators: {safe(post.hidden_reason or '')})"]
         elif post.hidden:
             lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *safe(post.body).splitlines()]
+        elif post.collapsed_reason:
+            cw = f"CW: {safe(post.content_warning)}; " if post.content_warning else ""
+            lines = [f"({cw}folded: {safe(post.collapsed_reason)}; use --json to read)"]
         elif post.content_warning:
             lines = [f"CW: {safe(post.content_warning)} (body hidden; use --json to read)"]
         else:
@@ -198,7 +201,7 @@ def cmd_checkin(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     checkin = service.checkin(
         circle, args.mood, energy=args.energy, note=args.note or "",
-        tags=tuple(args.tag or ()), private=args.private,
+        tags=tuple(args.tag or ()), share="me" if args.private else "band" if args.band else "circle",
     )
     print(checkin.id)
     return 0
@@ -213,9 +216,13 @@ def cmd_checkins(args, service: Service) -> int:
         return 0
     for c in checkins:
         stamp = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        private = "  (only me)" if c.visibility == "me" else ""
+        who = names.get(c.author_id, _short(c.author_id))
+        if c.mood is None:
+            print(safe(f"{stamp}  {who}  {c.band_text}"))
+            continue
+        shared = {"me": "  (only me)", "band": f"  (circle sees: {c.band_text})"}.get(c.visibility, "")
         note = f"  {c.note}" if c.note else ""
-        print(safe(f"{stamp}  {names.get(c.author_id, _short(c.author_id))}  mood {c.mood}/5{note}{private}"))
+        print(safe(f"{stamp}  {who}  mood {c.mood}/5{note}{shared}"))
     if not checkins:
         print("no check-ins yet")
     return 0
@@ -258,12 +265,14 @@ def cmd_rsvp(args, service: Service) -> int:
 def cmd_members(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     members = service.members(circle, include_departed=args.all)
+    accepted = service.guideline_acceptance(circle)
     if args.json:
-        emit_json([export.member_record(m) for m in members])
+        emit_json([{**export.member_record(m), "guidelines_accepted": accepted.get(m.id)} for m in members])
         return 0
     for m in members:
         status = "" if m.status == "active" else f"  ({m.status})"
-        print(safe(f"{_short(m.id)}  {m.name}  {m.role}{status}"))
+        pending = "  (has not accepted the current guidelines)" if accepted.get(m.id) is False else ""
+        print(safe(f"{_short(m.id)}  {m.name}  {m.role}{status}{pending}"))
     return 0
 
 
@@ -302,7 +311,7 @@ def cmd_role(args, service: Service) -> int:
 
 def cmd_remove(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    service.remove(circle, args.member)
+    service.remove(circle, args.member, args.reason or "")
     return 0
 
 
@@ -325,18 +334,155 @@ def cmd_unhide(args, service: Service) -> int:
 
 def cmd_mute(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    service.mute(circle, args.member, parse_duration(args.duration))
+    service.mute(circle, args.member, parse_duration(args.duration), args.reason or "")
+    return 0
+
+
+def cmd_unmute(args, service: Service) -> int:
+    service.unmute(service.resolve_circle(args.circle), args.member)
+    return 0
+
+
+def cmd_report(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    report = service.report(circle, args.post, args.reason)
+    if args.json:
+        emit_json(export.report_record(report, {}, moderator=False))
+    else:
+        print(report.id)
+    return 0
+
+
+def cmd_reports(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    moderator = service.my_role(circle) in ("organizer", "moderator")
+    names = service.member_names(circle)
+    reports = service.reports(circle)
+    if not args.all:
+        reports = [r for r in reports if r.status in ("open", "collapsed")]
+    records = [export.report_record(r, names, moderator=moderator) for r in reports]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        print(safe(f"[{_short(r['id'])}] post {_short(r['post_id'])}  {r['status']}  {r['created_at']}"))
+        if moderator:
+            author = r["author"] or (_short(r["author_id"]) if r["author_id"] else "?")
+            print(safe(f"  reported by {r['reporter'] or _short(r['reporter_id'])}; written by {author}"
+                       f" ({r['evidence']})"))
+            if r["reported_body"] is not None:
+                print(safe("  text: " + " ".join(r["reported_body"].split())[:200]))
+        print(safe(f"  reason: {r['reason']}"))
+    if not records:
+        print("no open reports" if not args.all else "no reports")
+    return 0
+
+
+def cmd_dismiss(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    dismissed = service.dismiss(circle, args.report, args.reason or "")
+    print(f"dismissed {len(dismissed)} report{'s' if len(dismissed) != 1 else ''}")
+    return 0
+
+
+def cmd_warn(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.warn(circle, args.member, args.reason))
+    return 0
+
+
+def cmd_reach_out(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    print(service.reach_out(circle, args.to, args.note or ""))
+    return 0
+
+
+def cmd_inbox(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    items = service.inbox(circle)
+    records = [export.inbox_record(i, names) for i in items]
+    if args.json:
+        emit_json(records)
+    for r in records if not args.json else ():
+        who = r["sender"] or _short(r["sender_id"])
+        if r["kind"] == "warning":
+            print(safe(f"{r['created_at']}  warning from the moderators ({who}): {r['text']}"))
+        else:
+            others = f" (also asked: {', '.join(r['also_asked'])})" if r["also_asked"] else ""
+            note = f": {r['text']}" if r["text"] else ""
+            print(safe(f"{r['created_at']}  {who} asks you to reach out{note}{others}"))
+    if not records and not args.json:
+        print("nothing for you")
+    service.mark_inbox_seen(circle, [i.id for i in items])
+    return 0
+
+
+def cmd_modlog(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    records = [export.modlog_record(e, names) for e in service.modlog(circle)]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        who = r["actor"] or (_short(r["actor_id"]) if r["actor_id"] else "?")
+        flag = "" if r["status"] == "valid" else f"  [{r['status'].upper()}: {r['why']}]"
+        why = f" (reason: {r['reason']})" if r["reason"] else ""
+        print(safe(f"{r['at'] or '?'}  {who} {r['summary']}{why}{flag}"))
+    if not records:
+        print("no moderation yet")
+    return 0
+
+
+def cmd_report_policy(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.fold_after is not None:
+        service.set_report_policy(circle, args.fold_after)
+    after = service.report_policy(circle)
+    if args.json:
+        emit_json({"circle_id": circle, "collapse_after": after})
+    else:
+        print(f"posts fold for review after {after} report{'s' * (after != 1)}" if after
+              else "reported posts never fold on their own")
+    return 0
+
+
+def cmd_filters(args, service: Service) -> int:
+    topics = list(service.cw_filters())
+    if args.add or args.remove:
+        gone = {t.strip().lower() for t in args.remove or ()}
+        topics = service.set_cw_filters([t for t in topics if t not in gone] + list(args.add or ()))
+    if args.json:
+        emit_json(list(topics))
+    else:
+        print("\n".join(safe(t) for t in topics) if topics else "no filters: posts fold only when they carry a content warning")
+    return 0
+
+
+def cmd_region(args, service: Service) -> int:
+    if args.code:
+        service.set_region(None if args.code.lower() == "auto" else args.code)
+    region = service.region()
+    if args.json:
+        emit_json({"region": region})
+    else:
+        print(region or "none (every built-in resource is listed)")
     return 0
 
 
 def cmd_resources(args, service: Service) -> int:
-    circle = service.resolve_circle(args.circle)
-    if args.add:
-        if not args.contact:
-            raise UsageError("--add needs --contact")
-        service.add_resource(circle, CrisisResource(args.add, args.contact, args.region or "", args.hours or ""))
-    own = [export.resource_record(r, "circle") for r in service.info(circle).resources]
-    builtin = [export.resource_record(r, "builtin") for r in builtin_resources(region_from_locale())]
+    own = []
+    if args.circle:
+        circle = service.resolve_circle(args.circle)
+        if args.add:
+            if not args.contact:
+                raise UsageError("--add needs --contact")
+            service.add_resource(circle, CrisisResource(args.add, args.contact, args.region or "", args.hours or ""))
+        own = [export.resource_record(r, "circle") for r in service.info(circle).resources]
+    elif args.add:
+        raise UsageError("--add needs a CIRCLE")
+    builtin = [export.resource_record(r, "builtin") for r in builtin_resources(service.region())]
     if args.json:
         emit_json(own + builtin)
         return 0
@@ -348,17 +494,28 @@ def cmd_resources(args, service: Service) -> int:
 
 def cmd_guidelines(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
+    if args.set and args.accept:
+        raise UsageError("give --set or --accept, not both")
     if args.set:
         try:
             text = sys.stdin.read() if args.set == "-" else Path(args.set).read_text("utf-8")
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.set}: {exc.strerror}") from None
         service.set_guidelines(circle, text)
+    if args.accept:
+        service.accept_guidelines(circle)
     info = service.info(circle)
+    version = service.open_circle(circle).state.guidelines_version
+    pending = service.guidelines_pending(circle)
     if args.json:
-        emit_json({"circle_id": circle, "guidelines": info.guidelines})
+        emit_json({"circle_id": circle, "guidelines": info.guidelines, "version": version,
+                   "accepted": not pending})
+    elif args.accept:
+        print(f"accepted version {version} of the guidelines")
     else:
         print(safe(info.guidelines or "(no guidelines yet)"))
+        if pending:
+            print(f"\n(version {version}: accept with `circle guidelines {args.circle} --accept` to post)")
     return 0
 
 
@@ -468,6 +625,9 @@ def cmd_join(args, service: Service) -> int:
         circle_id = service.accept_welcome(args.code, welcome)
         asyncio.run(sync_once(service, static, peer))
         print(circle_id)
+        if service.guidelines_pending(circle_id):
+            print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
+                  f"(`--accept`) before posting", file=sys.stderr)
         return 0
     raise SyncError(failures[-1] if len(failures) == 1 else "; ".join(failures))
 
@@ -571,7 +731,10 @@ def build_parser() -> _Parser:
     p.add_argument("--energy", type=int, help="1 to 5")
     p.add_argument("--note")
     p.add_argument("--tag", action="append", help="repeatable")
-    p.add_argument("--private", action="store_true", help="keep it on this device only")
+    share = p.add_mutually_exclusive_group()
+    share.add_argument("--private", action="store_true", help="keep it on this device only")
+    share.add_argument("--band", action="store_true",
+                       help='share only "doing okay" or "could use support"; the rest stays on this device')
     p = command("checkins", cmd_checkins, "list check-ins")
     p.add_argument("circle")
 
@@ -604,6 +767,7 @@ def build_parser() -> _Parser:
     p.add_argument("role", choices=("organizer", "moderator", "member"))
     p = command("remove", cmd_remove, "remove a member and rotate the circle key (organizers)")
     p.add_argument("circle"); p.add_argument("member")
+    p.add_argument("--reason", help="shown in the moderation log")
     p = command("leave", cmd_leave, "leave a circle")
     p.add_argument("circle")
     p = command("hide", cmd_hide, "hide a post (moderators)")
@@ -614,13 +778,46 @@ def build_parser() -> _Parser:
     p = command("mute", cmd_mute, "stop a member posting for a while (moderators)")
     p.add_argument("circle"); p.add_argument("member")
     p.add_argument("--for", dest="duration", required=True, metavar="DURATION", help="e.g. 1h, 1d, 1w")
-    p = command("resources", cmd_resources, "crisis resources: the circle's and built-in ones")
+    p.add_argument("--reason", help="shown in the moderation log")
+    p = command("unmute", cmd_unmute, "end a member's mute now (moderators)")
+    p.add_argument("circle"); p.add_argument("member")
+    p = command("report", cmd_report, "report a post to the moderators (only they can read it); prints its id")
+    p.add_argument("circle"); p.add_argument("post")
+    p.add_argument("--reason", required=True)
+    p = command("reports", cmd_reports, "moderators: the report queue; members: your own reports")
     p.add_argument("circle")
+    p.add_argument("--all", action="store_true", help="include reports already dealt with")
+    p = command("dismiss", cmd_dismiss, "close the open reports on a reported post, unfolding it (moderators)")
+    p.add_argument("circle"); p.add_argument("report")
+    p.add_argument("--reason", help="shown in the moderation log")
+    p = command("warn", cmd_warn, "send a member a private warning (moderators)")
+    p.add_argument("circle"); p.add_argument("member")
+    p.add_argument("--reason", required=True, help="what they will read")
+    p = command("modlog", cmd_modlog, "the moderation log: who did what, when and why")
+    p.add_argument("circle")
+    p = command("report-policy", cmd_report_policy, "show or set when reported posts fold for review")
+    p.add_argument("circle")
+    p.add_argument("--fold-after", type=int, metavar="N", help="organizers: fold after N reports (0: never)")
+    p = command("reach-out", cmd_reach_out, "ask chosen members to get in touch with you (only they see it)")
+    p.add_argument("circle")
+    p.add_argument("--to", action="append", required=True, metavar="MEMBER", help="repeatable")
+    p.add_argument("--note", help="a few words for them")
+    p = command("inbox", cmd_inbox, "warnings and reach-out requests sent to you")
+    p.add_argument("circle")
+    p = command("filters", cmd_filters, "topics whose posts stay folded for you (every circle)")
+    p.add_argument("--add", action="append", metavar="TOPIC")
+    p.add_argument("--remove", action="append", metavar="TOPIC")
+    p = command("region", cmd_region, "show or set the country for built-in crisis resources")
+    p.add_argument("code", nargs="?", help="two letters, e.g. GB; 'auto' follows the locale")
+    p = command("resources", cmd_resources, "crisis resources: the circle's and built-in ones")
+    p.add_argument("circle", nargs="?", help="without it, only the built-in resources")
     p.add_argument("--add", metavar="NAME", help="add a resource (organizers)")
     p.add_argument("--contact"); p.add_argument("--region"); p.add_argument("--hours")
     p = command("guidelines", cmd_guidelines, "show or set the circle's guidelines")
     p.add_argument("circle")
     p.add_argument("--set", metavar="FILE", help="organizers: replace the guidelines with FILE ('-' for stdin)")
+    p.add_argument("--accept", action="store_true",
+                   help="accept the current guidelines (needed before posting)")
     p = command("export", cmd_export, "export a circle")
     p.add_argument("circle")
     p.add_argument("--format", choices=("json", "md"), required=True)

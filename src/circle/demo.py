@@ -75,6 +75,7 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
     for name in NAMES:
         peer = Service.create_profile(home / name.lower(), name, secrets.token_urlsafe(16), clock=clock)
         peer.accept_welcome(code, service.admit_request(peer.join_request(code)))
+        peer.accept_guidelines(circle_id)  # as the join flow asks every newcomer to
         service.receive_bundle(peer.bundle_for(circle_id, service.whoami().device_id))
         peers[name] = peer
     me = service.whoami().device_id
@@ -116,7 +117,7 @@ def seed_my_checkins(service: Service, circle_id: str, clock: DemoClock) -> None
     start = datetime.now(timezone.utc) - timedelta(days=31)
     for day, mood in enumerate(MY_MOODS):
         clock.set(start + timedelta(days=day * 2, hours=9))
-        service.checkin(circle_id, mood, private=day % 4 != 0)
+        service.checkin(circle_id, mood, share="me" if day % 4 != 0 else "circle")
     clock.go_live()
 
 

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from circle.domain.models import CheckIn, CircleInfo, CrisisResource, Event, Member, Post
+from circle.domain.models import (
+    CheckIn,
+    CircleInfo,
+    CrisisResource,
+    Event,
+    InboxItem,
+    Member,
+    ModlogEntry,
+    Post,
+    Report,
+)
 from circle.domain.recurrence import next_occurrence
 from circle.domain.threads import thread_order
 
@@ -30,6 +40,7 @@ def post_record(post: Post, names: dict[str, str]) -> dict:
         "deleted": post.deleted,
         "hidden": post.hidden,
         "hidden_reason": post.hidden_reason,
+        "collapsed_reason": post.collapsed_reason,
     }
 
 
@@ -44,7 +55,33 @@ def checkin_record(checkin: CheckIn, names: dict[str, str]) -> dict:
         "tags": list(checkin.tags),
         "created_at": iso(checkin.created_at),
         "visibility": checkin.visibility,
+        "band": checkin.band_text if checkin.visibility == "band" else None,
     }
+
+
+def report_record(report: Report, names: dict[str, str], *, moderator: bool) -> dict:
+    record = {"id": report.id, "post_id": report.post_id, "reason": report.reason, "status": report.status,
+              "created_at": iso(report.created_at)}
+    if moderator:
+        record.update({
+            "reporter_id": report.reporter_id, "reporter": names.get(report.reporter_id, ""),
+            "author_id": report.author_id, "author": names.get(report.author_id or "", ""),
+            "reported_body": report.reported_body, "evidence": report.evidence,
+        })
+    return record
+
+
+def inbox_record(item: InboxItem, names: dict[str, str]) -> dict:
+    return {"id": item.id, "kind": item.kind, "sender_id": item.sender_id,
+            "sender": names.get(item.sender_id, ""), "created_at": iso(item.created_at), "text": item.text,
+            "also_asked": [names.get(m, m) for m in item.also_asked]}
+
+
+def modlog_record(entry: ModlogEntry, names: dict[str, str]) -> dict:
+    return {"id": entry.id, "kind": entry.kind, "actor_id": entry.actor_id,
+            "actor": names.get(entry.actor_id or "", ""), "at": iso(entry.at), "summary": entry.summary,
+            "reason": entry.reason, "target": entry.target, "status": entry.status, "why": entry.why,
+            "signature": entry.signature, "parents": list(entry.parents)}
 
 
 def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
@@ -141,8 +178,12 @@ def export_markdown(info, members, posts, checkins, events, now) -> str:
     for c in checkins:
         extra = f" — {c.note}" if c.note else ""
         tags = f" [{', '.join(c.tags)}]" if c.tags else ""
-        private = " (private)" if c.visibility == "me" else ""
-        lines.append(f"- {iso(c.created_at)} {names.get(c.author_id, c.author_id[:8])}: mood {c.mood}/5{extra}{tags}{private}")
+        who = names.get(c.author_id, c.author_id[:8])
+        if c.mood is None:
+            lines.append(f"- {iso(c.created_at)} {who}: {c.band_text}")
+            continue
+        private = {"me": " (private)", "band": f" (shared as: {c.band_text})"}.get(c.visibility, "")
+        lines.append(f"- {iso(c.created_at)} {who}: mood {c.mood}/5{extra}{tags}{private}")
     lines += ["", "## Events", ""]
     for e in events:
         repeat = f", repeats {e.repeat}" if e.repeat != "none" else ""

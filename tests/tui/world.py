@@ -58,6 +58,7 @@ def build_template(root: Path) -> Template:
     ana.add_resource(circle_id, CrisisResource("Walkers phone tree", "Ana: 07700 900123", "GB", "evenings"))
     code = ana.invite(circle_id, uses=2)
     ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
+    ben.accept_guidelines(circle_id)  # as the join screen's Accept does
     ana_device, ben_device = ana.whoami().device_id, ben.whoami().device_id
 
     def ben_to_ana() -> None:
@@ -69,7 +70,7 @@ def build_template(root: Path) -> Template:
     ben_to_ana()
     for day, mood in enumerate(ANA_MOODS):
         clock.now = NOW - timedelta(days=28 - day * 2, hours=3)
-        ana.checkin(circle_id, mood, private=day % 3 != 0, note="slept badly" if mood == 1 else "")
+        ana.checkin(circle_id, mood, share="me" if day % 3 != 0 else "circle", note="slept badly" if mood == 1 else "")
     posts = {}
     clock.now = NOW - timedelta(hours=5)
     posts["walk"] = ana.post(circle_id, "Walk on Tuesday? Meet at the north gate at ten.").id

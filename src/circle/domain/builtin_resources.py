@@ -20,9 +20,10 @@ def _all() -> tuple[tuple[str, CrisisResource], ...]:
     )
 
 
-def region_from_locale() -> str | None:
-    """ISO country code from CIRCLE_REGION, else the locale (`en_GB.UTF-8` -> GB)."""
-    explicit = os.environ.get("CIRCLE_REGION")
+def region_from_locale(setting: str | None = None) -> str | None:
+    """ISO country code from CIRCLE_REGION, else the profile's setting, else the
+    locale (`en_GB.UTF-8` -> GB)."""
+    explicit = os.environ.get("CIRCLE_REGION") or setting
     if explicit:
         return explicit.strip().upper()
     for value in (os.environ.get("LC_ALL"), os.environ.get("LANG"), locale.getlocale()[0]):

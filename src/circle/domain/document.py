@@ -5,7 +5,8 @@ Layout (root map):
     members    {member_id: {name, joined_at}}              written by that member
     posts      {post_id: {body, created_at, reply_to, content_warning,
                           edited_at, deleted, reactions {"member_id:kind": bool}}}
-    checkins   {checkin_id: {mood, energy, note, tags [str], created_at}}
+    checkins   {checkin_id: {mood, energy, note, tags [str], created_at}
+                | {band, created_at}}                      (shared as a band only)
     events     {event_id: {title, when, repeat, where, notes, created_at,
                            rsvps {member_id: answer}}}
 
@@ -237,6 +238,17 @@ class CircleDocument:
             tag_list = tx.put_object(entry, "tags", _LIST)
             for index, tag in enumerate(tags):
                 tx.insert(tag_list, index, _STR, tag)
+            tx.put(entry, "created_at", _INT, to_millis(created_at))
+
+        return self._commit(write)
+
+    def add_checkin_band(self, checkin_id: str, band: str, created_at: datetime) -> list[bytes]:
+        """A check-in shared only as a band: the number, note and tags stay on the device."""
+        checkins = self._obj("checkins")
+
+        def write(tx: am.Transaction) -> None:
+            entry = tx.put_object(checkins, checkin_id, _MAP)
+            tx.put(entry, "band", _STR, band)
             tx.put(entry, "created_at", _INT, to_millis(created_at))
 
         return self._commit(write)

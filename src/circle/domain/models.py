@@ -8,6 +8,12 @@ from datetime import datetime
 MOODS = range(1, 6)
 REPEATS = ("none", "weekly", "monthly")
 RSVP_ANSWERS = ("yes", "no", "maybe")
+SHARES = ("circle", "band", "me")  # how a check-in is shared: in full, as a band only, not at all
+BANDS = {"okay": "doing okay", "support": "could use support"}
+
+
+def band_of(mood: int) -> str:
+    return "okay" if mood >= 3 else "support"
 
 
 @dataclass(frozen=True)
@@ -51,18 +57,26 @@ class Post:
     reactions: dict[str, frozenset[str]] = field(default_factory=dict)
     hidden: bool = False
     hidden_reason: str | None = None
+    # Shown folded until opened on purpose: "pending review (3 reports)" or a
+    # topic the reader filters. Unlike `hidden`, the reader may still open it.
+    collapsed_reason: str | None = None
 
 
 @dataclass(frozen=True)
 class CheckIn:
     id: str
     author_id: str
-    mood: int
+    mood: int | None  # None: the author shared only a band
     created_at: datetime
     energy: int | None = None
     note: str = ""
     tags: tuple[str, ...] = ()
-    visibility: str = "circle"
+    visibility: str = "circle"  # one of SHARES
+    band: str | None = None  # a key of BANDS
+
+    @property
+    def band_text(self) -> str:
+        return BANDS[self.band or band_of(self.mood or 3)]
 
 
 @dataclass(frozen=True)
@@ -75,3 +89,47 @@ class Event:
     where: str = ""
     notes: str = ""
     rsvps: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report as this device can read it (moderators: all; members: their own)."""
+
+    id: str
+    post_id: str
+    reason: str
+    status: str  # "open", "collapsed", "hidden" or "dismissed"
+    created_at: datetime
+    reporter_id: str
+    # The reported text and its author, read from this device's own verified
+    # copy of the circle as it stood when the report was made.
+    reported_body: str | None
+    author_id: str | None
+    evidence: str  # "verified", "pending" (that state has not reached us yet) or "mismatch"
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """Something sent to this member alone: a moderator's warning or a request to reach out."""
+
+    id: str
+    kind: str  # "warning" or "reach_out"
+    sender_id: str
+    created_at: datetime
+    text: str
+    also_asked: tuple[str, ...] = ()  # reach-outs: the other members asked
+
+
+@dataclass(frozen=True)
+class ModlogEntry:
+    id: str
+    kind: str
+    actor_id: str | None  # the member who acted; None when the entry cannot be trusted
+    at: datetime | None
+    summary: str  # what was done, in words
+    reason: str
+    target: str | None  # a member or post id, when public
+    status: str  # "valid", "refused", "waiting" (an earlier entry is missing) or "tampered"
+    why: str = ""  # for any status but valid
+    signature: str = ""
+    parents: tuple[str, ...] = ()

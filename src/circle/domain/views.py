@@ -22,6 +22,7 @@ import automerge.core as am
 
 from circle.domain.document import ROOT, CircleDocument, from_millis
 from circle.domain.models import (
+    BANDS,
     MOODS,
     REPEATS,
     RSVP_ANSWERS,
@@ -66,17 +67,20 @@ class Roster:
 
 
 class _Reader:
-    def __init__(self, document: CircleDocument) -> None:
+    """Reads the document now, or as it stood at `heads` (which must be known)."""
+
+    def __init__(self, document: CircleDocument, heads: list[bytes] | None = None) -> None:
         self.doc = document.doc
+        self.heads = heads
 
     def obj(self, parent: bytes, key: str | int) -> bytes | None:
-        found = self.doc.get(parent, key)
+        found = self.doc.get(parent, key, self.heads)
         if found is None or not isinstance(found[0], am.ObjType):
             return None
         return found[1]
 
     def scalar(self, obj: bytes, key: str | int, allowed: WriterCheck, kind: type):
-        found = self.doc.get(obj, key)
+        found = self.doc.get(obj, key, self.heads)
         if found is None or isinstance(found[0], am.ObjType):
             return None
         (scalar_type, value), op_id = found
@@ -97,13 +101,13 @@ class _Reader:
         return from_millis(millis)
 
     def present(self, obj: bytes, key: str) -> bool:
-        return self.doc.get(obj, key) is not None
+        return self.doc.get(obj, key, self.heads) is not None
 
     def children(self, obj: bytes | None) -> list[tuple[str, bytes]]:
         if obj is None:
             return []
         out = []
-        for key in self.doc.keys(obj):
+        for key in self.doc.keys(obj, self.heads):
             child = self.obj(obj, key)
             if child is not None:
                 out.append((key, child))
@@ -147,7 +151,7 @@ def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozen
     only when M wrote it."""
     out: dict[str, set[str]] = {}
     reactions = reader.obj(post, "reactions")
-    for key in reader.doc.keys(reactions) if reactions is not None else ():
+    for key in reader.doc.keys(reactions, reader.heads) if reactions is not None else ():
         member_id, _, kind = key.partition(":")
         if not kind or len(kind) > MAX_REACTION_KIND_CHARS:
             continue
@@ -175,9 +179,11 @@ def post_ids(document: CircleDocument) -> list[str]:
     return list(document.doc.keys(posts)) if posts is not None else []
 
 
-def read_post(document: CircleDocument, roster: Roster, post_id: str) -> Post | None:
-    """One post, or None if it is missing or not verifiable."""
-    reader = _Reader(document)
+def read_post(document: CircleDocument, roster: Roster, post_id: str,
+              heads: list[bytes] | None = None) -> Post | None:
+    """One post (as it stood at `heads`, if given), or None if it is missing or
+    not verifiable."""
+    reader = _Reader(document, heads)
     posts = reader.obj(ROOT, "posts")
     obj = reader.obj(posts, post_id) if posts is not None else None
     return _post(reader, roster, post_id, obj) if obj is not None else None
@@ -219,8 +225,13 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
             continue
         own = roster.writes_as(author)
         mood = reader.scalar(obj, "mood", own, int)
+        band = reader.scalar(obj, "band", own, str)
         created = reader.moment(obj, "created_at", own)
-        if mood not in MOODS or created is None:
+        if created is None or (mood not in MOODS and band not in BANDS):
+            continue
+        if mood not in MOODS:  # shared as a band only: no number, note or tags
+            out.append(CheckIn(id=checkin_id, author_id=author, mood=None, created_at=created,
+                               visibility="band", band=band))
             continue
         energy = reader.scalar(obj, "energy", own, int)
         tags_obj = reader.obj(obj, "tags")

@@ -4,12 +4,12 @@ from circle.service.bulk import BulkMixin
 from circle.service.core import COMPACT_AFTER_CHANGES, CircleSummary, WhoAmI, clean_text
 from circle.service.exchange import BundleRejected, ExchangeMixin, Received
 from circle.service.membership import InviteInfo
-from circle.service.preferences import PreferencesMixin
+from circle.service.safety import SafetyMixin
 
 
-class Service(PreferencesMixin, BulkMixin, ExchangeMixin):
-    """One unlocked profile: its circles, their content, governance, exchange
-    and this device's own preferences."""
+class Service(SafetyMixin, BulkMixin, ExchangeMixin):
+    """One unlocked profile: its circles, their content, governance, safety
+    tools, exchange and this device's own preferences."""
 
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,23 +19,25 @@ from pathlib import Path
 
 from circle.domain import views
 from circle.domain.document import CircleDocument, from_millis, to_millis
-from circle.domain.governance.actions import Action, decode_action, sign_action
+from circle.domain.governance.actions import Action, sign_action
 from circle.domain.governance.keyring import rotation_body
 from circle.domain.governance.resolver import resolve
 from circle.domain.models import (
     MOODS,
     REPEATS,
     RSVP_ANSWERS,
+    SHARES,
     CheckIn,
     CircleInfo,
     Event,
     Member,
     Post,
+    band_of,
 )
 from circle.domain.refs import resolve as resolve_ref
 from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.profile import Profile
-from circle.service.opened import OpenCircle, load_open_circle
+from circle.service.opened import OpenCircle, load_open_circle, open_stored_action
 from circle.sync.heads import SignedHead
 
 log = logging.getLogger("circle.service")
@@ -47,6 +50,7 @@ MAX_BODY_CHARS = 20_000
 MAX_SHORT_CHARS = 200
 MAX_TAGS = 10
 MODERATING_ROLES = ("organizer", "moderator")
+PREFS = "prefs"
 
 
 def utc_now() -> datetime:
@@ -81,6 +85,17 @@ def clean_text(value: str, what: str, limit: int = MAX_SHORT_CHARS, *, allow_emp
     if len(value) > limit:
         raise InvalidInput(f"{what} is too long ({len(value)} characters, at most {limit})")
     return value
+
+
+def _filtered(post: Post, topics: tuple[str, ...]) -> Post:
+    """Fold a post whose warning or text names one of the reader's topics."""
+    if not topics or post.collapsed_reason or post.deleted or (post.hidden and not post.body):
+        return post
+    text = f"{post.content_warning or ''}\n{post.body}"
+    for topic in topics:
+        if re.search(rf"(?<!\w){re.escape(topic)}(?!\w)", text, re.IGNORECASE):
+            return replace(post, collapsed_reason=f"matches your filter: {topic}")
+    return post
 
 
 class ServiceCore:
@@ -122,6 +137,18 @@ class ServiceCore:
 
     def now_ms(self) -> int:
         return to_millis(self.clock())
+
+    # -- this device's own preferences (sealed private items, never synced) -------
+
+    def _pref(self, circle_id: str, name: str):
+        for item_id, blob in self.profile.store.private_items(circle_id, PREFS):
+            if item_id == name:
+                return json.loads(self.profile.open(blob, "private", circle_id, PREFS, name))
+        return None
+
+    def _set_pref(self, circle_id: str, name: str, value) -> None:
+        sealed = self.profile.seal(json.dumps(value).encode(), "private", circle_id, PREFS, name)
+        self.profile.store.put_private(circle_id, PREFS, name, sealed)
 
     # -- circles ------------------------------------------------------------
 
@@ -259,11 +286,15 @@ class ServiceCore:
             self._notify(circle_id)
             return True
         rows = self.profile.store.changes_after(circle_id, circle.last_change_id)
-        fresh_actions = [
-            decode_action(self.profile.open(blob, "action", circle_id, action_id))
-            for action_id, blob in self.profile.store.actions(circle_id)
-            if action_id not in circle.actions
-        ]
+        fresh_actions = []
+        for action_id, blob in self.profile.store.actions(circle_id):
+            if action_id in circle.actions or action_id in circle.tampered:
+                continue
+            action = open_stored_action(self.profile, circle_id, action_id, blob)
+            if isinstance(action, str):
+                circle.tampered[action_id] = action
+            else:
+                fresh_actions.append(action)
         if rows:
             circle.document.apply_changes(self.profile.open(b, "change", circle_id) for _, b in rows)
             circle.forget_objects()
@@ -338,13 +369,19 @@ class ServiceCore:
 
     def feed(self, circle_id: str) -> list[Post]:
         """Posts, with moderation applied: hidden posts keep their place, but only
-        moderators still see the body. Computed once per state of the circle."""
+        moderators still see the body; posts pending review, or touching a topic
+        this member filters, come folded. Computed once per state of the circle."""
         circle = self.open_circle(circle_id)
         moderating = self.my_role(circle_id) in MODERATING_ROLES
-        return circle.cached("feed", lambda: [
-            self._moderated(circle, post, moderating)
+        topics = self.cw_filters()
+        return circle.cached("feed/" + "\n".join(topics), lambda: [
+            _filtered(self._moderated(circle, post, moderating), topics)
             for post in views.read_posts(circle.document, circle.roster())
         ])
+
+    def cw_filters(self) -> tuple[str, ...]:
+        """Topics whose posts stay folded for this member, in every circle."""
+        return tuple(self._pref("", "cw-filters") or ())
 
     @staticmethod
     def _moderated(circle: OpenCircle, post: Post, moderating: bool) -> Post:
@@ -355,13 +392,20 @@ class ServiceCore:
             if since <= to_millis(post.created_at) < until:
                 reason = "written while muted"
         if reason is None:
-            return post
+            collapsed = circle.state.collapsed.get(post.id)
+            if collapsed is None:
+                return post
+            n = collapsed.reports
+            return replace(post, collapsed_reason=f"pending moderator review ({n} report{'s' * (n != 1)})")
         return replace(post, hidden=True, hidden_reason=reason, body=post.body if moderating else "")
 
     def checkins(self, circle_id: str) -> list[CheckIn]:
+        """Everyone's shared check-ins, with this member's own in full (their
+        band-only ones included) from the sealed local copies."""
         circle = self.open_circle(circle_id)
-        shared = views.read_checkins(circle.document, circle.roster())
-        return sorted(shared + self._private_checkins(circle_id), key=lambda c: (c.created_at, c.id))
+        mine = {c.id: c for c in self._private_checkins(circle_id)}
+        shared = [c for c in views.read_checkins(circle.document, circle.roster()) if c.id not in mine]
+        return sorted(shared + list(mine.values()), key=lambda c: (c.created_at, c.id))
 
     def events(self, circle_id: str) -> list[Event]:
         circle = self.open_circle(circle_id)
@@ -391,17 +435,21 @@ class ServiceCore:
         body = clean_text(body, "post", MAX_BODY_CHARS)
         cw = clean_text(content_warning, "content warning", allow_empty=True) if content_warning else None
         parent = self.resolve_post(circle_id, reply_to).id if reply_to else None
-        self._check_not_muted(circle_id)
+        self._check_may_post(circle_id)
         post_id = self.new_id()
         now = self.clock()
         self._write(circle_id, lambda d: d.add_post(post_id, body, now, parent, cw or None))
         return self.resolve_post(circle_id, post_id)
 
-    def _check_not_muted(self, circle_id: str) -> None:
+    def _check_may_post(self, circle_id: str) -> None:
         circle = self.open_circle(circle_id)
-        _, until = circle.state.mutes.get(circle.my_member_id or "", (0, 0))
+        me = circle.my_member_id or ""
+        _, until = circle.state.mutes.get(me, (0, 0))
         if self.now_ms() < until:
             raise NotAllowed(f"a moderator muted you until {from_millis(until).isoformat(timespec='minutes')}")
+        if circle.state.must_accept_guidelines(me):
+            raise NotAllowed("the circle's guidelines changed: read them with `circle guidelines CIRCLE` "
+                             "and accept with `circle guidelines CIRCLE --accept` before posting")
 
     def _own_post(self, circle_id: str, ref: str, verb: str) -> Post:
         post = self.resolve_post(circle_id, ref)
@@ -414,6 +462,7 @@ class ServiceCore:
     def edit(self, circle_id: str, ref: str, body: str) -> Post:
         body = clean_text(body, "post", MAX_BODY_CHARS)
         post = self._own_post(circle_id, ref, "edit")
+        self._check_may_post(circle_id)
         now = self.clock()
         self._write(circle_id, lambda d: d.edit_post(post.id, body, now))
         return self.resolve_post(circle_id, post.id)
@@ -434,11 +483,15 @@ class ServiceCore:
         return self.resolve_post(circle_id, post.id)
 
     def checkin(self, circle_id: str, mood: int, *, energy: int | None = None, note: str = "",
-                tags: tuple[str, ...] = (), private: bool = False) -> CheckIn:
+                tags: tuple[str, ...] = (), share: str = "circle") -> CheckIn:
+        """Record a check-in. `share`: "circle" (in full), "band" (the circle sees
+        only "doing okay" / "could use support"; the rest stays here) or "me"."""
         if mood not in MOODS:
             raise InvalidInput(f"mood must be 1 to 5, not {mood}")
         if energy is not None and energy not in MOODS:
             raise InvalidInput(f"energy must be 1 to 5, not {energy}")
+        if share not in SHARES:
+            raise InvalidInput(f"share must be one of {', '.join(SHARES)}, not {share!r}")
         note = clean_text(note, "note", 2000, allow_empty=True)
         tags = tuple(dict.fromkeys(clean_text(t, "tag", 40) for t in tags))
         if len(tags) > MAX_TAGS:
@@ -446,18 +499,20 @@ class ServiceCore:
         circle = self.open_circle(circle_id)
         checkin = CheckIn(
             id=self.new_id(), author_id=circle.my_member_id or self.profile.member_id, mood=mood,
-            created_at=self.clock(), energy=energy, note=note, tags=tags,
-            visibility="me" if private else "circle",
+            created_at=self.clock(), energy=energy, note=note, tags=tags, visibility=share,
+            band=band_of(mood) if share == "band" else None,
         )
-        if private:
-            # `me` check-ins never enter the shared document: sealed, local only.
-            record = {"mood": mood, "energy": energy, "note": note, "tags": list(tags),
-                      "created_at": to_millis(checkin.created_at)}
-            sealed = self.profile.seal(json.dumps(record).encode(), "private", circle_id, "checkin", checkin.id)
-            self.profile.store.put_private(circle_id, "checkin", checkin.id, sealed)
-        else:
+        if share == "circle":
             self._write(circle_id, lambda d: d.add_checkin(
                 checkin.id, mood, checkin.created_at, energy=energy, note=note, tags=tags))
+            return checkin
+        if share == "band":  # the band goes out first: if that fails, nothing is kept
+            self._write(circle_id, lambda d: d.add_checkin_band(checkin.id, checkin.band, checkin.created_at))
+        # The full record never enters the shared document: sealed, local only.
+        record = {"mood": mood, "energy": energy, "note": note, "tags": list(tags),
+                  "created_at": to_millis(checkin.created_at), "share": share}
+        sealed = self.profile.seal(json.dumps(record).encode(), "private", circle_id, "checkin", checkin.id)
+        self.profile.store.put_private(circle_id, "checkin", checkin.id, sealed)
         return checkin
 
     def _private_checkins(self, circle_id: str) -> list[CheckIn]:
@@ -465,10 +520,12 @@ class ServiceCore:
         out = []
         for item_id, blob in self.profile.store.private_items(circle_id, "checkin"):
             record = json.loads(self.profile.open(blob, "private", circle_id, "checkin", item_id))
+            share = record.get("share", "me")
             out.append(CheckIn(
                 id=item_id, author_id=me, mood=record["mood"],
                 created_at=from_millis(record["created_at"]), energy=record["energy"],
-                note=record["note"], tags=tuple(record["tags"]), visibility="me",
+                note=record["note"], tags=tuple(record["tags"]), visibility=share,
+                band=band_of(record["mood"]) if share == "band" else None,
             ))
         return out
 

@@ -320,7 +320,7 @@ class ExchangeMixin(MembershipMixin):
             key = circle.keys.get(header.epoch_id) or self._key_from_lockbox(header)
             result = self._ingest(circle, _open(key, data), header.epoch_id, key)
         if result.actions_added:
-            self.heal_keys(header.circle_id)
+            self._after_new_actions(header.circle_id)
         return result
 
     def _key_from_lockbox(self, header: BundleHeader) -> bytes:

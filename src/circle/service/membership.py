@@ -73,6 +73,10 @@ class MembershipMixin(ServiceCore):
         self._act(circle_id, "rotate", body)
         return body["epoch"]
 
+    def _after_new_actions(self, circle_id: str) -> None:
+        """What this device does when others' governance actions arrive."""
+        self.heal_keys(circle_id)
+
     def heal_keys(self, circle_id: str) -> bool:
         """Rotate if governance says the current key is stale and we may rotate.
 
@@ -143,12 +147,13 @@ class MembershipMixin(ServiceCore):
                 seen[change.actor_id] = max(seen.get(change.actor_id, 0), change.max_op)
         return {actor.hex(): seen.get(actor, 0) for actor in actors}
 
-    def remove(self, circle_id: str, member_ref: str) -> None:
+    def remove(self, circle_id: str, member_ref: str, reason: str = "") -> None:
         """Remove a member and rotate the key so they read nothing written after."""
+        reason = clean_text(reason, "reason", 500, allow_empty=True)
         member = self.resolve_member(circle_id, member_ref)
         circle = self.open_circle(circle_id)
         cutoffs = self._cutoffs(circle, member.id)
-        self._act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs}, rekey=True)
+        self._act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs, "reason": reason}, rekey=True)
 
     def leave(self, circle_id: str) -> None:
         circle = self.open_circle(circle_id)
@@ -164,13 +169,21 @@ class MembershipMixin(ServiceCore):
         post = self.resolve_post(circle_id, post_ref)
         self._act(circle_id, "unhide", {"post": post.id})
 
-    def mute(self, circle_id: str, member_ref: str, duration: timedelta) -> int:
+    def mute(self, circle_id: str, member_ref: str, duration: timedelta, reason: str = "") -> int:
         if not timedelta(minutes=1) <= duration <= timedelta(days=365):
             raise InvalidInput("a mute lasts between 1 minute and 365 days")
+        reason = clean_text(reason, "reason", 500, allow_empty=True)
         member = self.resolve_member(circle_id, member_ref)
         until = self.now_ms() + int(duration.total_seconds() * 1000)
-        self._act(circle_id, "mute", {"member": member.id, "until": until})
+        self._act(circle_id, "mute", {"member": member.id, "until": until, "reason": reason})
         return until
+
+    def unmute(self, circle_id: str, member_ref: str) -> None:
+        """End a member's mute now (a mute whose end is its start)."""
+        member = self.resolve_member(circle_id, member_ref)
+        if member.id not in self.muted(circle_id):
+            raise NotAllowed(f"{member.name} is not muted")
+        self._act(circle_id, "mute", {"member": member.id, "until": self.now_ms(), "reason": ""})
 
     def muted(self, circle_id: str) -> dict[str, datetime]:
         """Members muted right now, and until when."""

@@ -13,7 +13,7 @@ from circle.crypto.identity import DeviceIdentity
 from circle.domain.change_header import read_change_header
 from circle.domain.change_ops import read_ops
 from circle.domain.document import CircleDocument
-from circle.domain.governance.actions import Action, decode_action
+from circle.domain.governance.actions import Action, ActionError, decode_action
 from circle.domain.governance.keyring import epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import DeviceState, GovernanceState
@@ -49,6 +49,9 @@ class OpenCircle:
         self._index_heads: tuple[bytes, ...] | None = None
         self._registry: Registry | None = None
         self._views: dict[str, tuple[tuple, object]] = {}
+        # Stored log entries that no longer verify (id -> why): kept out of the
+        # state, shown in the moderation log as tampered.
+        self.tampered: dict[str, str] = {}
         self._recompute()
 
     @property
@@ -194,15 +197,35 @@ def load_open_circle(profile: Profile, circle_id: str) -> OpenCircle:
         raise NotFound(f"unknown circle: {circle_id!r}") from None
     snapshot = profile.open(records.snapshot, "snapshot", circle_id)
     changes = [profile.open(blob, "change", circle_id) for blob in records.changes]
-    actions = {}
+    actions, tampered = {}, {}
     for action_id, blob in store.actions(circle_id):
-        action = decode_action(profile.open(blob, "action", circle_id, action_id))
-        actions[action.id] = action
+        action = open_stored_action(profile, circle_id, action_id, blob)
+        if isinstance(action, str):
+            tampered[action_id] = action
+        else:
+            actions[action.id] = action
     heads = {}
     for actor_hex, blob in store.signed_heads(circle_id):
         head = SignedHead.decode(profile.open(blob, "head", circle_id, actor_hex))
         heads[head.actor] = head
     # The actor is set properly once governance state is known (OpenCircle._recompute).
     document = CircleDocument.load(circle_id, profile.identity.actor_id(circle_id), snapshot, changes)
-    return OpenCircle(profile.identity, document, actions, heads, records.last_change_id, len(changes),
-                      records.snapshot_seq)
+    circle = OpenCircle(profile.identity, document, actions, heads, records.last_change_id, len(changes),
+                        records.snapshot_seq)
+    circle.tampered = tampered
+    return circle
+
+
+def open_stored_action(profile: Profile, circle_id: str, action_id: str, blob: bytes) -> Action | str:
+    """A stored governance action, or why it no longer verifies.
+
+    The at-rest seal failing is a damaged store (an error). A seal that opens
+    around an action whose signature or id does not check means someone holding
+    this profile's key rewrote the entry: that is kept aside, not applied."""
+    try:
+        action = decode_action(profile.open(blob, "action", circle_id, action_id))
+    except ActionError as exc:
+        return f"altered after it was signed: {exc}"
+    if action.id != action_id:
+        return "altered after it was signed: its content no longer matches its id"
+    return action

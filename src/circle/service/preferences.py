@@ -1,5 +1,5 @@
 """This device's own remembered state: the last circle opened, posts seen,
-guidelines still to accept.
+the topics this member keeps folded, the region for built-in resources.
 
 Each value is a sealed private item (kind `prefs`): it never leaves the device
 and nothing of it reaches the disk in plaintext, like private check-ins.
@@ -7,26 +7,19 @@ and nothing of it reaches the disk in plaintext, like private check-ins.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterable
 
-from circle.service.core import ServiceCore
+from circle.domain.builtin_resources import region_from_locale
+from circle.errors import InvalidInput
+from circle.service.core import ServiceCore, clean_text
 
-PREFS = "prefs"
+MAX_FILTERS = 50
+
 _NO_CIRCLE = ""
 
 
 class PreferencesMixin(ServiceCore):
-    def _pref(self, circle_id: str, name: str):
-        for item_id, blob in self.profile.store.private_items(circle_id, PREFS):
-            if item_id == name:
-                return json.loads(self.profile.open(blob, "private", circle_id, PREFS, name))
-        return None
-
-    def _set_pref(self, circle_id: str, name: str, value) -> None:
-        sealed = self.profile.seal(json.dumps(value).encode(), "private", circle_id, PREFS, name)
-        self.profile.store.put_private(circle_id, PREFS, name, sealed)
-
     # -- last circle ------------------------------------------------------------
 
     def last_circle(self) -> str | None:
@@ -59,11 +52,28 @@ class PreferencesMixin(ServiceCore):
             if post.author_id != me and not post.deleted and not post.hidden and post.id not in seen
         )
 
-    # -- guidelines ---------------------------------------------------------------
+    # -- content filters -----------------------------------------------------------
 
-    def guidelines_pending(self, circle_id: str) -> bool:
-        """True after joining until the newcomer accepted the circle's guidelines."""
-        return bool(self._pref(circle_id, "guidelines-pending"))
+    def set_cw_filters(self, topics: Iterable[str]) -> tuple[str, ...]:
+        """Replace the topics whose posts stay folded (case-insensitive, whole words)."""
+        cleaned = tuple(dict.fromkeys(clean_text(t, "topic", 60).lower() for t in topics))
+        if len(cleaned) > MAX_FILTERS:
+            raise InvalidInput(f"at most {MAX_FILTERS} topics")
+        self._set_pref(_NO_CIRCLE, "cw-filters", list(cleaned))
+        return cleaned
 
-    def set_guidelines_pending(self, circle_id: str, pending: bool) -> None:
-        self._set_pref(circle_id, "guidelines-pending", pending)
+    # -- built-in crisis resources ------------------------------------------------------
+
+    def region(self) -> str | None:
+        """The country whose built-in resources come first: CIRCLE_REGION, else the
+        setting, else the locale."""
+        return region_from_locale(self._pref(_NO_CIRCLE, "region"))
+
+    def set_region(self, code: str | None) -> str | None:
+        """Remember a country code (two letters) for built-in resources; None: follow the locale."""
+        if code is not None:
+            code = code.strip().upper()
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise InvalidInput(f"a region is a two-letter country code such as GB or US, not {code!r}")
+        self._set_pref(_NO_CIRCLE, "region", code)
+        return self.region()

@@ -115,7 +115,6 @@ class JoinScreen(Page):
                 self.circle_id = service.accept_welcome(code, welcome)
             except CircleError as exc:
                 return self._error(str(exc))
-            service.set_guidelines_pending(self.circle_id, True)
             self._show_guidelines()
             self._sync_status(f"Syncing with {address}…")
             try:
@@ -163,7 +162,8 @@ class JoinScreen(Page):
         if self.circle_id is None:
             return
         self.accepted = True
-        self.app.service.set_guidelines_pending(self.circle_id, False)
+        if self.app.service.guidelines_pending(self.circle_id):
+            self.app.service.accept_guidelines(self.circle_id)
         if self.synced:
             self._open()
         else:

@@ -54,6 +54,24 @@ def _int(value: Any, low: int, high: int) -> int:
     return value
 
 
+def _bytes_hex(value: Any, limit: int) -> str:
+    if not isinstance(value, str) or len(value) > 2 * limit or len(value) % 2:
+        raise ActionError("expected hex bytes within the size limit")
+    return _hex(value)
+
+
+def _boxes(value: Any) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= 64:
+        raise ActionError("a sealed note has 1 to 64 boxes")
+    return [_bytes_hex(box, 256) for box in value]
+
+
+def _report_ids(value: Any) -> list[str]:
+    if not isinstance(value, list) or len(value) > 1000:
+        raise ActionError("expected a list of report ids")
+    return [_hex(v, 64) for v in value]
+
+
 def _device(value: Any) -> dict:
     if not isinstance(value, dict) or set(value) != {"sign", "dh"}:
         raise ActionError("device must have sign and dh keys")
@@ -97,7 +115,7 @@ _BODIES = {
               "device": _device, "proof": lambda v: _hex(v, 128),
               "lockboxes": lambda v: _sealed_map(v, 32)},
     "set_role": {"member": lambda v: _hex(v, 32), "role": lambda v: _choice(v, ROLES)},
-    "remove": {"member": lambda v: _hex(v, 32), "cutoffs": _cutoffs},
+    "remove": {"member": lambda v: _hex(v, 32), "cutoffs": _cutoffs, "reason": lambda v: _text(v, 500)},
     "leave": {"cutoffs": _cutoffs},
     "rotate": {"epoch": lambda v: _hex(v, 32), "lockboxes": lambda v: _sealed_map(v, 32),
                "wraps": lambda v: _sealed_map(v, 32)},
@@ -105,7 +123,16 @@ _BODIES = {
     "set_resources": {"resources": _resources},
     "hide": {"post": lambda v: _text(v, 64), "reason": lambda v: _text(v, 500)},
     "unhide": {"post": lambda v: _text(v, 64)},
-    "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, 2**53)},
+    "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, 2**53),
+             "reason": lambda v: _text(v, 500)},
+    # A private note (report, reach-out), signed by a one-time key: see notes.py.
+    "sealed": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, 64 * 1024)},
+    # A private warning to a member, signed by the moderator who sends it.
+    "warn": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, 64 * 1024)},
+    "collapse": {"post": lambda v: _text(v, 64), "reports": lambda v: _int(v, 1, 1000)},
+    "dismiss": {"post": lambda v: _text(v, 64), "reports": _report_ids, "reason": lambda v: _text(v, 500)},
+    "set_policy": {"collapse_after": lambda v: _int(v, 0, 100)},
+    "accept_guidelines": {"version": lambda v: _hex(v, 64)},
 }
 KINDS = tuple(_BODIES)
 

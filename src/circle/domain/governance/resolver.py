@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from circle.crypto.identity import DevicePublic, actor_id_for, device_id_of
 from circle.domain.governance.actions import Action, admit_proof_message
 from circle.domain.governance.state import (
+    Collapsed,
     DeviceState,
     EpochState,
     GovernanceState,
@@ -64,6 +65,11 @@ _NEEDS = {
     "hide": {"organizer", "moderator"},
     "unhide": {"organizer", "moderator"},
     "mute": {"organizer", "moderator"},
+    "warn": {"organizer", "moderator"},
+    "collapse": {"organizer", "moderator"},
+    "dismiss": {"organizer", "moderator"},
+    "set_policy": {"organizer"},
+    "accept_guidelines": {"organizer", "moderator", "member"},
     "admit": {"organizer", "moderator", "member"},
     "leave": {"organizer", "moderator", "member"},
 }
@@ -179,6 +185,11 @@ def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> N
         return
     if not state.members:
         raise Invalid("no genesis")
+    if action.kind == "sealed":
+        # Signed by a one-time key so that only its recipients learn the sender;
+        # they check the sender's own signature inside (notes.py).
+        state.notes.append(action.id)
+        return
     device = state.devices.get(action.author_device)
     if device is None or not device.active:
         raise Invalid("author device is not admitted")
@@ -381,6 +392,16 @@ def _rotate(state, action, author, is_ancestor) -> None:
 def _set_guidelines(state, action, author, is_ancestor) -> None:
     state.guidelines = action.body["text"]
     state.guidelines_version += 1
+    state.guidelines_id = action.id
+    state.guidelines_history.append(action.id)
+    state.accepted[author.id] = action.id  # whoever writes them accepts them
+
+
+def _accept_guidelines(state, action, author, is_ancestor) -> None:
+    version = action.body["version"]
+    if version not in state.guidelines_history or not is_ancestor(version):
+        raise Invalid("accepts guidelines its author had not seen")
+    state.accepted[author.id] = version
 
 
 def _set_resources(state, action, author, is_ancestor) -> None:
@@ -390,6 +411,7 @@ def _set_resources(state, action, author, is_ancestor) -> None:
 def _hide(state, action, author, is_ancestor) -> None:
     body = action.body
     state.hidden[body["post"]] = Hidden(body["post"], body["reason"], author.id, action.at)
+    state.collapsed.pop(body["post"], None)  # reviewed: hidden for good
 
 
 def _unhide(state, action, author, is_ancestor) -> None:
@@ -401,7 +423,32 @@ def _mute(state, action, author, is_ancestor) -> None:
     target = _target(state, action.body["member"])
     if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
         raise Invalid("cannot mute someone of equal or higher role")
-    state.mutes[target.id] = (action.at, action.body["until"])
+    state.mutes[target.id] = (action.at, action.body["until"])  # until <= at: unmuted
+
+
+def _warn(state, action, author, is_ancestor) -> None:
+    state.notes.append(action.id)  # who is warned, and why, is sealed inside
+
+
+def _collapse(state, action, author, is_ancestor) -> None:
+    post = action.body["post"]
+    if post in state.hidden:
+        raise Invalid("post is already hidden")
+    state.collapsed[post] = Collapsed(post, action.body["reports"], author.id, action.at)
+
+
+def _dismiss(state, action, author, is_ancestor) -> None:
+    notes = set(state.notes)
+    for report in action.body["reports"]:
+        if report not in notes or not is_ancestor(report):
+            raise Invalid("dismisses a report its author had not seen")
+    for report in action.body["reports"]:
+        state.dismissed[report] = action.id
+    state.collapsed.pop(action.body["post"], None)
+
+
+def _set_policy(state, action, author, is_ancestor) -> None:
+    state.collapse_after = action.body["collapse_after"]
 
 
 _HANDLERS = {
@@ -418,4 +465,9 @@ _HANDLERS = {
     "hide": _hide,
     "unhide": _unhide,
     "mute": _mute,
+    "warn": _warn,
+    "collapse": _collapse,
+    "dismiss": _dismiss,
+    "set_policy": _set_policy,
+    "accept_guidelines": _accept_guidelines,
 }

@@ -65,6 +65,17 @@ class Hidden:
     at: int
 
 
+@dataclass(frozen=True)
+class Collapsed:
+    post: str
+    reports: int
+    by: str
+    at: int
+
+
+DEFAULT_COLLAPSE_AFTER = 3
+
+
 @dataclass
 class GovernanceState:
     circle_id: str
@@ -78,8 +89,15 @@ class GovernanceState:
     cutoffs: dict[bytes, int] = field(default_factory=dict)  # actor -> last op counter accepted
     hidden: dict[str, Hidden] = field(default_factory=dict)
     mutes: dict[str, tuple[int, int]] = field(default_factory=dict)  # member -> (since, until) ms
+    collapsed: dict[str, Collapsed] = field(default_factory=dict)  # post -> pending review
+    collapse_after: int = DEFAULT_COLLAPSE_AFTER  # reports that collapse a post; 0: never
+    notes: list[str] = field(default_factory=list)  # `sealed` and `warn` actions, in log order
+    dismissed: dict[str, str] = field(default_factory=dict)  # report (note) id -> dismiss action
     guidelines: str = ""
     guidelines_version: int = 0
+    guidelines_id: str | None = None  # the set_guidelines action now in force
+    guidelines_history: list[str] = field(default_factory=list)  # every valid set_guidelines
+    accepted: dict[str, str] = field(default_factory=dict)  # member -> guidelines action accepted
     resources: tuple[CrisisResource, ...] = ()
     log: list[LogEntry] = field(default_factory=list)
     heads: tuple[str, ...] = ()
@@ -103,6 +121,9 @@ class GovernanceState:
             d for d in self.devices.values()
             if d.active and self.members[d.member].status == "active"
         ]
+
+    def must_accept_guidelines(self, member_id: str) -> bool:
+        return self.guidelines_id is not None and self.accepted.get(member_id) != self.guidelines_id
 
     def lockbox(self, epoch_id: str, device_id: str) -> str | None:
         epoch = self.epochs.get(epoch_id)

@@ -1,0 +1,106 @@
+"""The moderation log: every moderation act in the governance log, in words.
+
+Every member can read it. Each entry is a signed action whose id is the hash of
+what was signed and which names the entries before it, so an altered entry is
+caught three ways: its signature fails, its hash no longer matches the id its
+successors name (they wait, "waiting"), or it was refused by the rules
+("refused"). Entries a device holds that no longer verify are shown, marked
+"tampered", rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from circle.domain.document import from_millis
+from circle.domain.governance.actions import Action
+from circle.domain.governance.state import GovernanceState
+from circle.domain.models import ModlogEntry
+
+MODERATION_KINDS = (
+    "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
+    "set_guidelines", "set_resources", "set_policy",
+)
+
+Warning = tuple[str, str]  # (member warned, reason), for warnings this device can read
+
+
+def moderation_log(
+    state: GovernanceState,
+    actions: Mapping[str, Action],
+    tampered: Mapping[str, str],
+    names: Mapping[str, str],
+    warnings: Mapping[str, Warning],
+) -> list[ModlogEntry]:
+    def name(member_id: str) -> str:
+        return names.get(member_id, f"member {member_id[:8]}")
+
+    def actor(action: Action) -> str | None:
+        device = state.devices.get(action.author_device)
+        return device.member if device else None
+
+    out = []
+    versions = {gid: n for n, gid in enumerate(state.guidelines_history, 1)}
+    for entry in state.log:
+        action = entry.action
+        if action.kind not in MODERATION_KINDS:
+            continue
+        summary, reason, target = _describe(action, name, warnings, versions)
+        out.append(ModlogEntry(
+            action.id, action.kind, actor(action), from_millis(action.at), summary, reason, target,
+            "valid" if entry.valid else "refused", entry.reason, action.wire[:64].hex(), action.parents,
+        ))
+    for action_id in state.pending:
+        action = actions[action_id]
+        if action.kind not in MODERATION_KINDS:
+            continue
+        summary, reason, target = _describe(action, name, warnings, versions)
+        out.append(ModlogEntry(
+            action.id, action.kind, actor(action), from_millis(action.at), summary, reason, target,
+            "waiting", "an entry it builds on is missing or was altered", action.wire[:64].hex(), action.parents,
+        ))
+    for action_id, why in sorted(tampered.items()):
+        out.append(ModlogEntry(action_id, "unknown", None, None, "an entry that no longer matches its signature",
+                               "", None, "tampered", why))
+    return out
+
+
+def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: Mapping[str, int]):
+    """(summary, reason, public target) of one moderation action."""
+    body, kind = action.body, action.kind
+    if kind == "set_role":
+        return f"made {name(body['member'])} {body['role']}", "", body["member"]
+    if kind == "remove":
+        return f"removed {name(body['member'])}", body["reason"], body["member"]
+    if kind == "hide":
+        return f"hid post {body['post'][:8]}", body["reason"], body["post"]
+    if kind == "unhide":
+        return f"unhid post {body['post'][:8]}", "", body["post"]
+    if kind == "mute":
+        if body["until"] <= action.at:
+            return f"unmuted {name(body['member'])}", body["reason"], body["member"]
+        until = from_millis(body["until"]).isoformat(timespec="minutes")
+        return f"muted {name(body['member'])} until {until}", body["reason"], body["member"]
+    if kind == "warn":
+        if action.id in warnings:  # a moderator (or the member warned) can read it
+            member, reason = warnings[action.id]
+            return f"privately warned {name(member)}", reason, member
+        return "sent a private warning", "", None
+    if kind == "collapse":
+        n = body["reports"]
+        return f"folded post {body['post'][:8]} for review after {n} report{'s' * (n != 1)}", "", body["post"]
+    if kind == "dismiss":
+        count = len(body["reports"])
+        return (f"dismissed {count} report{'s' if count != 1 else ''} on post {body['post'][:8]}",
+                body["reason"], body["post"])
+    if kind == "set_guidelines":
+        version = versions.get(action.id)
+        return f"updated the guidelines{f' (version {version})' if version else ''}", "", None
+    if kind == "set_resources":
+        return f"set the circle's crisis resources ({len(body['resources'])})", "", None
+    if kind == "set_policy":
+        after = body["collapse_after"]
+        if after == 0:
+            return "turned off folding reported posts", "", None
+        return f"set reported posts to fold after {after} report{'s' * (after != 1)}", "", None
+    raise ValueError(f"not a moderation kind: {kind}")

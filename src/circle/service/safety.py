@@ -1,0 +1,265 @@
+"""Keeping a circle safe: reports and the moderation queue, private warnings,
+"reach out to me", the moderation log, guideline acceptance, the report policy.
+
+Reports, warnings and reach-outs are private notes (domain/governance/notes):
+they travel in the governance log like everything else, but only their
+recipients can open them. Reports and reach-outs are signed outside by a
+one-time key, so other members see that something was sent, never by whom.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+
+from circle.crypto.identity import DeviceIdentity
+from circle.domain import views
+from circle.domain.document import from_millis
+from circle.domain.governance.actions import sign_action
+from circle.domain.governance.modlog import moderation_log
+from circle.domain.governance.notes import Note, NoteError, open_note, seal_note
+from circle.domain.governance.state import DeviceState, GovernanceState
+from circle.domain.models import InboxItem, ModlogEntry, Report
+from circle.domain.refs import resolve as resolve_ref
+from circle.errors import InvalidInput, NotAllowed
+from circle.service.core import MODERATING_ROLES, clean_text
+from circle.service.membership import MembershipMixin
+from circle.service.opened import OpenCircle
+from circle.service.preferences import PreferencesMixin
+
+log = logging.getLogger("circle.service")
+
+Recipients = Callable[[GovernanceState], list[DeviceState]]
+
+
+def _moderator_devices(state: GovernanceState) -> list[DeviceState]:
+    return [d for d in state.active_devices() if state.role_of(d.member) in MODERATING_ROLES]
+
+
+def _devices_of(state: GovernanceState, *members: str) -> list[DeviceState]:
+    return [d for d in state.active_devices() if d.member in members]
+
+
+class SafetyMixin(PreferencesMixin, MembershipMixin):
+    # -- private notes -------------------------------------------------------------
+
+    def _notes(self, circle: OpenCircle) -> list[tuple[Note, str]]:
+        """Every note in the log sealed to this device, with its sender's member id."""
+        def compute() -> list[tuple[Note, str]]:
+            out = []
+            for action_id in circle.state.notes:
+                try:
+                    note = open_note(self.profile.identity.dh_key, circle.actions[action_id])
+                except NoteError as exc:
+                    log.warning("note %s in %s ignored: %s", action_id[:8], circle.id[:8], exc)
+                    continue
+                device = circle.state.devices.get(note.sender_device) if note else None
+                if note is not None and device is not None:
+                    out.append((note, device.member))
+            return out
+
+        return circle.cached("notes", compute)
+
+    def _send_note(self, circle_id: str, kind: str, body: dict, recipients: Recipients) -> str:
+        """Seal a note to `recipients` (and this member's own devices) in an
+        envelope signed by a one-time key; returns the envelope's id."""
+        with self._writing(circle_id) as circle:
+            if not circle.is_active_member():
+                raise NotAllowed("you are no longer a member of this circle")
+            state, me = circle.state, circle.my_member_id or ""
+            devices = recipients(state) + _devices_of(state, me)
+            envelope, now = DeviceIdentity.generate(), self.now_ms()
+            sealed = seal_note(self.profile.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
+                               body, [d.dh_pub for d in devices])
+            action = sign_action(envelope, circle.id, "sealed", list(state.heads), now, sealed)
+            self._persist(circle, actions=[action])
+        return action.id
+
+    # -- reports ---------------------------------------------------------------------
+
+    def report(self, circle_id: str, post_ref: str, reason: str) -> Report:
+        """Report a post to the circle's moderators (they alone can read it)."""
+        reason = clean_text(reason, "reason", 500)
+        post = self.resolve_post(circle_id, post_ref)
+        circle = self.open_circle(circle_id)
+        if post.author_id == circle.my_member_id:
+            raise InvalidInput("that is your own post: edit or delete it instead")
+        if post.deleted:
+            raise NotAllowed(f"post {post.id} was deleted by its author")
+        if post.hidden:
+            raise NotAllowed(f"post {post.id} is already hidden by moderators")
+        body = {"post": post.id, "reason": reason, "body": post.body,
+                "heads": [h.hex() for h in circle.document.heads()]}
+        report_id = self._send_note(circle_id, "report", body, _moderator_devices)
+        self.review_reports(circle_id)
+        return next(r for r in self.reports(circle_id) if r.id == report_id)
+
+    def reports(self, circle_id: str) -> list[Report]:
+        """Moderators: every report they can read. Members: their own. Oldest first."""
+        circle = self.open_circle(circle_id)
+        state, me = circle.state, circle.my_member_id or ""
+        moderating = state.role_of(me) in MODERATING_ROLES
+        out = []
+        for note, sender in self._notes(circle):
+            if note.kind != "report" or not (moderating or sender == me):
+                continue
+            post_id = note.body["post"]
+            if post_id in state.hidden:
+                status = "hidden"
+            elif note.envelope in state.dismissed:
+                status = "dismissed"
+            elif post_id in state.collapsed:
+                status = "collapsed"
+            else:
+                status = "open"
+            text, author, evidence = self._evidence(circle, note.body)
+            out.append(Report(note.envelope, post_id, note.body["reason"], status, from_millis(note.at),
+                              sender, text, author, evidence))
+        return sorted(out, key=lambda r: (r.created_at, r.id))
+
+    @staticmethod
+    def _evidence(circle: OpenCircle, body: dict) -> tuple[str | None, str | None, str]:
+        """The reported post as this device's own verified copy held it when the
+        report was made: its text and author come from signed changes, not from
+        what the reporter says."""
+        heads = [bytes.fromhex(h) for h in body["heads"]]
+        if not heads or not set(heads) <= circle.known_hashes():
+            return None, None, "pending"
+        post = views.read_post(circle.document, circle.roster(), body["post"], heads)
+        if post is None:
+            return None, None, "mismatch"
+        return post.body, post.author_id, "verified" if post.body == body["body"] else "mismatch"
+
+    def resolve_report(self, circle_id: str, ref: str) -> Report:
+        reports = {r.id: r for r in self.reports(circle_id)}
+        return reports[resolve_ref(ref, ((r.id, "") for r in reports.values()), "report")]
+
+    def dismiss(self, circle_id: str, report_ref: str, reason: str = "") -> list[str]:
+        """Close every open report on the reported post as needing no action
+        (unfolding it); returns the reports dismissed."""
+        reason = clean_text(reason, "reason", 500, allow_empty=True)
+        report = self.resolve_report(circle_id, report_ref)
+        same_post = [r.id for r in self.reports(circle_id)
+                     if r.post_id == report.post_id and r.status in ("open", "collapsed")]
+        if not same_post:
+            raise NotAllowed(f"report {report.id[:8]} is already {report.status}")
+        self._act(circle_id, "dismiss", {"post": report.post_id, "reports": same_post, "reason": reason})
+        return same_post
+
+    def review_reports(self, circle_id: str) -> list[str]:
+        """As a moderator's device: fold every post with at least the circle's
+        threshold of open reports from different members; returns those posts.
+        Runs when reports arrive, so a post is folded as soon as any moderator's
+        device sees enough reports, with or without a person at it."""
+        circle = self.open_circle(circle_id)
+        state = circle.state
+        if state.collapse_after == 0 or state.role_of(circle.my_member_id or "") not in MODERATING_ROLES:
+            return []
+        reporters: dict[str, set[str]] = {}
+        for report in self.reports(circle_id):
+            if report.status == "open" and state.role_of(report.reporter_id):
+                reporters.setdefault(report.post_id, set()).add(report.reporter_id)
+        folded = []
+        for post_id, who in sorted(reporters.items()):
+            if len(who) >= state.collapse_after:
+                self._act(circle_id, "collapse", {"post": post_id, "reports": len(who)})
+                folded.append(post_id)
+        return folded
+
+    def set_report_policy(self, circle_id: str, collapse_after: int) -> None:
+        """Organizers: fold a post for review after this many reports (0: never)."""
+        if not 0 <= collapse_after <= 100:
+            raise InvalidInput("reports before folding must be 0 (never) to 100")
+        self._act(circle_id, "set_policy", {"collapse_after": collapse_after})
+        self.review_reports(circle_id)
+
+    def report_policy(self, circle_id: str) -> int:
+        return self.open_circle(circle_id).state.collapse_after
+
+    def _after_new_actions(self, circle_id: str) -> None:
+        super()._after_new_actions(circle_id)
+        self.review_reports(circle_id)
+
+    # -- warnings and reach-outs -------------------------------------------------------
+
+    def warn(self, circle_id: str, member_ref: str, reason: str) -> str:
+        """Moderators: a private warning. The member and the moderators can read
+        it; the moderation log shows everyone that a warning was sent."""
+        reason = clean_text(reason, "reason", 2000)
+        member = self.resolve_member(circle_id, member_ref)
+        circle = self.open_circle(circle_id)
+        me = circle.my_member_id or ""
+        if member.id == me:
+            raise InvalidInput("you cannot warn yourself")
+        devices = _devices_of(circle.state, member.id, me) + _moderator_devices(circle.state)
+        body = seal_note(self.profile.identity, circle_id, self.profile.identity.public.sign_pub.hex(), "warn",
+                         self.now_ms(), {"member": member.id, "reason": reason}, [d.dh_pub for d in devices])
+        return self._act(circle_id, "warn", body).id
+
+    def reach_out(self, circle_id: str, member_refs: Iterable[str], note: str = "") -> str:
+        """Ask chosen members to get in touch. Only they (and your own devices)
+        can read it or tell who sent it."""
+        note = clean_text(note, "note", 500, allow_empty=True)
+        circle = self.open_circle(circle_id)
+        me = circle.my_member_id or ""
+        chosen = list(dict.fromkeys(self.resolve_member(circle_id, ref).id for ref in member_refs))
+        if me in chosen:
+            raise InvalidInput("choose members other than yourself")
+        if not chosen:
+            raise InvalidInput("choose at least one member to reach out to")
+        return self._send_note(circle_id, "reach_out", {"note": note, "to": chosen},
+                               lambda state: _devices_of(state, *chosen))
+
+    def inbox(self, circle_id: str) -> list[InboxItem]:
+        """Warnings to this member and requests to reach out, oldest first."""
+        circle = self.open_circle(circle_id)
+        me = circle.my_member_id or ""
+        out = []
+        for note, sender in self._notes(circle):
+            at = from_millis(note.at)
+            if note.kind == "warn" and note.body["member"] == me:
+                out.append(InboxItem(note.envelope, "warning", sender, at, note.body["reason"]))
+            elif note.kind == "reach_out" and sender != me and me in note.body["to"]:
+                others = tuple(m for m in note.body["to"] if m != me)
+                out.append(InboxItem(note.envelope, "reach_out", sender, at, note.body["note"], others))
+        return sorted(out, key=lambda item: (item.created_at, item.id))
+
+    def unseen_inbox(self, circle_id: str) -> list[InboxItem]:
+        seen = set(self._pref(circle_id, "inbox-seen") or ())
+        return [item for item in self.inbox(circle_id) if item.id not in seen]
+
+    def mark_inbox_seen(self, circle_id: str, item_ids: Iterable[str]) -> None:
+        seen = set(self._pref(circle_id, "inbox-seen") or ())
+        fresh = set(item_ids) - seen
+        if fresh:
+            self._set_pref(circle_id, "inbox-seen", sorted(seen | fresh))
+
+    # -- the moderation log ------------------------------------------------------------
+
+    def modlog(self, circle_id: str) -> list[ModlogEntry]:
+        circle = self.open_circle(circle_id)
+        warnings = {note.envelope: (note.body["member"], note.body["reason"])
+                    for note, _ in self._notes(circle) if note.kind == "warn"}
+        return moderation_log(circle.state, circle.actions, circle.tampered, self.member_names(circle_id),
+                              warnings)
+
+    # -- guidelines -------------------------------------------------------------------
+
+    def guidelines_pending(self, circle_id: str) -> bool:
+        """True while this member has not accepted the circle's current guidelines."""
+        circle = self.open_circle(circle_id)
+        return circle.state.must_accept_guidelines(circle.my_member_id or "")
+
+    def accept_guidelines(self, circle_id: str) -> int:
+        """Accept the guidelines in force; returns their version."""
+        state = self.open_circle(circle_id).state
+        if state.guidelines_id is None:
+            raise NotAllowed("this circle has no guidelines to accept yet")
+        if self.guidelines_pending(circle_id):
+            self._act(circle_id, "accept_guidelines", {"version": state.guidelines_id})
+        return state.guidelines_version
+
+    def guideline_acceptance(self, circle_id: str) -> dict[str, bool]:
+        """Active member -> whether they accepted the current guidelines."""
+        state = self.open_circle(circle_id).state
+        return {m.id: not state.must_accept_guidelines(m.id) for m in state.active_members()}
