@@ -52,6 +52,9 @@ class OpenCircle:
         # Stored log entries that no longer verify (id -> why): kept out of the
         # state, shown in the moderation log as tampered.
         self.tampered: dict[str, str] = {}
+        # Private notes opened (or found not ours) by action id: trial decryption
+        # is done once per note, not on every change to the log.
+        self.opened_notes: dict[str, object] = {}
         self._recompute()
 
     @property

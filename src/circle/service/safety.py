@@ -40,25 +40,33 @@ def _devices_of(state: GovernanceState, *members: str) -> list[DeviceState]:
     return [d for d in state.active_devices() if d.member in members]
 
 
+def _sealed(sender: DeviceIdentity, circle_id: str, envelope_key: str, kind: str, at: int, body: dict,
+            devices: list[DeviceState]) -> dict:
+    try:
+        return seal_note(sender, circle_id, envelope_key, kind, at, body, [d.dh_pub for d in devices])
+    except NoteError as exc:
+        raise InvalidInput(f"cannot send this {kind.replace('_', '-')}: {exc}") from None
+
+
 class SafetyMixin(PreferencesMixin, MembershipMixin):
     # -- private notes -------------------------------------------------------------
 
     def _notes(self, circle: OpenCircle) -> list[tuple[Note, str]]:
         """Every note in the log sealed to this device, with its sender's member id."""
-        def compute() -> list[tuple[Note, str]]:
-            out = []
-            for action_id in circle.state.notes:
+        out = []
+        for action_id in circle.state.notes:
+            if action_id not in circle.opened_notes:
                 try:
-                    note = open_note(self.profile.identity.dh_key, circle.actions[action_id])
+                    circle.opened_notes[action_id] = open_note(self.profile.identity.dh_key,
+                                                               circle.actions[action_id])
                 except NoteError as exc:
                     log.warning("note %s in %s ignored: %s", action_id[:8], circle.id[:8], exc)
-                    continue
-                device = circle.state.devices.get(note.sender_device) if note else None
-                if note is not None and device is not None:
-                    out.append((note, device.member))
-            return out
-
-        return circle.cached("notes", compute)
+                    circle.opened_notes[action_id] = None
+            note = circle.opened_notes[action_id]
+            device = circle.state.devices.get(note.sender_device) if note else None
+            if device is not None:
+                out.append((note, device.member))
+        return out
 
     def _send_note(self, circle_id: str, kind: str, body: dict, recipients: Recipients) -> str:
         """Seal a note to `recipients` (and this member's own devices) in an
@@ -69,8 +77,8 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
             state, me = circle.state, circle.my_member_id or ""
             devices = recipients(state) + _devices_of(state, me)
             envelope, now = DeviceIdentity.generate(), self.now_ms()
-            sealed = seal_note(self.profile.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
-                               body, [d.dh_pub for d in devices])
+            sealed = _sealed(self.profile.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
+                             body, devices)
             action = sign_action(envelope, circle.id, "sealed", list(state.heads), now, sealed)
             self._persist(circle, actions=[action])
         return action.id
@@ -94,8 +102,9 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         self.review_reports(circle_id)
         return next(r for r in self.reports(circle_id) if r.id == report_id)
 
-    def reports(self, circle_id: str) -> list[Report]:
-        """Moderators: every report they can read. Members: their own. Oldest first."""
+    def reports(self, circle_id: str, *, evidence: bool = True) -> list[Report]:
+        """Moderators: every report they can read. Members: their own. Oldest first.
+        Without `evidence`, the reported text is not looked up (cheaper)."""
         circle = self.open_circle(circle_id)
         state, me = circle.state, circle.my_member_id or ""
         moderating = state.role_of(me) in MODERATING_ROLES
@@ -112,9 +121,9 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
                 status = "collapsed"
             else:
                 status = "open"
-            text, author, evidence = self._evidence(circle, note.body)
+            text, author, checked = self._evidence(circle, note.body) if evidence else (None, None, "pending")
             out.append(Report(note.envelope, post_id, note.body["reason"], status, from_millis(note.at),
-                              sender, text, author, evidence))
+                              sender, text, author, checked))
         return sorted(out, key=lambda r: (r.created_at, r.id))
 
     @staticmethod
@@ -131,7 +140,7 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         return post.body, post.author_id, "verified" if post.body == body["body"] else "mismatch"
 
     def resolve_report(self, circle_id: str, ref: str) -> Report:
-        reports = {r.id: r for r in self.reports(circle_id)}
+        reports = {r.id: r for r in self.reports(circle_id, evidence=False)}
         return reports[resolve_ref(ref, ((r.id, "") for r in reports.values()), "report")]
 
     def dismiss(self, circle_id: str, report_ref: str, reason: str = "") -> list[str]:
@@ -139,7 +148,7 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         (unfolding it); returns the reports dismissed."""
         reason = clean_text(reason, "reason", 500, allow_empty=True)
         report = self.resolve_report(circle_id, report_ref)
-        same_post = [r.id for r in self.reports(circle_id)
+        same_post = [r.id for r in self.reports(circle_id, evidence=False)
                      if r.post_id == report.post_id and r.status in ("open", "collapsed")]
         if not same_post:
             raise NotAllowed(f"report {report.id[:8]} is already {report.status}")
@@ -156,8 +165,8 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         if state.collapse_after == 0 or state.role_of(circle.my_member_id or "") not in MODERATING_ROLES:
             return []
         reporters: dict[str, set[str]] = {}
-        for report in self.reports(circle_id):
-            if report.status == "open" and state.role_of(report.reporter_id):
+        for report in self.reports(circle_id, evidence=False):
+            if report.status == "open":  # SABOTAGE
                 reporters.setdefault(report.post_id, set()).add(report.reporter_id)
         folded = []
         for post_id, who in sorted(reporters.items()):
@@ -192,8 +201,8 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         if member.id == me:
             raise InvalidInput("you cannot warn yourself")
         devices = _devices_of(circle.state, member.id, me) + _moderator_devices(circle.state)
-        body = seal_note(self.profile.identity, circle_id, self.profile.identity.public.sign_pub.hex(), "warn",
-                         self.now_ms(), {"member": member.id, "reason": reason}, [d.dh_pub for d in devices])
+        body = _sealed(self.profile.identity, circle_id, self.profile.identity.public.sign_pub.hex(), "warn",
+                       self.now_ms(), {"member": member.id, "reason": reason}, devices)
         return self._act(circle_id, "warn", body).id
 
     def reach_out(self, circle_id: str, member_refs: Iterable[str], note: str = "") -> str:

@@ -23,7 +23,8 @@ from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 
 VERSION = 1
 SIG_BYTES = 64
-MAX_ACTION_BYTES = 256 * 1024
+MAX_ACTION_BYTES = 512 * 1024
+MAX_SEALED_BYTES = 200 * 1024  # a sealed note: a report quotes a post of up to 20,000 characters
 MAX_PARENTS = 64
 ROLES = ("organizer", "moderator", "member")
 
@@ -126,9 +127,9 @@ _BODIES = {
     "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, 2**53),
              "reason": lambda v: _text(v, 500)},
     # A private note (report, reach-out), signed by a one-time key: see notes.py.
-    "sealed": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, 64 * 1024)},
+    "sealed": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
     # A private warning to a member, signed by the moderator who sends it.
-    "warn": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, 64 * 1024)},
+    "warn": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
     "collapse": {"post": lambda v: _text(v, 64), "reports": lambda v: _int(v, 1, 1000)},
     "dismiss": {"post": lambda v: _text(v, 64), "reports": _report_ids, "reason": lambda v: _text(v, 500)},
     "set_policy": {"collapse_after": lambda v: _int(v, 0, 100)},

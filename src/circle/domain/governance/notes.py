@@ -23,11 +23,11 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
-from circle.crypto.note_box import NoteBoxError, open_for, seal_for
+from circle.crypto.note_box import MAX_BOXES, NoteBoxError, open_for, seal_for
 from circle.domain.governance.actions import SIG_BYTES, Action, canonical
 
 NOTE_KINDS = ("report", "reach_out", "warn")
-MAX_NOTE_BYTES = 48 * 1024
+MAX_NOTE_BYTES = 190 * 1024  # fits MAX_SEALED_BYTES with the signature and AEAD overhead
 
 
 class NoteError(ValueError):
@@ -91,6 +91,8 @@ def seal_note(
     })
     if len(payload) > MAX_NOTE_BYTES:
         raise NoteError("note too large")
+    if not 1 <= len(set(recipients)) <= MAX_BOXES:
+        raise NoteError(f"a private note goes to 1 to {MAX_BOXES} devices")
     boxes, content = seal_for(recipients, sender.sign(payload) + payload, _context(circle_id, envelope_key))
     return {"boxes": [b.hex() for b in boxes], "content": content.hex()}
 
