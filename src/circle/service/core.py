@@ -87,15 +87,21 @@ def clean_text(value: str, what: str, limit: int = MAX_SHORT_CHARS, *, allow_emp
     return value
 
 
-def _filtered(post: Post, topics: tuple[str, ...]) -> Post:
+def topic_pattern(topics: tuple[str, ...]) -> re.Pattern | None:
+    """One pattern for all of a reader's topics, each matched as whole words."""
+    if not topics:
+        return None
+    return re.compile("|".join(rf"(?<!\w){re.escape(t)}(?!\w)" for t in topics), re.IGNORECASE)
+
+
+def _filtered(post: Post, pattern: re.Pattern | None) -> Post:
     """Fold a post whose warning or text names one of the reader's topics."""
-    if not topics or post.collapsed_reason or post.deleted or (post.hidden and not post.body):
+    if pattern is None or post.collapsed_reason or post.deleted or (post.hidden and not post.body):
         return post
-    text = f"{post.content_warning or ''}\n{post.body}"
-    for topic in topics:
-        if re.search(rf"(?<!\w){re.escape(topic)}(?!\w)", text, re.IGNORECASE):
-            return replace(post, collapsed_reason=f"matches your filter: {topic}")
-    return post
+    found = pattern.search(f"{post.content_warning or ''}\n{post.body}")
+    if found is None:
+        return post
+    return replace(post, collapsed_reason=f"matches your filter: {found.group(0).lower()}")
 
 
 class ServiceCore:
@@ -374,8 +380,9 @@ class ServiceCore:
         circle = self.open_circle(circle_id)
         moderating = self.my_role(circle_id) in MODERATING_ROLES
         topics = self.cw_filters()
+        pattern = topic_pattern(topics)
         return circle.cached("feed/" + "\n".join(topics), lambda: [
-            _filtered(self._moderated(circle, post, moderating), topics)
+            _filtered(self._moderated(circle, post, moderating), pattern)
             for post in views.read_posts(circle.document, circle.roster())
         ])
 
