@@ -166,7 +166,7 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
             return []
         reporters: dict[str, set[str]] = {}
         for report in self.reports(circle_id, evidence=False):
-            if report.status == "open":  # SABOTAGE
+            if report.status == "open" and state.role_of(report.reporter_id):
                 reporters.setdefault(report.post_id, set()).add(report.reporter_id)
         folded = []
         for post_id, who in sorted(reporters.items()):
