@@ -1,9 +1,11 @@
 """Every peer computes the same governance state from the same set of actions.
 
 Hypothesis generates histories across four devices: invites and admissions,
-role changes, removals, leaves, rotations, moderation, with devices acting on
-stale views (only partly synced, or deliberately signing against old parents),
-so the log is full of concurrent branches and of actions the rules refuse.
+role changes, removals, leaves, rotations, moderation, private notes under
+one-time keys, warnings, folding and dismissing reported posts, the report
+policy, guidelines and their acceptance, with devices acting on stale views
+(only partly synced, or deliberately signing against old parents), so the log
+is full of concurrent branches and of actions the rules refuse.
 The union of everything signed is then delivered to `resolve` in many orders,
 with duplicates and another circle's actions mixed in, and as a subset first
 then the rest: the log order, every verdict and the whole resulting state must
@@ -11,8 +13,8 @@ be identical every time.
 
 Keys and signatures are real. Identities, invite secrets and epoch ids are
 derived from fixed seeds so a failing example replays exactly; lockbox and
-key-wrap values are fixed placeholders because the resolver never opens them
-(keyring tests open real ones).
+key-wrap values, like the boxes of sealed notes, are fixed placeholders because
+the resolver never opens them (keyring and note tests open real ones).
 
 CIRCLE_GOVERNANCE_EXAMPLES raises the number of examples (default 200).
 """
@@ -74,6 +76,8 @@ class History:
         self.t = T0
         self.count = 0
         self.invites: list[tuple[str, bytes]] = []
+        self.notes: list[str] = []  # every sealed note and warning signed, seen or not
+        self.guidelines: list[str] = []  # every set_guidelines signed, seen or not
 
     def learn(self, dev: int, actions) -> None:
         for action in actions:
@@ -84,7 +88,8 @@ class History:
     def state(self, dev: int) -> GovernanceState:
         return resolve(CID, self.known[dev].values())
 
-    def sign(self, dev: int, kind: str, body: dict, back: int) -> Action | None:
+    def sign(self, dev: int, kind: str, body: dict, back: int, signer: DeviceIdentity | None = None) -> Action | None:
+        """`dev` signs on its own view (as `signer`, if given: a one-time key)."""
         known = self.known[dev]
         if not known:
             return None  # has never seen the circle
@@ -94,7 +99,7 @@ class History:
             has_child = {p for a in known.values() for p in a.parents}
             parents = [a for a in known if a not in has_child]
         self.t += 1000
-        action = sign_action(DEVICES[dev], CID, kind, parents, self.t, body)
+        action = sign_action(signer or DEVICES[dev], CID, kind, parents, self.t, body)
         self.learn(dev, [action])
         return action
 
@@ -147,7 +152,7 @@ class History:
             return
         incarnation = getattr(self.state(dev).devices.get(DEVICES[target].device_id), "incarnation", 0)
         actor = actor_id_for(CID, DEVICES[target].public.sign_pub, incarnation).hex()
-        self.sign(dev, "remove", {"member": DEVICES[target].device_id, "cutoffs": {actor: cutoff}}, back)
+        self.sign(dev, "remove", {"member": DEVICES[target].device_id, "cutoffs": {actor: cutoff}, "reason": ""}, back)
 
     def _leave(self, dev: int, back: int) -> None:
         self.sign(dev, "leave", {"cutoffs": {}}, back)
@@ -172,14 +177,53 @@ class History:
         self.sign(dev, "unhide", {"post": POSTS[post]}, back)
 
     def _mute(self, dev: int, back: int, target: int) -> None:
-        self.sign(dev, "mute", {"member": DEVICES[target].device_id, "until": self.t + 3_600_000}, back)
+        self.sign(dev, "mute", {"member": DEVICES[target].device_id, "until": self.t + 3_600_000, "reason": ""}, back)
 
     def _revoke(self, dev: int, back: int, which: int) -> None:
         if self.invites:
             self.sign(dev, "revoke_invite", {"invite": self.invites[which % len(self.invites)][0]}, back)
 
     def _guidelines(self, dev: int, back: int, which: int) -> None:
-        self.sign(dev, "set_guidelines", {"text": GUIDELINES[which] or "Be gentle."}, back)
+        action = self.sign(dev, "set_guidelines", {"text": GUIDELINES[which] or "Be gentle."}, back)
+        if action:
+            self.guidelines.append(action.id)
+
+    def _seen_or_not(self, dev: int, ids: list[str], which: int, seen: bool) -> str | None:
+        """One of `ids`: among those `dev` has seen, or among all of them."""
+        pool = [i for i in ids if i in self.known[dev]] if seen else ids
+        return pool[which % len(pool)] if pool else None
+
+    def _accept(self, dev: int, back: int, which: int, seen: bool) -> None:
+        version = self._seen_or_not(dev, self.guidelines, which, seen)
+        if version:
+            self.sign(dev, "accept_guidelines", {"version": version}, back)
+
+    def _sealed_body(self) -> dict:
+        n = self.fresh("note")
+        return {"boxes": [_h("box", n).hex(), _h("decoy", n).hex()], "content": _h("content", n).hex()}
+
+    def _note(self, dev: int, back: int) -> None:
+        """A report or reach-out: signed by a one-time key, on `dev`'s view."""
+        action = self.sign(dev, "sealed", self._sealed_body(), back, signer=_identity(self.fresh("envelope")))
+        if action:
+            self.notes.append(action.id)
+
+    def _warn(self, dev: int, back: int) -> None:
+        action = self.sign(dev, "warn", self._sealed_body(), back)
+        if action:
+            self.notes.append(action.id)
+
+    def _collapse(self, dev: int, back: int, post: int, reports: int) -> None:
+        self.sign(dev, "collapse", {"post": POSTS[post], "reports": reports}, back)
+
+    def _dismiss(self, dev: int, back: int, post: int, which: int, seen: bool) -> None:
+        picked = self._seen_or_not(dev, self.notes, which, seen)
+        if picked:
+            reports = sorted({picked, self._seen_or_not(dev, self.notes, which + 1, seen)})
+            self.sign(dev, "dismiss", {"post": POSTS[post], "reports": reports, "reason": ""}, back)
+
+    def _policy(self, dev: int, back: int, after: int) -> None:
+        self.sign(dev, "set_policy", {"collapse_after": after}, back)
 
     def everything(self) -> list[Action]:
         union: dict[str, Action] = {}
@@ -219,6 +263,16 @@ steps = st.one_of(
     st.tuples(st.just("mute"), dev, dev, back),
     st.tuples(st.just("revoke"), dev, st.integers(0, 5), back),
     st.tuples(st.just("guidelines"), dev, st.integers(0, 3), back),
+    st.tuples(st.just("guidelines"), dev, st.integers(0, 3), back),  # twice: acceptances need something to accept
+    st.tuples(st.just("accept"), dev, st.integers(0, 5), st.sampled_from([True, True, False]), back),
+    st.tuples(st.just("accept"), dev, st.integers(0, 5), st.sampled_from([True, True, False]), back),
+    st.tuples(st.just("note"), dev, back),
+    st.tuples(st.just("note"), dev, back),
+    st.tuples(st.just("warn"), dev, back),
+    st.tuples(st.just("collapse"), dev, st.integers(0, 2), st.integers(1, 4), back),
+    st.tuples(st.just("dismiss"), dev, st.integers(0, 2), st.integers(0, 9), st.sampled_from([True, True, False]),
+              back),
+    st.tuples(st.just("policy"), dev, st.sampled_from([0, 1, 2, 3, 100]), back),
 )
 histories = st.tuples(st.sampled_from([2, 2, 2, 1, 0]), st.lists(steps, min_size=3, max_size=30))
 
@@ -236,7 +290,13 @@ def snapshot(state: GovernanceState) -> dict:
         "cutoffs": sorted(state.cutoffs.items()),
         "hidden": {p: (h.reason, h.by, h.at) for p, h in state.hidden.items()},
         "mutes": dict(state.mutes),
-        "guidelines": (state.guidelines, state.guidelines_version),
+        "guidelines": (state.guidelines, state.guidelines_version, state.guidelines_id,
+                       tuple(state.guidelines_history)),
+        "accepted": dict(state.accepted),
+        "collapsed": {p: (c.reports, c.by, c.at) for p, c in state.collapsed.items()},
+        "collapse_after": state.collapse_after,
+        "notes": list(state.notes),
+        "dismissed": dict(state.dismissed),
         "resources": state.resources,
         "heads": state.heads,
         "pending": state.pending,
@@ -260,6 +320,14 @@ def check_invariants(state: GovernanceState) -> None:
     for device in state.devices.values():
         if device.active:
             assert state.members[device.member].status == "active"
+    counted_notes = [e.action.id for e in state.log if e.valid and e.action.kind in ("sealed", "warn")]
+    assert state.notes == counted_notes, "notes are exactly the counted sealed notes and warnings, in log order"
+    assert set(state.dismissed) <= set(state.notes), "a dismissed report that is not a note"
+    assert not set(state.collapsed) & set(state.hidden), "a post both folded for review and hidden"
+    assert 0 <= state.collapse_after <= 100
+    assert state.guidelines_id == (state.guidelines_history[-1] if state.guidelines_history else None)
+    assert set(state.accepted.values()) <= set(state.guidelines_history), "accepted guidelines never in force"
+    assert set(state.accepted) <= set(state.members)
 
 
 def build(program) -> History:

@@ -16,7 +16,7 @@ import secrets
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from circle.crypto.aead import SealError, new_key, open_sealed, seal
+from circle.crypto.aead import KEY_BYTES, SealError, new_key, open_sealed, seal
 from circle.crypto.lockbox import LockboxError, open_lockbox, seal_to
 
 PAD_TO = 8
@@ -66,6 +66,8 @@ def open_for(dh_key: X25519PrivateKey, boxes: list[bytes], content: bytes, conte
             key = open_lockbox(dh_key, box, _box_info(context))
         except LockboxError:
             continue
+        if len(key) != KEY_BYTES:
+            raise NoteBoxError("a sealed note's box holds no proper key")
         try:
             return open_sealed(key, content, _content_ad(context))
         except SealError:

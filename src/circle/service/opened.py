@@ -76,6 +76,7 @@ class OpenCircle:
     def add_actions(self, actions: list[Action]) -> None:
         for action in actions:
             self.actions[action.id] = action
+            self.tampered.pop(action.id, None)  # a genuine copy arrived and replaced it
         self._recompute()
 
     def resolve_with(self, action: Action) -> GovernanceState:

@@ -64,8 +64,14 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
                     circle.opened_notes[action_id] = None
             note = circle.opened_notes[action_id]
             device = circle.state.devices.get(note.sender_device) if note else None
-            if device is not None:
-                out.append((note, device.member))
+            if device is None:
+                continue
+            # A departed member's reports and reach-outs stop counting, like their
+            # posts (old keys still let them add envelopes). A warning stays: the
+            # log checked its author when it was made.
+            if circle.actions[action_id].kind == "sealed" and not circle.state.role_of(device.member):
+                continue
+            out.append((note, device.member))
         return out
 
     def _send_note(self, circle_id: str, kind: str, body: dict, recipients: Recipients) -> str:

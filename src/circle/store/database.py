@@ -239,7 +239,9 @@ class Store:
     @staticmethod
     def _insert_rest(conn, circle_id, actions, heads) -> None:
         conn.executemany(
-            "INSERT OR IGNORE INTO actions VALUES (?, ?, ?)",
+            # An action's id is the hash of what it says, so a row is only ever
+            # replaced by the same action: this mends a row altered at rest.
+            "INSERT OR REPLACE INTO actions VALUES (?, ?, ?)",
             [(circle_id, action_id, blob) for action_id, blob in actions],
         )
         conn.executemany(

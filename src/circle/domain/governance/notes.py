@@ -127,7 +127,8 @@ def _read(wire: bytes, action: Action) -> Note:
     if payload["circle"] != action.circle or payload["envelope"] != action.author_sign:
         raise NoteError("note was sealed for another circle or envelope")
     kind, body, sender = payload["kind"], payload["body"], payload["from"]
-    if kind not in _BODIES or not isinstance(body, dict) or set(body) != set(_BODIES[kind]):
+    if not isinstance(kind, str) or kind not in _BODIES or not isinstance(body, dict) \
+            or set(body) != set(_BODIES[kind]):
         raise NoteError("note has an unknown kind or the wrong body")
     for field, check in _BODIES[kind].items():
         check(body[field])
