@@ -96,10 +96,16 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
         share(peers[name])
     peers["Maya"].react(circle_id, post_ids[2], "hug")
     share(peers["Maya"])
-    for name, mood in (("Priya", 2), ("Maya", 4), ("Jonas", 3), ("Priya", 2)):
+    for name, mood, how in (("Priya", 2, "circle"), ("Maya", 4, "circle"), ("Jonas", 3, "circle"),
+                            ("Priya", 2, "band")):
         advance(timedelta(hours=5))
-        peers[name].checkin(circle_id, mood)
+        peers[name].checkin(circle_id, mood, share=how)
         share(peers[name])
+    advance(timedelta(hours=1))  # a care signal only you and Maya can read
+    you = service.whoami().member_id
+    peers["Priya"].reach_out(circle_id, [you, peers["Maya"].whoami().member_id],
+                             "Could one of you give me a call this week? Evenings are best.")
+    share(peers["Priya"])
     days_to_tuesday = (1 - now.weekday()) % 7 or 7
     walk = now.replace(hour=10, minute=0, second=0, microsecond=0) + timedelta(days=days_to_tuesday)
     peers["Jonas"].add_event(circle_id, "Tuesday walk", walk, repeat="weekly", where="North gate")

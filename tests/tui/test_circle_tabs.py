@@ -30,7 +30,9 @@ async def test_check_in_with_two_keystrokes_then_a_private_one_with_a_note(world
         assert (newest.author_id, newest.mood, newest.visibility) == (me, 4, "circle")
 
         await pilot.press("c", "n")
-        await pilot.press(*"tired", "enter", "p")
+        await pilot.press(*"tired", "enter", "p")  # p goes circle -> band -> only me
+        assert 'Tuesday Walkers sees only "doing okay" or "could use support"' in screen_text(app)
+        await pilot.press("p")
         assert "Private: stays on this device only" in screen_text(app)
         await pilot.press("2")
         await until(pilot, lambda: len(service.checkins(world.circle_id)) == before + 2, what="the second")

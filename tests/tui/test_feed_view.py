@@ -282,6 +282,30 @@ async def test_content_warning_collapsed_until_revealed():
         assert app.activated == ["p2"]
 
 
+async def test_folded_posts_stay_closed_until_opened_and_enter_opens_them_first():
+    items = [
+        post(1, "reported words", collapsed_reason="pending moderator review (3 reports)"),
+        post(2, "about my grief", collapsed_reason="matches your filter: grief", content_warning="loss"),
+        post(3, "", hidden=True, hidden_reason="spam", collapsed_reason="matches your filter: spam"),
+    ]
+    app = FeedApp(items)
+    async with app.run_test(size=(80, 14)) as pilot:
+        feed = app.query_one(FeedView)
+        await pilot.pause()
+        lines = text_rows(feed)
+        assert lines[1] == "Folded: pending moderator review (3 reports) — press enter to read"
+        assert lines[4] == "Folded: matches your filter: grief · CW: loss — press enter to read"
+        assert "reported words" not in shown(feed) and "about my grief" not in shown(feed)
+        assert not feed.is_closed("p3")  # a member's hidden post: nothing behind the notice
+
+        await pilot.press("enter")  # on the first post: opens the fold, does not activate the post
+        await pilot.pause()
+        assert app.activated == []
+        assert text_rows(feed)[1:3] == ["(folded: pending moderator review (3 reports))", "reported words"]
+        await pilot.press("enter")
+        assert app.activated == ["p1"]
+
+
 async def test_deleted_and_hidden_posts():
     items = [
         post(1, "gone text", deleted=True),

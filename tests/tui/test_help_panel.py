@@ -7,9 +7,10 @@ from textual.widgets import Input, TextArea
 from circle.errors import StoreDamaged
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen
+from circle.tui.dialogs import PromptDialog
 from circle.tui.help_panel import HelpScreen
 
-from .world import make_app, screen_text, until
+from .world import make_app, screen_text, type_into, until
 
 BUILT_IN = "Samaritans: Call 116 123"  # CIRCLE_REGION=GB in these tests
 
@@ -51,7 +52,7 @@ async def test_help_from_every_screen_of_an_unlocked_app(world):
     async with app.run_test(size=(110, 36)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
         await pilot.pause()
-        for tab in "123456":
+        for tab in "12345678":
             await pilot.press(tab)
             await assert_help(pilot, circle_resource=True, look=tab == "1")
         await pilot.press("1", "n")  # compose: the text area has focus and takes most keys
@@ -89,4 +90,37 @@ async def test_help_opens_even_when_the_store_fails(world, monkeypatch):
 
         monkeypatch.setattr(service, "info", broken)
         await assert_help(pilot, circle_resource=False)
+    service.close()
+
+
+async def test_the_built_in_list_follows_the_profiles_region_and_can_change_it(world, monkeypatch):
+    monkeypatch.delenv("CIRCLE_REGION")
+    service = world.ana()
+    service.set_region("US")
+    app = make_app(service)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        await pilot.press("f1")
+        text = screen_text(app)
+        assert "Built in for US (r changes it, or `circle region XX`)" in text
+        assert "988 Suicide & Crisis Lifeline" in text and BUILT_IN not in text
+        await pilot.press("r")
+        assert isinstance(app.screen, PromptDialog)
+        await type_into(pilot, "#answer", "gb")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen) and "Built in for GB" in screen_text(app),
+                    what="the panel for GB")
+        assert BUILT_IN in screen_text(app) and "988" not in screen_text(app)
+    assert service.region() == "GB"
+    service.close()
+
+
+async def test_circle_region_wins_and_the_panel_says_so(world):
+    service = world.ana()
+    service.set_region("US")  # CIRCLE_REGION=GB in these tests
+    app = make_app(service)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        await pilot.press("f1")
+        assert "Built in for GB (from CIRCLE_REGION)" in screen_text(app)
     service.close()

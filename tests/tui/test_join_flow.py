@@ -9,6 +9,7 @@ from circle.sync.tcp import Server
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen
 from circle.tui.feed_view import FeedView
+from circle.tui.guidelines_dialog import GuidelinesDialog
 from circle.tui.join_flow import JoinScreen
 
 from .world import PASSPHRASE, make_app, screen_text, type_into, until
@@ -74,11 +75,13 @@ async def test_not_now_keeps_the_guidelines_waiting_for_next_time(world, tmp_pat
         await pilot.press("escape")  # not now
         assert isinstance(app.screen, CircleListScreen)
         assert cleo.guidelines_pending(world.circle_id)
-        await pilot.press("enter")  # opening it asks again
-        await until(pilot, lambda: isinstance(app.screen, JoinScreen), what="the guidelines again")
-        assert "2. Listen first" in screen_text(app)
+        await pilot.press("enter")  # opening it asks again, over the circle
+        await until(pilot, lambda: isinstance(app.screen, GuidelinesDialog), what="the guidelines again")
+        text = screen_text(app)
+        assert "Before you post in Tuesday Walkers" in text and "2. Listen first" in text
         await pilot.press("ctrl+a")
         await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the feed")
+        assert not cleo.guidelines_pending(world.circle_id)
     await server.close()
     cleo.close()
     ana.close()

@@ -1,4 +1,4 @@
-"""Service preferences: last circle, posts seen, guidelines pending; sealed, per device."""
+"""Service preferences: last circle, posts seen, content filters, region; sealed, per device."""
 
 from __future__ import annotations
 
@@ -11,14 +11,16 @@ def test_preferences_survive_a_restart_and_are_sealed(world):
     assert service.unread_count(world.circle_id) == 2  # Ben's posts
     service.remember_circle(world.circle_id)
     service.mark_seen(world.circle_id, [world.posts["reply"]])
-    service.set_guidelines_pending(world.circle_id, True)
+    service.set_cw_filters(["Grief", "hospital"])
+    service.set_region("nz")
     service.close()
 
     service = world.ana()
     assert service.last_circle() == world.circle_id
     assert service.seen_posts(world.circle_id) == {world.posts["reply"]}
     assert service.unread_count(world.circle_id) == 1
-    assert service.guidelines_pending(world.circle_id)
+    assert service.cw_filters() == ("grief", "hospital")
+    assert service.region() == "GB"  # CIRCLE_REGION (set for these tests) wins over the setting
     service.close()
 
     raw = b"".join(

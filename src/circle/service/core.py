@@ -455,8 +455,8 @@ class ServiceCore:
         if self.now_ms() < until:
             raise NotAllowed(f"a moderator muted you until {from_millis(until).isoformat(timespec='minutes')}")
         if circle.state.must_accept_guidelines(me):
-            raise NotAllowed("the circle's guidelines changed: read them with `circle guidelines CIRCLE` "
-                             "and accept with `circle guidelines CIRCLE --accept` before posting")
+            raise NotAllowed("accept the circle's current guidelines before posting (in the app: the "
+                             "Guidelines tab; on the command line: `circle guidelines CIRCLE --accept`)")
 
     def _own_post(self, circle_id: str, ref: str, verb: str) -> Post:
         post = self.resolve_post(circle_id, ref)

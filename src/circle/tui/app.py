@@ -19,12 +19,15 @@ from textual.screen import Screen
 from textual.signal import Signal
 
 from circle.domain.builtin_resources import builtin_resources, region_from_locale
+from circle.errors import CircleError
 from circle.profile import Profile, default_home
 from circle.service import Service
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen
+from circle.tui.filters_dialog import FiltersDialog
 from circle.tui.first_run import FirstRunScreen
 from circle.tui.help_panel import HelpScreen, Section
+from circle.tui.inbox_tab import headline
 from circle.tui.join_flow import JoinScreen
 from circle.tui.messages import ListeningChanged, StoreChanged, SyncProblem, SyncProgress
 from circle.tui.network_panel import NetworkScreen
@@ -78,6 +81,7 @@ class CircleApp(App[None]):
         self.network_changed: Signal[object] = Signal(self, "network-changed")
         self._unsubscribe: Callable[[], None] | None = None
         self._problems = self.settings.problems
+        self._announced: set[str] = set()  # inbox items already told about this session
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -118,6 +122,8 @@ class CircleApp(App[None]):
         circles = service.circles()
         target = service.last_circle() or (circles[0].id if len(circles) == 1 else None)
         self.call_later(self._show_circles, target)
+        for circle in circles:  # what arrived while the app was closed
+            self.announce_inbox(circle.id)
 
     async def _show_circles(self, target: str | None) -> None:
         # One step at a time: the unlock screen goes before the list comes.
@@ -129,9 +135,9 @@ class CircleApp(App[None]):
             self.open_circle(target)
 
     def open_circle(self, circle_id: str, *, replace: bool = False) -> None:
+        """Open a circle; guidelines not yet accepted are asked for there (CircleScreen)."""
         self.service.remember_circle(circle_id)
-        pending = self.service.guidelines_pending(circle_id)
-        screen: Screen = JoinScreen(circle_id) if pending else CircleScreen(circle_id)
+        screen = CircleScreen(circle_id)
         if replace:
             self.switch_screen(screen)
         else:
@@ -140,6 +146,13 @@ class CircleApp(App[None]):
     def open_join(self) -> None:
         self.push_screen(JoinScreen())
 
+    def open_filters(self) -> None:
+        def changed(yes: bool | None) -> None:
+            if yes and self.current_circle:
+                self.data_changed.publish(self.current_circle)  # the feed folds differently now
+
+        self.push_screen(FiltersDialog(), changed)
+
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -147,7 +160,26 @@ class CircleApp(App[None]):
     # -- background news -----------------------------------------------------------------
 
     def on_store_changed(self, message: StoreChanged) -> None:
+        self.announce_inbox(message.circle_id)
         self.data_changed.publish(message.circle_id)
+
+    def announce_inbox(self, circle_id: str) -> None:
+        """Tell the member, once per session, about inbox items they have not seen yet: a
+        request to reach out or a moderators' warning is for now, not for the next visit."""
+        try:
+            fresh = [i for i in self.service.unseen_inbox(circle_id) if i.id not in self._announced]
+            if not fresh:
+                return
+            names = self.service.member_names(circle_id)
+            circle = self.service.info(circle_id).name
+        except CircleError:
+            return  # a circle one cannot read now has nothing to announce
+        self._announced |= {item.id for item in fresh}
+        what = headline(fresh[0], names) if len(fresh) == 1 else f"{len(fresh)} new private messages"
+        warning = any(item.kind == "warning" for item in fresh)
+        where = f"The circle's Inbox tab has {'it' if len(fresh) == 1 else 'them'}."
+        self.notify(f"{what} ({circle}). {where}", title="Inbox", severity="warning" if warning else "information",
+                    timeout=30)
 
     def on_sync_progress(self, message: SyncProgress) -> None:
         self.network.record(message.event)
@@ -176,9 +208,15 @@ class CircleApp(App[None]):
                         sections.append((f"From {info.name}", info.resources))
             except Exception:  # noqa: BLE001 - help must open whatever state the store is in
                 pass
-        region = region_from_locale()
-        sections.append((f"Built in ({region or 'all regions'}; set CIRCLE_REGION to change)",
-                         builtin_resources(region)))
+        region, how = region_from_locale(), "set CIRCLE_REGION to change"
+        if self.service is not None:
+            try:
+                region, how = self.service.region(), "r changes it, or `circle region XX`"
+            except Exception:  # noqa: BLE001 - as above: fall back to the locale
+                pass
+        if os.environ.get("CIRCLE_REGION"):
+            how = "from CIRCLE_REGION"  # it wins over the saved setting
+        sections.append((f"Built in for {region or 'every region'} ({how})", builtin_resources(region)))
         return sections
 
     def action_help(self) -> None:
@@ -201,6 +239,8 @@ class CircleApp(App[None]):
         if self.service is not None:
             yield SystemCommand("Network", "Where circle listens, peers, problems (F2)", self.action_network)
             yield SystemCommand("Join a circle", "Paste an invite code", self.open_join)
+            yield SystemCommand("Content filters", "Topics that stay folded for you (f in a circle)",
+                                self.open_filters)
         yield SystemCommand("High-contrast theme", "Switch to the high-contrast theme",
                             lambda: setattr(self, "theme", "circle-high-contrast"))
         yield from super().get_system_commands(screen)

@@ -1,7 +1,8 @@
 """A mood check-in in two keystrokes: `c` opens this, 1-5 records it.
 
-Before the number, `n` adds a note, `t` tags and `p` toggles private
-(stays on this device) / shared with the circle.
+Before the number, `n` adds a note, `t` tags and `p` changes who sees it:
+the circle (everything), the circle as a band only ("doing okay" / "could use
+support"; the rest stays on this device), or only you.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Static
 
+from circle.domain.models import BANDS, SHARES
 from circle.tui.base import Dialog
 from circle.tui.mood_chart import MOOD_WORDS
 
@@ -22,21 +24,21 @@ class CheckInDraft:
     mood: int
     note: str
     tags: tuple[str, ...]
-    private: bool
+    share: str  # one of SHARES
 
 
 class CheckInDialog(Dialog):
     BINDINGS = [
         Binding("n", "focus_field('note')", "Note", id="checkin.note"),
         Binding("t", "focus_field('tags')", "Tags", id="checkin.tags"),
-        Binding("p", "toggle_private", "Private/shared", id="checkin.private"),
+        Binding("p", "next_share", "Who sees it", id="checkin.share"),
         Binding("escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, circle_name: str, *, private: bool = False) -> None:
+    def __init__(self, circle_name: str, *, share: str = "circle") -> None:
         super().__init__()
         self.circle_name = circle_name
-        self.private = private
+        self.share = share
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -58,16 +60,14 @@ class CheckInDialog(Dialog):
         self.query_one("#mood-3", Button).focus()
 
     def _show_visibility(self) -> None:
-        text = ("Private: stays on this device only (p to share)" if self.private
-                else f"Shared with {self.circle_name} (p to keep it private)")
-        self.query_one("#visibility", Static).update(text)
+        self.query_one("#visibility", Static).update(share_text(self.share, self.circle_name) + " (p changes it)")
 
     def _typing(self) -> bool:
         return isinstance(self.focused, Input)
 
     def check_action(self, action: str, parameters) -> bool | None:
         # While typing a note, letters are text, not commands.
-        if action in ("focus_field", "toggle_private") and self._typing():
+        if action in ("focus_field", "next_share") and self._typing():
             return False
         return True
 
@@ -86,10 +86,20 @@ class CheckInDialog(Dialog):
     def action_focus_field(self, name: str) -> None:
         self.query_one(f"#{name}", Input).focus()
 
-    def action_toggle_private(self) -> None:
-        self.private = not self.private
+    def action_next_share(self) -> None:
+        self.share = SHARES[(SHARES.index(self.share) + 1) % len(SHARES)]
         self._show_visibility()
 
     def _record(self, mood: int) -> None:
         tags = tuple(t.strip() for t in self.query_one("#tags", Input).value.split(",") if t.strip())
-        self.dismiss(CheckInDraft(mood, self.query_one("#note", Input).value.strip(), tags, self.private))
+        self.dismiss(CheckInDraft(mood, self.query_one("#note", Input).value.strip(), tags, self.share))
+
+
+def share_text(share: str, circle_name: str) -> str:
+    """Who will see a check-in, in words."""
+    if share == "circle":
+        return f"Shared with {circle_name}: mood, note and tags"
+    if share == "band":
+        return (f"{circle_name} sees only \"{BANDS['okay']}\" or \"{BANDS['support']}\"; "
+                "the number, note and tags stay on this device")
+    return "Private: stays on this device only"

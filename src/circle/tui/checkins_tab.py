@@ -7,6 +7,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
+from circle.domain.models import CheckIn
 from circle.tui.mood_chart import MOOD_WORDS, circle_pulse, mood_trend, render_pulse, render_trend
 from circle.tui.when import moment
 
@@ -47,13 +48,21 @@ class CheckinsTab(VerticalScroll):
             table.add_row(
                 moment(c.created_at, self.app.display_tz),
                 "you" if c.author_id == me else names.get(c.author_id, "?"),
-                f"{c.mood}/5 {MOOD_WORDS[c.mood]}",
+                c.band_text if c.mood is None else f"{c.mood}/5 {MOOD_WORDS[c.mood]}",
                 c.note,
                 ", ".join(c.tags),
-                "only you" if c.visibility == "me" else "circle",
+                seen_by(c),
                 key=c.id,
             )
 
     def action_toggle_range(self) -> None:
         self.days = 90 if self.days == 30 else 30
         self.reload()
+
+
+def seen_by(checkin: CheckIn) -> str:
+    if checkin.visibility == "me":
+        return "only you"
+    if checkin.visibility == "band":
+        return f"circle: \"{checkin.band_text}\" only"
+    return "circle"

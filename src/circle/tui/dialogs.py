@@ -13,12 +13,12 @@ from circle.tui.base import Dialog
 
 
 class PromptDialog(Dialog):
-    """Ask for one line of text; returns it (stripped), or None if cancelled."""
+    """Ask for one line of text; returns it (stripped), or None if cancelled. An empty
+    answer counts as cancelled unless `optional`, when it returns ""."""
 
-
-    def __init__(self, title: str, label: str, value: str = "") -> None:
+    def __init__(self, title: str, label: str, value: str = "", *, optional: bool = False) -> None:
         super().__init__()
-        self.title_text, self.label, self.value = title, label, value
+        self.title_text, self.label, self.value, self.optional = title, label, value, optional
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
@@ -29,7 +29,8 @@ class PromptDialog(Dialog):
         yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        answer = event.value.strip()
+        self.dismiss(answer if answer or self.optional else None)
 
 
 class ConfirmDialog(Dialog):
@@ -63,7 +64,6 @@ class ConfirmDialog(Dialog):
 
 class ChoiceDialog(Dialog):
     """Pick one of a few options by its key (1, 2, 3...); returns its value."""
-
 
     def __init__(self, title: str, options: Sequence[tuple[str, object]], note: str = "") -> None:
         super().__init__()

@@ -31,5 +31,6 @@ def build_feed_items(
             edited=post.edited_at is not None,
             is_mine=post.author_id == me,
             unread=post.id in unread,
+            collapsed_reason=post.collapsed_reason,
         ))
     return items

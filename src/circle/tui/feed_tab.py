@@ -1,6 +1,9 @@
-"""The Feed tab: the circle's threads, and writing, replying, reacting, editing, deleting."""
+"""The Feed tab: the circle's threads, and writing, replying, reacting, editing, deleting,
+opening folded posts and reporting them."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,9 +12,10 @@ from textual.widgets import Static
 
 from circle.errors import CircleError
 from circle.tui.compose_dialog import ComposeDialog, Draft
-from circle.tui.dialogs import ChoiceDialog, ConfirmDialog
+from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.feed_items import build_feed_items
 from circle.tui.feed_view import FeedItem, FeedView
+from circle.tui.guidelines_dialog import GuidelinesDialog
 
 REACTIONS = (("♥ heart", "heart"), ("hug", "hug"), ("+1", "+1"), ("thanks", "thanks"))
 
@@ -23,7 +27,8 @@ class FeedTab(Vertical):
         Binding("plus,a", "react", "React", id="feed.react"),
         Binding("e", "edit", "Edit", show=False, id="feed.edit"),
         Binding("d", "delete", "Delete", show=False, id="feed.delete"),
-        Binding("o", "reveal", "Open CW", show=False, id="feed.reveal"),
+        Binding("o", "reveal", "Open", show=False, id="feed.reveal"),
+        Binding("exclamation_mark", "report", "Report", id="feed.report"),
         Binding("G", "latest", "Latest", show=False, id="feed.latest"),
     ]
 
@@ -55,7 +60,7 @@ class FeedTab(Vertical):
         service.mark_seen(self.circle_id, fresh)
         new = f", {len(self.unread)} new" if self.unread else ""
         self.query_one("#feed-status", Static).update(
-            f"{len(items)} posts{new} · n post · r reply · a react · o open warning · "
+            f"{len(items)} posts{new} · n post · r reply · a react · o open · ! report · "
             "e edit · d delete · G latest"
         )
         if not self._loaded:
@@ -76,6 +81,16 @@ class FeedTab(Vertical):
             return False
         return True
 
+    def _when_accepted(self, then: Callable[[], None]) -> None:
+        """Run `then` (opening a compose dialog) now, or once the member accepts guidelines
+        they have not accepted yet: the service refuses posts until then, and finding that
+        out after typing would waste the words."""
+        if not self.app.service.guidelines_pending(self.circle_id):
+            then()
+            return
+        note = "Then you can write your post."
+        self.app.push_screen(GuidelinesDialog(self.circle_id, note), lambda accepted: accepted and then())
+
     # -- actions -----------------------------------------------------------------
 
     def action_compose(self) -> None:
@@ -84,7 +99,7 @@ class FeedTab(Vertical):
                 self.reload()  # now, not when the store's news arrives: the cursor goes to it
                 self.view.jump_to_latest()
 
-        self.app.push_screen(ComposeDialog("New post"), send)
+        self._when_accepted(lambda: self.app.push_screen(ComposeDialog("New post"), send))
 
     def action_reply(self) -> None:
         item = self.selected()
@@ -99,8 +114,12 @@ class FeedTab(Vertical):
                 self._run(self.app.service.post, draft.body, reply_to=item.id,
                           content_warning=draft.content_warning)
 
-        excerpt = "(content warning: " + item.content_warning + ")" if item.content_warning else item.body[:200]
-        self.app.push_screen(ComposeDialog(f"Reply to {item.author}", context=f"{item.author}: {excerpt}"), send)
+        if self.view.is_closed(item.id):  # quote no more than the feed shows
+            excerpt = f"({item.collapsed_reason or 'content warning: ' + (item.content_warning or '')})"
+        else:
+            excerpt = item.body[:200]
+        dialog = ComposeDialog(f"Reply to {item.author}", context=f"{item.author}: {excerpt}")
+        self._when_accepted(lambda: self.app.push_screen(dialog, send))
 
     def action_react(self) -> None:
         item = self.selected()
@@ -127,7 +146,8 @@ class FeedTab(Vertical):
             if draft:
                 self._run(self.app.service.edit, item.id, draft.body)
 
-        self.app.push_screen(ComposeDialog("Edit post", body=item.body, allow_cw=False), save)
+        self._when_accepted(
+            lambda: self.app.push_screen(ComposeDialog("Edit post", body=item.body, allow_cw=False), save))
 
     def action_delete(self) -> None:
         item = self.selected()
@@ -145,8 +165,33 @@ class FeedTab(Vertical):
 
     def action_reveal(self) -> None:
         item = self.selected()
-        if item is not None:
-            self.view.reveal(item.id)
+        if item is None:
+            return
+        if item.hidden and not item.body:
+            self.notify("Moderators hid this post; only they can open it.", severity="warning")
+            return
+        self.view.reveal(item.id)
+
+    def action_report(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if item.is_mine:
+            self.notify("That is your own post: edit or delete it instead.", severity="warning")
+            return
+        if item.deleted or item.hidden:
+            gone = "was deleted" if item.deleted else "is already hidden by moderators"
+            self.notify(f"That post {gone}.", severity="warning")
+            return
+
+        def report(reason: str | None) -> None:
+            if reason and self._run(self.app.service.report, item.id, reason):
+                self.notify("Reported. Only the moderators can read it and see that it came from you.")
+
+        self.app.push_screen(PromptDialog(
+            f"Report {item.author}'s post",
+            "What is wrong with it? Only the circle's moderators will read this.",
+        ), report)
 
     def action_latest(self) -> None:
         self.view.jump_to_latest()

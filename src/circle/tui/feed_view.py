@@ -45,6 +45,16 @@ class FeedItem:
     edited: bool
     is_mine: bool
     unread: bool
+    # Folded until opened on purpose ("pending moderator review (3 reports)", "matches your
+    # filter: grief"); opened like a content warning.
+    collapsed_reason: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether it has a fold (warning or collapse) to open, before it is revealed. A hidden
+        post a member cannot read has none: there is nothing behind it."""
+        readable = not self.deleted and (bool(self.body) or not self.hidden)
+        return readable and bool(self.content_warning or self.collapsed_reason)
 
 
 GUTTER = 2  # cursor marker and a space
@@ -153,10 +163,14 @@ def _body_pieces(item: FeedItem, revealed: bool) -> list[tuple[str, str]]:
         reason = clean(item.hidden_reason or "")
         pieces.append(("notice", f"(hidden by moderators: {reason})" if reason else "(hidden by moderators)"))
     if item.body or not item.hidden:
+        folded = clean(item.collapsed_reason) if item.collapsed_reason else ""
         warning = clean(item.content_warning) if item.content_warning else ""
-        if warning and not revealed:
-            pieces.append(("cw", f"CW: {warning} — press enter to read"))
+        if (folded or warning) and not revealed:
+            label = " · ".join(x for x in (folded and f"Folded: {folded}", warning and f"CW: {warning}") if x)
+            pieces.append(("cw", f"{label} — press enter to read"))
         else:
+            if folded:
+                pieces.append(("notice", f"(folded: {folded})"))
             if warning:
                 pieces.append(("cw", f"CW: {warning}"))
             if item.body:
@@ -176,11 +190,16 @@ def _shape(item: FeedItem, revealed: bool) -> tuple[int, int, int, int]:
         breaks += 1
     body = item.body
     if body or not item.hidden:
-        warning = item.content_warning
-        if warning and not revealed:
-            length += len(warning) + 27
+        folded, warning = item.collapsed_reason, item.content_warning
+        if (folded or warning) and not revealed:
+            # "Folded: F · CW: W — press enter to read", either part optional
+            length += 23 + (8 + len(folded) if folded else 0) + (4 + len(warning) if warning else 0)
+            length += 3 if folded and warning else 0
             breaks += 1
         else:
+            if folded:
+                length += len(folded) + 10
+                breaks += 1
             if warning:
                 length += len(warning) + 4
                 breaks += 1
@@ -191,11 +210,11 @@ def _shape(item: FeedItem, revealed: bool) -> tuple[int, int, int, int]:
 
 
 def _shapes(items: list[FeedItem], revealed: set[str]) -> list[tuple[int, int, int, int]]:
-    """`_shape` of every item, with the plain post (no CW, not hidden or deleted) inlined:
-    this runs over every post in `set_items`."""
+    """`_shape` of every item, with the plain post (no CW or fold, not hidden or deleted)
+    inlined: this runs over every post in `set_items`."""
     return [
         (2 + (not not item.reactions), len(item.body), item.body.count("\n"), item.depth)
-        if not (item.content_warning or item.hidden or item.deleted)
+        if not (item.content_warning or item.collapsed_reason or item.hidden or item.deleted)
         else _shape(item, item.id in revealed)
         for item in items
     ]
@@ -364,7 +383,7 @@ class FeedView(ScrollView, can_focus=True):
         self.refresh()
 
     def reveal(self, post_id: str) -> None:
-        """Open a collapsed content warning."""
+        """Open a content warning or a folded post."""
         index = self._index.get(post_id)
         if index is None or post_id in self._revealed:
             return
@@ -377,6 +396,11 @@ class FeedView(ScrollView, can_focus=True):
         self.refresh()
         if post_id == self.selected_id:
             self._scroll_to_post(index)
+
+    def is_closed(self, post_id: str) -> bool:
+        """Whether the post still has a warning or fold to open."""
+        index = self._index.get(post_id)
+        return index is not None and post_id not in self._revealed and self._items[index].closed
 
     def jump_to_latest(self) -> None:
         """Move the cursor to the most recently created post and bring it into view."""
@@ -764,12 +788,11 @@ class FeedView(ScrollView, can_focus=True):
             self._set_scroll(self.max_scroll_y)
 
     def action_activate(self) -> None:
-        """Enter opens a collapsed content warning first; on any other post it activates."""
+        """Enter opens a content warning or a fold first; on any other post it activates."""
         post_id = self.selected_id
         if post_id is None:
             return
-        item = self._items[self._index[post_id]]
-        if item.content_warning and post_id not in self._revealed and not item.deleted:
+        if self.is_closed(post_id):
             self.reveal(post_id)
         else:
             self.post_message(self.Activated(post_id, self))

@@ -1,31 +1,74 @@
-"""The Guidelines tab: what the circle is for, its guidelines and its own crisis resources."""
+"""The Guidelines tab: what the circle is for, its guidelines (with their version and,
+while you have not accepted them, an Accept button), who has not accepted yet
+(organizers and moderators), and the circle's own crisis resources."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.widgets import Button, Static
 
+from circle.service.core import MODERATING_ROLES
+from circle.tui.guidelines_dialog import accept, pending_text
 from circle.tui.help_panel import describe
 
 
 class GuidelinesTab(VerticalScroll):
+    BINDINGS = [Binding("ctrl+a", "accept", "Accept guidelines", id="guidelines.accept")]
+
     def __init__(self, circle_id: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.circle_id = circle_id
 
     def compose(self) -> ComposeResult:
         yield Static("", id="purpose", markup=False)
-        yield Static("Guidelines", classes="section-title", markup=False)
+        yield Static("Guidelines", id="guidelines-title", classes="section-title", markup=False)
         yield Static("", id="guidelines-text", markup=False)
+        yield Static("", id="guidelines-status", markup=False)
+        yield Button("I accept (ctrl+a)", id="accept-guidelines", variant="primary")
+        yield Static("", id="guidelines-acceptance", markup=False)
         yield Static("This circle's crisis resources (F1 shows them with the built-in list)",
                      classes="section-title", markup=False)
         yield Static("", id="circle-resources", markup=False)
 
     def reload(self) -> None:
-        info = self.app.service.info(self.circle_id)
+        service = self.app.service
+        info = service.info(self.circle_id)
+        version = service.open_circle(self.circle_id).state.guidelines_version
+        pending = service.guidelines_pending(self.circle_id)
         self.query_one("#purpose", Static).update(f"{info.name}: {info.purpose or 'no purpose written yet'}")
+        self.query_one("#guidelines-title", Static).update(
+            f"Guidelines, version {version}" if version else "Guidelines")
         self.query_one("#guidelines-text", Static).update(info.guidelines or "(no guidelines yet)")
+        status = (pending_text(service, self.circle_id) if pending
+                  else f"You accepted version {version}." if version else "")
+        self.query_one("#guidelines-status", Static).update(status)
+        self.query_one("#accept-guidelines", Button).display = pending
+        self.refresh_bindings()
+        self.query_one("#guidelines-acceptance", Static).update(self._acceptance() if version else "")
         self.query_one("#circle-resources", Static).update(
             "\n".join(describe(r) for r in info.resources) or "(none added; the built-in list is on F1)"
         )
+
+    def _acceptance(self) -> str:
+        """For organizers and moderators: who has not accepted the version in force."""
+        service = self.app.service
+        if service.my_role(self.circle_id) not in MODERATING_ROLES:
+            return ""
+        names = service.member_names(self.circle_id)
+        waiting = sorted(names.get(m, "?") for m, done in service.guideline_acceptance(self.circle_id).items()
+                         if not done)
+        return ("Not accepted yet (they cannot post until they do): " + ", ".join(waiting) if waiting
+                else "Every member has accepted this version.")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Shown (and working) only while there is something to accept.
+        return action != "accept" or self.app.service.guidelines_pending(self.circle_id)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_accept()
+
+    def action_accept(self) -> None:
+        accept(self, self.circle_id)
+        self.screen.reload()

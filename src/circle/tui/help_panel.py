@@ -16,6 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from circle.domain.models import CrisisResource
+from circle.errors import CircleError
+from circle.tui.dialogs import PromptDialog
 
 Section = tuple[str, Sequence[CrisisResource]]
 
@@ -26,7 +28,10 @@ def describe(resource: CrisisResource) -> str:
 
 
 class HelpScreen(ModalScreen):
-    BINDINGS = [Binding("escape", "close", "Close", id="help.close")]
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("r", "region", "Change region", id="help.region"),
+    ]
 
     def __init__(self, sections: Sequence[Section]) -> None:
         super().__init__()
@@ -55,3 +60,27 @@ class HelpScreen(ModalScreen):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # The region is a saved setting of the unlocked profile: nothing to change before.
+        return action != "region" or self.app.service is not None
+
+    def action_region(self) -> None:
+        async def save(code: str | None) -> None:
+            if code is None:
+                return
+            try:
+                region = self.app.service.set_region(code or None)
+            except CircleError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"Built-in resources now for {region}." if region else "Showing every built-in resource.")
+            self.sections = self.app.help_sections()
+            await self.recompose()
+            self.query_one("#help-box").focus()
+
+        self.app.push_screen(PromptDialog(
+            "Region for built-in resources",
+            "Two-letter country code, such as GB or US (empty: follow this computer's locale):",
+            self.app.service.region() or "", optional=True,
+        ), save)

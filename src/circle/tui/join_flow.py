@@ -2,8 +2,10 @@
 guidelines -> the first sync finishes (with real progress) -> the feed.
 
 The circle's name is only known once a member's welcome arrives, so the
-guidelines come after joining; the feed opens only once they are accepted
-(until then the circle stays marked as pending, see service/preferences.py).
+guidelines come after joining; the feed opens once they are accepted. "Not
+now" leaves them unaccepted: the circle then opens with the guidelines dialog
+(tui/guidelines_dialog.py), and the service refuses posts until they are
+accepted.
 """
 
 from __future__ import annotations
@@ -30,16 +32,15 @@ class JoinScreen(Page):
         Binding("ctrl+a", "accept", "Accept guidelines", id="join.accept"),
     ]
 
-    def __init__(self, circle_id: str | None = None) -> None:
-        """With `circle_id`, only ask to accept that (already joined) circle's guidelines."""
+    def __init__(self) -> None:
         super().__init__()
-        self.circle_id = circle_id
-        self.synced = circle_id is not None
+        self.circle_id: str | None = None  # known once a member let us in
+        self.synced = False
         self.accepted = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with ContentSwitcher(initial="step-guidelines" if self.circle_id else "step-code"):
+        with ContentSwitcher(initial="step-code"):
             with Vertical(id="step-code", classes="join-box") as box:
                 box.border_title = "Join a circle"
                 yield Static("Paste the invite code a member sent you. It starts with circle1.", markup=False)
@@ -65,11 +66,7 @@ class JoinScreen(Page):
 
     def on_mount(self) -> None:
         self.sub_title = "join a circle"
-        if self.circle_id:
-            self._show_guidelines()
-            self._sync_status("Already synced.", done=True)
-        else:
-            self.query_one("#code", Input).focus()
+        self.query_one("#code", Input).focus()
 
     # -- step 1: the code ------------------------------------------------------------
 
@@ -161,9 +158,13 @@ class JoinScreen(Page):
     def action_accept(self) -> None:
         if self.circle_id is None:
             return
-        self.accepted = True
         if self.app.service.guidelines_pending(self.circle_id):
-            self.app.service.accept_guidelines(self.circle_id)
+            try:
+                self.app.service.accept_guidelines(self.circle_id)
+            except CircleError as exc:
+                self.notify(str(exc), severity="error")
+                return
+        self.accepted = True
         if self.synced:
             self._open()
         else:

@@ -1,4 +1,5 @@
-"""The Members tab: who is in the circle, their role, status and when last heard from; organizers invite."""
+"""The Members tab: who is in the circle, their role, status and when last heard from;
+ask chosen members to reach out to you; organizers invite."""
 
 from __future__ import annotations
 
@@ -8,38 +9,89 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from circle.errors import CircleError
-from circle.tui.dialogs import CodeDialog
+from circle.tui.dialogs import CodeDialog, PromptDialog
 from circle.tui.when import moment
 
 
 class MembersTab(Vertical):
-    BINDINGS = [Binding("i", "invite", "Invite", id="members.invite")]
+    BINDINGS = [
+        Binding("space", "choose", "Choose", id="members.choose"),
+        Binding("r", "reach_out", "Ask to reach out", id="members.reach_out"),
+        Binding("i", "invite", "Invite", id="members.invite"),
+    ]
 
     def __init__(self, circle_id: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.circle_id = circle_id
+        self.chosen: set[str] = set()  # members to ask to reach out
 
     def compose(self) -> ComposeResult:
         yield Static("", id="members-hint", classes="tab-hint", markup=False)
         table = DataTable(id="member-table", cursor_type="row")
-        table.add_columns("Name", "Role", "Status", "Joined", "Last seen")
+        table.add_columns("Name", "Role", "Status", "Joined", "Last seen", "Ask")
         yield table
 
     def reload(self) -> None:
         service = self.app.service
         me = service.whoami().member_id
         table = self.query_one(DataTable)
+        keep = table.cursor_row
         table.clear()
         members = service.members(self.circle_id, include_departed=True)
+        self.chosen &= {m.id for m in members if m.status == "active"}
         last_seen = service.last_seen(self.circle_id)
         for m in members:
             name = f"{m.name} (you)" if m.id == me else m.name
             joined = moment(m.joined_at, self.app.display_tz) if m.joined_at else "-"
             seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
-            table.add_row(name, m.role, m.status, joined, seen, key=m.id)
+            table.add_row(name, m.role, m.status, joined, seen, "✓ chosen" if m.id in self.chosen else "", key=m.id)
+        table.move_cursor(row=min(keep, len(members) - 1))
         active = sum(1 for m in members if m.status == "active")
         invite = " · i creates an invite code" if service.my_role(self.circle_id) == "organizer" else ""
-        self.query_one("#members-hint", Static).update(f"{active} active members{invite}")
+        self.query_one("#members-hint", Static).update(
+            f"{active} active members · space chooses, r asks the chosen (or selected) members "
+            f"to reach out to you; only they see it{invite}")
+
+    def _selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_choose(self) -> None:
+        member = self._selected()
+        if member is None or member == self.app.service.whoami().member_id:
+            return
+        self.chosen ^= {member}
+        self.reload()
+
+    def action_reach_out(self) -> None:
+        service = self.app.service
+        me = service.whoami().member_id
+        chosen = sorted(self.chosen) or [m for m in [self._selected()] if m and m != me]
+        if not chosen:
+            self.notify("Choose members first (space), not yourself.", severity="warning")
+            return
+        names = service.member_names(self.circle_id)
+        who = ", ".join(names.get(m, "?") for m in chosen)
+
+        def send(note: str | None) -> None:
+            if note is None:
+                return
+            try:
+                service.reach_out(self.circle_id, chosen, note)
+            except CircleError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.chosen.clear()
+            self.reload()
+            self.notify(f"Asked {who} to reach out to you. Only they can see it.")
+
+        self.app.push_screen(PromptDialog(
+            f"Ask {who} to reach out",
+            f"{who} will be asked to get in touch with you; no one else sees it. A note (optional):",
+            optional=True,
+        ), send)
 
     def action_invite(self) -> None:
         service = self.app.service

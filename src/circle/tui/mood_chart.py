@@ -1,5 +1,6 @@
 """Mood trend and circle pulse as plain text: numbers on every line, so the
-meaning never rests on colour (or on colour at all)."""
+meaning never rests on colour (or on colour at all). A check-in shared as a
+band only has no number: it counts in words, never in an average."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from circle.domain.models import CheckIn
+from circle.domain.models import BANDS, CheckIn
 
 MOOD_WORDS = {1: "very low", 2: "low", 3: "okay", 4: "good", 5: "very good"}
 COLUMNS = 30
@@ -26,12 +27,14 @@ class MoodTrend:
 
 
 def mood_trend(checkins: Sequence[CheckIn], me: str, now: datetime, days: int) -> MoodTrend:
-    """My own check-ins (shared and private) over the last `days` days."""
+    """My own check-ins (shared, band-only and private: all keep their number here)
+    over the last `days` days."""
     per = max(1, days // COLUMNS)
     columns = days // per
     start = now - timedelta(days=columns * per)
     sums: list[list[int]] = [[] for _ in range(columns)]
-    mine = sorted((c for c in checkins if c.author_id == me and start <= c.created_at <= now),
+    mine = sorted((c for c in checkins
+                   if c.author_id == me and c.mood is not None and start <= c.created_at <= now),
                   key=lambda c: c.created_at)
     for c in mine:
         index = min(int((c.created_at - start) / timedelta(days=per)), columns - 1)
@@ -78,26 +81,33 @@ class Pulse:
     count: int
     average: float | None
     spread: tuple[int, int, int, int, int]  # how many check-ins at mood 1..5
+    bands: tuple[tuple[str, int], ...]  # band-only check-ins: (band key, how many)
 
 
 def circle_pulse(checkins: Sequence[CheckIn], now: datetime, days: int = 7) -> Pulse:
-    """Shared check-ins of everyone over the last `days` days."""
-    recent = [c for c in checkins if c.visibility == "circle" and now - timedelta(days=days) <= c.created_at <= now]
-    moods = [c.mood for c in recent]
+    """What everyone shared over the last `days` days: moods in full, and bands."""
+    recent = [c for c in checkins if c.visibility != "me" and now - timedelta(days=days) <= c.created_at <= now]
+    full = [c for c in recent if c.visibility == "circle" and c.mood is not None]
+    moods = [c.mood for c in full]
+    banded = [c.band for c in recent if c.visibility == "band" and c.band]
     return Pulse(
         days=days,
-        people=len({c.author_id for c in recent}),
+        people=len({c.author_id for c in full}),
         count=len(moods),
         average=sum(moods) / len(moods) if moods else None,
         spread=tuple(moods.count(level) for level in range(1, 6)),
+        bands=tuple((band, banded.count(band)) for band in BANDS if band in banded),
     )
 
 
 def render_pulse(pulse: Pulse) -> str:
+    bands = ", ".join(f"{n} {BANDS[band]}" for band, n in pulse.bands)
+    band_line = f"Shared as a band only: {bands}" if bands else ""
     if pulse.count == 0:
-        return f"Circle pulse (last {pulse.days} days): no shared check-ins yet."
+        what = "moods shared in full" if bands else "shared check-ins"
+        empty = f"Circle pulse (last {pulse.days} days): no {what} yet."
+        return "\n".join(x for x in (empty, band_line) if x)
     spread = "  ".join(f"{level}: {'▮' * n}{n}" for level, n in zip(range(1, 6), pulse.spread))
-    return (
-        f"Circle pulse (last {pulse.days} days): {pulse.people} people, {pulse.count} shared check-ins, "
-        f"average {pulse.average:.1f}\n{spread}"
-    )
+    head = (f"Circle pulse (last {pulse.days} days): {pulse.people} people, {pulse.count} shared check-ins, "
+            f"average {pulse.average:.1f}")
+    return "\n".join(x for x in (head, spread, band_line) if x)
