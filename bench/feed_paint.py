@@ -199,7 +199,7 @@ def main() -> None:
             ratio = f"{first / feed_first[size]:.0f}x FeedView" if size in feed_first else ""
             rows.append(("ListView+Static", size, first, step, "-", ratio))
 
-    print(f"| widget | posts | first paint | page step | of which widget | first paint vs FeedView |")
+    print("| widget | posts | first paint | page step | of which widget | first paint vs FeedView |")
     print("|---|---:|---:|---:|---:|---|")
     for widget, size, first, step, own, ratio in rows:
         print(f"| {widget} | {size:,} | {first * 1000:.0f} ms | {step * 1000:.1f} ms | {own} | {ratio} |")

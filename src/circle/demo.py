@@ -57,6 +57,8 @@ class DemoClock:
         self.offset = timedelta(0)
 
 
+SEEDED_POSTS = len(_SCRIPT) + 1  # the scripted history and one post waiting for moderation
+
 def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[str, Service]]:
     """Create the demo circle in `service`, with simulated members under `home`.
 
@@ -101,6 +103,11 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
         advance(timedelta(hours=5))
         peers[name].checkin(circle_id, mood, share=how)
         share(peers[name])
+    advance(timedelta(hours=2))  # something for the moderation queue: you organize this circle
+    blunt = peers["Jonas"].post(circle_id, "Honestly, some people here just need to toughen up.").id
+    share(peers["Jonas"])
+    peers["Maya"].report(circle_id, blunt, "This feels aimed at Priya, and it's unkind.")
+    share(peers["Maya"])
     advance(timedelta(hours=1))  # a care signal only you and Maya can read
     you = service.whoami().member_id
     peers["Priya"].reach_out(circle_id, [you, peers["Maya"].whoami().member_id],

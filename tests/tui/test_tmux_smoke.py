@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from circle.demo import LIVE_POSTS
+from circle.demo import LIVE_POSTS, SEEDED_POSTS
 
 SHOWS_EVERYTHING_WITHIN = 15.0  # seconds; the product aims at 10 on an idle machine
 
@@ -60,7 +60,7 @@ def test_demo_in_a_real_terminal(tmp_path):
         assert time.monotonic() - started < SHOWS_EVERYTHING_WITHIN
         # A simulated member posts over real local sync: the count grows; G shows the newest.
         deadline = time.monotonic() + 20
-        while int(re.search(r"(\d+) posts", tmux.screen()).group(1)) <= 5:
+        while int(re.search(r"(\d+) posts", tmux.screen()).group(1)) <= SEEDED_POSTS:
             assert time.monotonic() < deadline, f"no live post within 20 s:\n{tmux.screen()}"
             time.sleep(0.2)
         # Priya's seeded "reach out to me" is announced (and may cover the right of the feed).
