@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from conftest import PASSPHRASE
@@ -38,3 +39,16 @@ class Net:
 
     def bodies(self, service: Service) -> list[str]:
         return [p.body for p in service.feed(self.cid)]
+
+
+def stored(service: Service, circle_id: str) -> tuple:
+    """Everything the store holds for a circle, by content hash."""
+    store = service.profile.store
+    records = store.load_circle(circle_id)
+    digest = lambda blob: hashlib.sha256(blob).hexdigest()
+    return (
+        digest(records.snapshot),
+        tuple(digest(c) for c in records.changes),
+        tuple(sorted((a, digest(b)) for a, b in store.actions(circle_id))),
+        tuple(sorted((h, digest(b)) for h, b in store.signed_heads(circle_id))),
+    )

@@ -8,7 +8,6 @@ bundle and checks the victim's side: the views, the governance log and the store
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ from circle.service import BundleRejected, Service
 from circle.sync.bundle import DELTA, BundleContent, open_bundle, read_header, seal_bundle
 from circle.sync.heads import SignedHead
 from conftest import PASSPHRASE, Cli
-from in_process import Net
+from in_process import Net, stored
 
 STR, INT, BOOL = am.ScalarType.Str, am.ScalarType.Int, am.ScalarType.Boolean
 
@@ -41,19 +40,6 @@ def net(tmp_path: Path):
     net.cid = net.ana.create_circle("Walkers")
     net.join(net.ana, net.ben, net.mal)
     return net
-
-
-def stored(service: Service, circle_id: str) -> tuple:
-    """Everything the store holds for a circle, by content hash."""
-    store = service.profile.store
-    records = store.load_circle(circle_id)
-    digest = lambda blob: hashlib.sha256(blob).hexdigest()
-    return (
-        digest(records.snapshot),
-        tuple(digest(c) for c in records.changes),
-        tuple(sorted((a, digest(b)) for a, b in store.actions(circle_id))),
-        tuple(sorted((h, digest(b)) for h, b in store.signed_heads(circle_id))),
-    )
 
 
 def forge(attacker: Service, circle_id: str, write) -> None:

@@ -10,7 +10,6 @@ as it would from the network.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from circle.service import BundleRejected, Service
 from circle.store.database import DB_FILENAME
 from circle.sync.bundle import DELTA, BundleContent, seal_bundle
 from conftest import PASSPHRASE, Cli
-from in_process import Net
+from in_process import Net, stored
 
 MODERATING = ("organizer", "moderator")
 
@@ -61,19 +60,6 @@ def everyone_but(net: Net, *left_out: Service) -> list[Service]:
 def spread(net: Net, src: Service, *dsts: Service) -> None:
     for dst in dsts:
         net.send(src, dst)
-
-
-def stored(service: Service, circle_id: str) -> tuple:
-    """Everything the store holds for a circle, by content hash."""
-    store = service.profile.store
-    records = store.load_circle(circle_id)
-    digest = lambda blob: hashlib.sha256(blob).hexdigest()
-    return (
-        digest(records.snapshot),
-        tuple(digest(c) for c in records.changes),
-        tuple(sorted((a, digest(b)) for a, b in store.actions(circle_id))),
-        tuple(sorted((h, digest(b)) for h, b in store.signed_heads(circle_id))),
-    )
 
 
 def moderator_devices(service: Service, circle_id: str):
