@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from circle.crypto.identity import DeviceIdentity
 from circle.crypto.lockbox import seal_to
 from circle.crypto.note_box import NoteBoxError, _box_info, open_for, seal_for
+from circle.domain.document import MAX_MILLIS
 from circle.domain.governance.actions import MAX_PARENTS, ActionError, canonical, decode_action, sign_action
 from circle.domain.governance.notes import NOTE_KINDS, NoteError, _context, open_note, seal_note
 
@@ -219,7 +220,7 @@ def test_open_note_on_arbitrary_inner_notes_raises_only_note_error(outer_plainte
 
 
 @FUZZ
-@given(st.sampled_from(sorted(BODIES)), st.integers(0, 2**53), st.text(min_size=1, max_size=40).filter(str.strip),
+@given(st.sampled_from(sorted(BODIES)), st.integers(0, MAX_MILLIS), st.text(min_size=1, max_size=40).filter(str.strip),
        st.permutations([ME, BYSTANDER, SENDER]))
 def test_an_intact_note_opens_exactly_for_its_recipients(kind, at, reason, recipients):
     body = dict(BODIES[kind])
@@ -258,8 +259,8 @@ boxes = st.lists(st.binary(min_size=1, max_size=256).map(bytes.hex), min_size=1,
 NEW_KINDS = {
     "sealed": {"boxes": mix(boxes, st.lists(near_hex, max_size=66)), "content": mix(hex_of(40), near_hex)},
     "warn": {"boxes": mix(boxes, st.lists(near_hex, max_size=66)), "content": mix(hex_of(40), near_hex)},
-    "collapse": {"post": mix(st.text(max_size=64), st.text(max_size=70)), "reports": mix(st.integers(1, 1000),
-                                                                                          near_ints)},
+    "collapse": {"post": mix(st.text(max_size=64), st.text(max_size=70)),
+                 "reports": mix(st.lists(hex_of(32), min_size=1, max_size=3), st.lists(near_hex, max_size=4))},
     "dismiss": {"post": mix(st.text(max_size=64), st.text(max_size=70)),
                 "reports": mix(st.lists(hex_of(32), max_size=3), st.lists(near_hex, max_size=4)),
                 "reason": mix(st.text(max_size=500), st.text(min_size=495, max_size=510))},
@@ -267,7 +268,7 @@ NEW_KINDS = {
     "accept_guidelines": {"version": mix(hex_of(32), near_hex)},
     "remove": {"member": mix(hex_of(16), near_hex), "cutoffs": mix(st.just({}), json_values),
                "reason": mix(st.text(max_size=500), st.text(min_size=495, max_size=510))},
-    "mute": {"member": mix(hex_of(16), near_hex), "until": mix(st.integers(0, 2**53), near_ints),
+    "mute": {"member": mix(hex_of(16), near_hex), "until": mix(st.integers(0, MAX_MILLIS + 10), near_ints),
              "reason": mix(st.text(max_size=500), st.text(min_size=495, max_size=510))},
 }
 
@@ -287,7 +288,8 @@ def _meets_its_contract(kind: str, body: dict) -> bool:
                 and all(_is_hex(b) and len(b) % 2 == 0 and len(b) <= 512 for b in body["boxes"])
                 and _is_hex(body["content"]) and len(body["content"]) % 2 == 0)
     if kind == "collapse":
-        return isinstance(body["post"], str) and len(body["post"]) <= 64 and count(body["reports"], 1, 1000)
+        return (isinstance(body["post"], str) and len(body["post"]) <= 64 and isinstance(body["reports"], list)
+                and 1 <= len(body["reports"]) and all(_is_hex(r, 64) for r in body["reports"]))
     if kind == "dismiss":
         return (isinstance(body["post"], str) and isinstance(body["reason"], str) and len(body["reason"]) <= 500
                 and isinstance(body["reports"], list) and all(_is_hex(r, 64) for r in body["reports"]))
@@ -295,6 +297,8 @@ def _meets_its_contract(kind: str, body: dict) -> bool:
         return count(body["collapse_after"], 0, 100)
     if kind == "accept_guidelines":
         return _is_hex(body["version"], 64)
+    if kind == "mute" and not count(body["until"], 0, MAX_MILLIS):
+        return False
     return isinstance(body["reason"], str) and len(body["reason"]) <= 500 and _is_hex(body["member"], 32)
 
 
@@ -319,7 +323,7 @@ def _new_kind_bodies():
 @example(("sealed", {"boxes": [""], "content": "00"}), [PARENT])
 @example(("sealed", {"boxes": ["0"], "content": "00"}), [PARENT])
 @example(("set_policy", {"collapse_after": True}), [PARENT])
-@example(("collapse", {"post": "p", "reports": 0}), [PARENT])
+@example(("collapse", {"post": "p", "reports": []}), [PARENT])
 @example(("accept_guidelines", {"version": "AB" * 32}), [PARENT])
 @example(("dismiss", {"post": "p", "reports": ["ab" * 31], "reason": ""}), [PARENT])
 def test_decode_action_accepts_only_well_formed_bodies_of_the_new_kinds(kind_body, parents):

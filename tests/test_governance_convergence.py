@@ -213,8 +213,11 @@ class History:
         if action:
             self.notes.append(action.id)
 
-    def _collapse(self, dev: int, back: int, post: int, reports: int) -> None:
-        self.sign(dev, "collapse", {"post": POSTS[post], "reports": reports}, back)
+    def _collapse(self, dev: int, back: int, post: int, which: int) -> None:
+        """Fold on the notes this device has seen (or one it has not: refused everywhere)."""
+        picked = self._seen_or_not(dev, self.notes, which, which % 2 == 0)
+        if picked:
+            self.sign(dev, "collapse", {"post": POSTS[post], "reports": [picked]}, back)
 
     def _dismiss(self, dev: int, back: int, post: int, which: int, seen: bool) -> None:
         picked = self._seen_or_not(dev, self.notes, which, seen)

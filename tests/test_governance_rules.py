@@ -228,7 +228,7 @@ def test_only_the_roles_a_kind_needs_may_take_it(people, kind: str, role: str) -
             "mute": {"member": target.device_id, "until": FAR_MS, "reason": ""},
             "leave": {"cutoffs": {}},
             "warn": SEALED_BODY,
-            "collapse": {"post": "p1", "reports": 3},
+            "collapse": {"post": "p1", "reports": [log.report]},
             "dismiss": {"post": "p1", "reports": [log.report], "reason": ""},
             "set_policy": {"collapse_after": 5},
             "accept_guidelines": {"version": log.guidelines},
@@ -297,11 +297,32 @@ def test_accepting_guidelines_one_has_not_seen_is_refused(people) -> None:
     assert not log.verdict(stranger)[0]
 
 
+def test_a_stale_device_accepting_older_guidelines_does_not_undo_a_newer_acceptance(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    a, member = people[0], actors["member"]
+    first = log.guidelines
+    before_second = log.heads()
+    second = log.act(a, "set_guidelines", {"text": "Be kind. Listen first."})
+    newer = log.act(member, "accept_guidelines", {"version": second.id})
+    stale = log.act(member, "accept_guidelines", {"version": first}, after=before_second)
+    assert log.verdict(newer)[0] and log.verdict(stale)[0]
+    assert log.state().accepted[member.device_id] == second.id
+    assert not log.state().must_accept_guidelines(member.device_id)
+
+
+def test_an_unmute_ends_the_window_but_keeps_its_start(people) -> None:
+    log, inv, actors, target, _ = role_world(people)
+    mod = actors["moderator"]
+    muted = log.act(mod, "mute", {"member": target.device_id, "until": FAR_MS, "reason": "cool off"})
+    unmuted = log.act(mod, "mute", {"member": target.device_id, "until": 0, "reason": ""})
+    assert log.state().mutes[target.device_id] == (muted.at, unmuted.at)  # posts made meanwhile stay hidden
+
+
 def test_a_hidden_post_is_not_folded_and_hiding_a_folded_post_ends_the_fold(people) -> None:
     log, inv, actors, target, _ = role_world(people)
     mod = actors["moderator"]
-    assert log.verdict(log.act(mod, "collapse", {"post": "p0", "reports": 3})) == (False, "post is already hidden")
-    log.act(mod, "collapse", {"post": "p1", "reports": 3})
+    assert log.verdict(log.act(mod, "collapse", {"post": "p0", "reports": [log.report]})) == (False, "post is already hidden")
+    log.act(mod, "collapse", {"post": "p1", "reports": [log.report]})
     assert "p1" in log.state().collapsed
     log.act(mod, "hide", {"post": "p1", "reason": "cruel"})
     assert "p1" not in log.state().collapsed and "p1" in log.state().hidden
@@ -310,7 +331,7 @@ def test_a_hidden_post_is_not_folded_and_hiding_a_folded_post_ends_the_fold(peop
 def test_dismissing_reports_needs_them_in_the_past_and_unfolds_the_post(people) -> None:
     log, inv, actors, target, _ = role_world(people)
     mod = actors["moderator"]
-    log.act(mod, "collapse", {"post": "p1", "reports": 3})
+    log.act(mod, "collapse", {"post": "p1", "reports": [log.report]})
     unseen = "ef" * 32
     assert log.verdict(log.act(mod, "dismiss", {"post": "p1", "reports": [unseen], "reason": ""}))[0] is False
     assert "p1" in log.state().collapsed

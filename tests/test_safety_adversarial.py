@@ -21,7 +21,7 @@ import pytest
 from circle.crypto.identity import DeviceIdentity, DevicePublic
 from circle.crypto.lockbox import seal_to
 from circle.crypto.note_box import _box_info, open_for, seal_for
-from circle.domain.governance.actions import Action, canonical, sign_action
+from circle.domain.governance.actions import MAX_PARENTS, Action, ActionError, canonical, sign_action
 from circle.domain.governance.notes import NoteError, _context, open_note, seal_note
 from circle.domain.governance.state import DEFAULT_COLLAPSE_AFTER
 from circle.errors import NotAllowed
@@ -140,7 +140,7 @@ def test_moderation_by_a_member_and_policy_by_a_moderator_are_refused_by_every_p
                         [d.dh_pub for d in devices_of(ben, cid, net.mid(cal), net.mid(ben))])
     forged = {
         "warn": sign_as(ben, cid, "warn", warning),
-        "collapse": sign_as(ben, cid, "collapse", {"post": other.id, "reports": 5}),
+        "collapse": sign_as(ben, cid, "collapse", {"post": other.id, "reports": [report.id]}),
         "dismiss": sign_as(ben, cid, "dismiss", {"post": reported.id, "reports": [report.id], "reason": "x"}),
         "hide": sign_as(ben, cid, "hide", {"post": other.id, "reason": "FORGED"}),
         "mute": sign_as(ben, cid, "mute", {"member": net.mid(cal), "until": ben.now_ms() + 3_600_000,
@@ -636,3 +636,85 @@ def test_a_malformed_note_sealed_to_a_moderator_does_not_break_their_tools(net, 
     assert mod.inbox(cid) == []
     assert [(e.kind, e.status) for e in mod.modlog(cid)] == [("set_role", "valid")]
     assert mod.report_policy(cid) == DEFAULT_COLLAPSE_AFTER
+
+
+# -- found in review ---------------------------------------------------------------------------
+
+
+def test_a_note_dated_past_year_9999_is_ignored_and_breaks_no_ones_tools(net) -> None:
+    cid, cal = net.cid, net.cal
+    post = net.ana.post(cid, "hello")
+    spread(net, net.ana, cal, net.org)
+    envelope = DeviceIdentity.generate()
+    far = seal_note(cal.profile.identity, cid, envelope.public.sign_pub.hex(), "report", 2**53,
+                    {"post": post.id, "reason": "far", "body": "hello", "heads": []},
+                    [d.dh_pub for d in moderator_devices(cal, cid)])
+    inject(cal, cid, sign_as(cal, cid, "sealed", far, identity=envelope))
+    net.send(cal, net.org)  # the moderator's device reviews reports on receipt: it must not fail
+    assert net.org.reports(cid) == [] and net.org.inbox(cid) == []
+    assert net.org.modlog(cid)  # the log still reads
+    with pytest.raises(ActionError):  # nor can any action carry a date past year 9999
+        sign_as(net.mod, cid, "mute", {"member": net.mid(cal), "until": 2**53, "reason": ""})
+
+
+def test_more_concurrent_notes_than_one_action_may_name_do_not_freeze_the_log(net) -> None:
+    cid, cal = net.cid, net.cal
+    parents = list(cal.open_circle(cid).state.heads)
+    notes = []
+    for _ in range(MAX_PARENTS + 3):  # all naming the same parents: as many heads
+        envelope = DeviceIdentity.generate()
+        body = seal_note(cal.profile.identity, cid, envelope.public.sign_pub.hex(), "reach_out", cal.now_ms(),
+                         {"note": "", "to": [net.mid(net.ana)]}, [d.dh_pub for d in devices_of(cal, cid, net.mid(net.ana))])
+        notes.append(sign_action(envelope, cid, "sealed", parents, cal.now_ms(), body))
+    inject(cal, cid, *notes)
+    net.send(cal, net.org)
+    assert len(net.org.open_circle(cid).state.heads) > MAX_PARENTS
+    post = net.org.post(cid, "still here")
+    net.org.hide(cid, post.id, "test")  # signs, names at most MAX_PARENTS heads
+    net.org.report_policy(cid)
+    net.send(net.org, net.ana)
+    assert post_in_feed(net.ana, cid, post.id).hidden
+    assert len(net.ana.inbox(cid)) == MAX_PARENTS + 3
+
+
+def test_a_dismissal_concurrent_with_another_moderators_fold_leaves_the_post_unfolded(net) -> None:
+    cid = net.cid
+    net.org.set_report_policy(cid, 1)
+    spread(net, net.org, *everyone_but(net, net.org))
+    post = net.ben.post(cid, "blunt words")
+    spread(net, net.ben, *everyone_but(net, net.ben))
+    report = net.ana.report(cid, post.id, "unkind")
+    net.send(net.ana, net.org)  # each moderator's device folds on its own: two concurrent folds
+    net.send(net.ana, net.mod)
+    assert post.id in net.org.open_circle(cid).state.collapsed
+    assert post.id in net.mod.open_circle(cid).state.collapsed
+    net.org.dismiss(cid, report.id, "fine in context")  # without having seen mod's fold
+    net.send(net.org, net.mod)
+    net.send(net.mod, net.org)
+    for peer in (net.org, net.mod):
+        assert post.id not in peer.open_circle(cid).state.collapsed
+        assert post_in_feed(peer, cid, post.id).collapsed_reason is None
+        assert [r.status for r in peer.reports(cid)] == ["dismissed"]
+
+
+def test_hiding_then_unhiding_a_reported_post_counts_as_its_review(net) -> None:
+    cid = net.cid
+    net.org.set_report_policy(cid, 1)
+    spread(net, net.org, *everyone_but(net, net.org))
+    post = net.ben.post(cid, "blunt words")
+    spread(net, net.ben, *everyone_but(net, net.ben))
+    net.ana.report(cid, post.id, "unkind")
+    net.send(net.ana, net.org)
+    assert post.id in net.org.open_circle(cid).state.collapsed
+    net.org.hide(cid, post.id, "looking into it")
+    net.org.unhide(cid, post.id)
+    net.send(net.ana, net.mod)
+    net.send(net.org, net.mod)  # mod's device reviews the report again: it must not fold
+    net.send(net.mod, net.org)
+    for peer in (net.org, net.mod):
+        assert post.id not in peer.open_circle(cid).state.collapsed
+        assert [r.status for r in peer.reports(cid)] == ["dismissed"]
+    later = net.cal.report(cid, post.id, "still unkind")  # a new report is a new matter
+    net.send(net.cal, net.org)
+    assert post.id in net.org.open_circle(cid).state.collapsed
+    assert {r.id: r.status for r in net.org.reports(cid)}[later.id] == "collapsed"

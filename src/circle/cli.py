@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -522,7 +523,10 @@ def cmd_guidelines(args, service: Service) -> int:
 def cmd_export(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     now = service.clock()
-    checkins = [c for c in service.checkins(circle) if not (args.no_private and c.visibility == "me")]
+    checkins = service.checkins(circle)
+    if args.no_private:  # what the circle saw: no private check-ins, only the band of band ones
+        checkins = [replace(c, mood=None, energy=None, note="", tags=()) if c.visibility == "band" else c
+                    for c in checkins if c.visibility != "me"]
     parts = (service.info(circle), service.members(circle, include_departed=True), service.feed(circle),
              checkins, service.events(circle), now)
     if args.format == "json":

@@ -41,6 +41,9 @@ def to_millis(moment: datetime) -> int:
     return int(moment.astimezone(timezone.utc).timestamp() * 1000)
 
 
+MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z: the last moment `datetime` can hold
+
+
 def from_millis(millis: int) -> datetime:
     return datetime.fromtimestamp(millis / 1000, tz=timezone.utc)
 

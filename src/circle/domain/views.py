@@ -20,7 +20,7 @@ from datetime import datetime
 
 import automerge.core as am
 
-from circle.domain.document import ROOT, CircleDocument, from_millis
+from circle.domain.document import MAX_MILLIS, ROOT, CircleDocument, from_millis
 from circle.domain.models import (
     BANDS,
     MOODS,
@@ -34,7 +34,6 @@ from circle.domain.models import (
 from circle.domain.opids import op_actor, op_counter
 
 MAX_REACTION_KIND_CHARS = 32
-MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 UNVERIFIED_WARNING = "content warning could not be verified"
 
 WriterCheck = Callable[[bytes], bool]  # takes an op id

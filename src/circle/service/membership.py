@@ -51,7 +51,7 @@ class MembershipMixin(ServiceCore):
         with self._writing(circle_id) as circle:
             if not circle.is_active_member():
                 raise NotAllowed("you are no longer a member of this circle")
-            action = self._sign(circle, kind, body, list(circle.state.heads))
+            action = self._sign(circle, kind, body, circle.state.parents())
             state = circle.resolve_with(action)
             verdict = next(entry for entry in state.log if entry.action.id == action.id)
             if not verdict.valid:
@@ -59,7 +59,7 @@ class MembershipMixin(ServiceCore):
             actions = [action]
             if rekey:
                 rotation, _ = rotation_body(state, circle.keys)
-                actions.append(self._sign(circle, "rotate", rotation, list(state.heads)))
+                actions.append(self._sign(circle, "rotate", rotation, state.parents()))
             self._persist(circle, actions=actions)
         return action
 

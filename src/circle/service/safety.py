@@ -85,7 +85,7 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
             envelope, now = DeviceIdentity.generate(), self.now_ms()
             sealed = _sealed(self.profile.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
                              body, devices)
-            action = sign_action(envelope, circle.id, "sealed", list(state.heads), now, sealed)
+            action = sign_action(envelope, circle.id, "sealed", state.parents(), now, sealed)
             self._persist(circle, actions=[action])
         return action.id
 
@@ -121,8 +121,8 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
             post_id = note.body["post"]
             if post_id in state.hidden:
                 status = "hidden"
-            elif note.envelope in state.dismissed:
-                status = "dismissed"
+            elif note.envelope in state.dismissed or note.envelope in state.reviewed.get(post_id, ()):
+                status = "dismissed"  # closed without hiding, or seen by whoever last hid or unhid it
             elif post_id in state.collapsed:
                 status = "collapsed"
             else:
@@ -170,14 +170,15 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         state = circle.state
         if state.collapse_after == 0 or state.role_of(circle.my_member_id or "") not in MODERATING_ROLES:
             return []
-        reporters: dict[str, set[str]] = {}
+        counted: dict[str, dict[str, str]] = {}  # post -> reporter -> their first open report
         for report in self.reports(circle_id, evidence=False):
             if report.status == "open" and state.role_of(report.reporter_id):
-                reporters.setdefault(report.post_id, set()).add(report.reporter_id)
+                counted.setdefault(report.post_id, {}).setdefault(report.reporter_id, report.id)
         folded = []
-        for post_id, who in sorted(reporters.items()):
-            if len(who) >= state.collapse_after:
-                self._act(circle_id, "collapse", {"post": post_id, "reports": len(who)})
+        for post_id, by_reporter in sorted(counted.items()):
+            if len(by_reporter) >= state.collapse_after:
+                # Naming the reports lets a concurrent dismissal of them undo the fold.
+                self._act(circle_id, "collapse", {"post": post_id, "reports": sorted(by_reporter.values())})
                 folded.append(post_id)
         return folded
 

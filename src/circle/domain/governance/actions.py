@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
+from circle.domain.document import MAX_MILLIS
 
 VERSION = 1
 SIG_BYTES = 64
@@ -67,8 +68,8 @@ def _boxes(value: Any) -> list[str]:
     return [_bytes_hex(box, 256) for box in value]
 
 
-def _report_ids(value: Any) -> list[str]:
-    if not isinstance(value, list) or len(value) > 1000:
+def _report_ids(value: Any, at_least: int = 0) -> list[str]:
+    if not isinstance(value, list) or not at_least <= len(value) <= 1000:
         raise ActionError("expected a list of report ids")
     return [_hex(v, 64) for v in value]
 
@@ -124,13 +125,13 @@ _BODIES = {
     "set_resources": {"resources": _resources},
     "hide": {"post": lambda v: _text(v, 64), "reason": lambda v: _text(v, 500)},
     "unhide": {"post": lambda v: _text(v, 64)},
-    "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, 2**53),
+    "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, MAX_MILLIS),
              "reason": lambda v: _text(v, 500)},
     # A private note (report, reach-out), signed by a one-time key: see notes.py.
     "sealed": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
     # A private warning to a member, signed by the moderator who sends it.
     "warn": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
-    "collapse": {"post": lambda v: _text(v, 64), "reports": lambda v: _int(v, 1, 1000)},
+    "collapse": {"post": lambda v: _text(v, 64), "reports": lambda v: _report_ids(v, at_least=1)},
     "dismiss": {"post": lambda v: _text(v, 64), "reports": _report_ids, "reason": lambda v: _text(v, 500)},
     "set_policy": {"collapse_after": lambda v: _int(v, 0, 100)},
     "accept_guidelines": {"version": lambda v: _hex(v, 64)},
@@ -216,7 +217,7 @@ def decode_action(wire: bytes) -> Action:
     parents = tuple(_hex(p, 64) for p in parents)
     if kind != "create" and not parents:
         raise ActionError("only genesis may have no parents")
-    at = _int(payload["at"], 0, 2**53)
+    at = _int(payload["at"], 0, MAX_MILLIS)  # beyond it no date can be shown
     body = payload["body"]
     spec = _BODIES[kind]
     if not isinstance(body, dict) or set(body) != set(spec):

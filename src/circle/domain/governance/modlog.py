@@ -87,7 +87,7 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
             return f"privately warned {name(member)}", reason, member
         return "sent a private warning", "", None
     if kind == "collapse":
-        n = body["reports"]
+        n = len(body["reports"])
         return f"folded post {body['post'][:8]} for review after {n} report{'s' * (n != 1)}", "", body["post"]
     if kind == "dismiss":
         count = len(body["reports"])

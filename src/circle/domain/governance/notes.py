@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.crypto.note_box import MAX_BOXES, NoteBoxError, open_for, seal_for
+from circle.domain.document import MAX_MILLIS
 from circle.domain.governance.actions import SIG_BYTES, Action, canonical
 
 NOTE_KINDS = ("report", "reach_out", "warn")
@@ -133,7 +134,7 @@ def _read(wire: bytes, action: Action) -> Note:
     for field, check in _BODIES[kind].items():
         check(body[field])
     at = payload["at"]
-    if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= 2**53:
+    if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at <= MAX_MILLIS:
         raise NoteError("note time out of range")
     try:
         sender_pub = bytes.fromhex(sender)

@@ -401,7 +401,9 @@ def _accept_guidelines(state, action, author, is_ancestor) -> None:
     version = action.body["version"]
     if version not in state.guidelines_history or not is_ancestor(version):
         raise Invalid("accepts guidelines its author had not seen")
-    state.accepted[author.id] = version
+    current = state.accepted.get(author.id)
+    if current is None or state.guidelines_history.index(version) > state.guidelines_history.index(current):
+        state.accepted[author.id] = version  # a stale device accepting an older version changes nothing
 
 
 def _set_resources(state, action, author, is_ancestor) -> None:
@@ -411,19 +413,31 @@ def _set_resources(state, action, author, is_ancestor) -> None:
 def _hide(state, action, author, is_ancestor) -> None:
     body = action.body
     state.hidden[body["post"]] = Hidden(body["post"], body["reason"], author.id, action.at)
-    state.collapsed.pop(body["post"], None)  # reviewed: hidden for good
+    _review(state, body["post"], is_ancestor)
 
 
 def _unhide(state, action, author, is_ancestor) -> None:
     if state.hidden.pop(action.body["post"], None) is None:
         raise Invalid("post is not hidden")
+    _review(state, action.body["post"], is_ancestor)
+
+
+def _review(state: GovernanceState, post: str, is_ancestor: IsAncestor) -> None:
+    """A moderator decided about this post: the reports they had seen are dealt with."""
+    state.collapsed.pop(post, None)
+    state.reviewed[post] = frozenset(n for n in state.notes if is_ancestor(n))
 
 
 def _mute(state, action, author, is_ancestor) -> None:
     target = _target(state, action.body["member"])
     if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
         raise Invalid("cannot mute someone of equal or higher role")
-    state.mutes[target.id] = (action.at, action.body["until"])  # until <= at: unmuted
+    until = action.body["until"]
+    if until <= action.at and target.id in state.mutes:  # an unmute: end the window now, keep its start
+        since, old_until = state.mutes[target.id]
+        state.mutes[target.id] = (since, min(old_until, action.at))
+    else:
+        state.mutes[target.id] = (action.at, until)
 
 
 def _warn(state, action, author, is_ancestor) -> None:
@@ -431,10 +445,16 @@ def _warn(state, action, author, is_ancestor) -> None:
 
 
 def _collapse(state, action, author, is_ancestor) -> None:
-    post = action.body["post"]
+    post, reports = action.body["post"], action.body["reports"]
     if post in state.hidden:
         raise Invalid("post is already hidden")
-    state.collapsed[post] = Collapsed(post, action.body["reports"], author.id, action.at)
+    notes = set(state.notes)
+    if any(r not in notes or not is_ancestor(r) for r in reports):
+        raise Invalid("folds on reports its author had not seen")
+    dealt_with = set(state.dismissed) | state.reviewed.get(post, frozenset())
+    if all(r in dealt_with for r in reports):
+        raise Invalid("the reports it counted were already dealt with")
+    state.collapsed[post] = Collapsed(post, len(reports), author.id, action.at)
 
 
 def _dismiss(state, action, author, is_ancestor) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from circle.crypto.identity import actor_id_for
-from circle.domain.governance.actions import Action
+from circle.domain.governance.actions import MAX_PARENTS, Action
 from circle.domain.models import CrisisResource
 
 
@@ -68,7 +68,7 @@ class Hidden:
 @dataclass(frozen=True)
 class Collapsed:
     post: str
-    reports: int
+    reports: int  # how many reports the moderator's device counted
     by: str
     at: int
 
@@ -93,6 +93,9 @@ class GovernanceState:
     collapse_after: int = DEFAULT_COLLAPSE_AFTER  # reports that collapse a post; 0: never
     notes: list[str] = field(default_factory=list)  # `sealed` and `warn` actions, in log order
     dismissed: dict[str, str] = field(default_factory=dict)  # report (note) id -> dismiss action
+    # post -> the notes in the causal past of its latest hide or unhide: reports a
+    # moderator had seen when deciding, which therefore count as dealt with
+    reviewed: dict[str, frozenset[str]] = field(default_factory=dict)
     guidelines: str = ""
     guidelines_version: int = 0
     guidelines_id: str | None = None  # the set_guidelines action now in force
@@ -121,6 +124,15 @@ class GovernanceState:
             d for d in self.devices.values()
             if d.active and self.members[d.member].status == "active"
         ]
+
+    def parents(self) -> list[str]:
+        """The heads a new action names: all of them, or, past what one action may
+        name, governance acts before private notes, newest first. Heads left out
+        stay in the log and are named by later actions."""
+        if len(self.heads) <= MAX_PARENTS:
+            return list(self.heads)
+        order = {e.action.id: (e.action.kind == "sealed", -i) for i, e in enumerate(self.log)}
+        return sorted(self.heads, key=lambda h: order.get(h, (True, 0)))[:MAX_PARENTS]
 
     def must_accept_guidelines(self, member_id: str) -> bool:
         return self.guidelines_id is not None and self.accepted.get(member_id) != self.guidelines_id
