@@ -66,8 +66,15 @@ def test_demo_in_a_real_terminal(tmp_path):
         while int(re.search(r"(\d+) posts", tmux.screen()).group(1)) <= SEEDED_POSTS:
             assert time.monotonic() < deadline, f"no live post within 20 s:\n{tmux.screen()}"
             time.sleep(0.2)
-        # Priya's seeded "reach out to me" is announced (and may cover the right of the feed).
+        # Priya's seeded "reach out to me" is announced; the Inbox tab shows it and ends the notice.
         tmux.wait_for("asks you to reach out", 10)
+        tmux("send-keys", "-t", "smoke", "6")
+        tmux.wait_for("Could one of you give me a call", 5)
+        tmux("send-keys", "-t", "smoke", "1")
+        deadline = time.monotonic() + 5
+        while "asks you to reach out" in tmux.screen():
+            assert time.monotonic() < deadline, f"the notice outlived a visit to the inbox:\n{tmux.screen()}"
+            time.sleep(0.2)
         tmux("send-keys", "-t", "smoke", "G")
         deadline = time.monotonic() + 5
         while not any(body[:12] in tmux.screen() for _, body, _ in LIVE_POSTS):

@@ -118,6 +118,8 @@ class CircleScreen(Page):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
+        if pane.id == "inbox":  # the member is reading it: the notice has done its work
+            self.app.clear_notifications()
         if pane.id in self._stale_tabs:
             self._stale_tabs.discard(pane.id)
             self.query_one(WIDGETS[pane.id]).reload()
