@@ -506,8 +506,8 @@ def cmd_guidelines(args, service: Service) -> int:
     if args.accept:
         service.accept_guidelines(circle)
     info = service.info(circle)
-    version = service.open_circle(circle).state.guidelines_version
-    pending = service.guidelines_pending(circle)
+    status = service.guidelines_status(circle)
+    version, pending = status.version, status.pending
     if args.json:
         emit_json({"circle_id": circle, "guidelines": info.guidelines, "version": version,
                    "accepted": not pending})

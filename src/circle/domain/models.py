@@ -92,6 +92,15 @@ class Event:
 
 
 @dataclass(frozen=True)
+class GuidelinesStatus:
+    """The guidelines in force and where this member stands with them."""
+
+    version: int  # 0: the circle has none
+    pending: bool  # this member must accept them before posting
+    accepted_before: bool  # they accepted an earlier version (so these are a change, not new)
+
+
+@dataclass(frozen=True)
 class Report:
     """A report as this device can read it (moderators: all; members: their own)."""
 

@@ -113,6 +113,7 @@ class ServiceCore:
         self.new_id = new_id
         self._open: dict[str, OpenCircle] = {}
         self._listeners: list[Callable[[str], None]] = []
+        self._cw_filters: tuple[str, ...] | None = None
 
     def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call `listener(circle_id)` after anything new is stored; returns an unsubscribe."""
@@ -387,8 +388,11 @@ class ServiceCore:
         ])
 
     def cw_filters(self) -> tuple[str, ...]:
-        """Topics whose posts stay folded for this member, in every circle."""
-        return tuple(self._pref("", "cw-filters") or ())
+        """Topics whose posts stay folded for this member, in every circle (read
+        from the store once: `feed` runs on every repaint)."""
+        if self._cw_filters is None:
+            self._cw_filters = tuple(self._pref("", "cw-filters") or ())
+        return self._cw_filters
 
     @staticmethod
     def _moderated(circle: OpenCircle, post: Post, moderating: bool) -> Post:

@@ -60,6 +60,7 @@ class PreferencesMixin(ServiceCore):
         if len(cleaned) > MAX_FILTERS:
             raise InvalidInput(f"at most {MAX_FILTERS} topics")
         self._set_pref(_NO_CIRCLE, "cw-filters", list(cleaned))
+        self._cw_filters = cleaned
         return cleaned
 
     # -- built-in crisis resources ------------------------------------------------------

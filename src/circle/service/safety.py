@@ -19,7 +19,7 @@ from circle.domain.governance.actions import sign_action
 from circle.domain.governance.modlog import moderation_log
 from circle.domain.governance.notes import Note, NoteError, open_note, seal_note
 from circle.domain.governance.state import DeviceState, GovernanceState
-from circle.domain.models import InboxItem, ModlogEntry, Report
+from circle.domain.models import GuidelinesStatus, InboxItem, ModlogEntry, Report
 from circle.domain.refs import resolve as resolve_ref
 from circle.errors import InvalidInput, NotAllowed
 from circle.service.core import MODERATING_ROLES, clean_text
@@ -261,10 +261,14 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
 
     # -- guidelines -------------------------------------------------------------------
 
+    def guidelines_status(self, circle_id: str) -> GuidelinesStatus:
+        circle = self.open_circle(circle_id)
+        state, me = circle.state, circle.my_member_id or ""
+        return GuidelinesStatus(state.guidelines_version, state.must_accept_guidelines(me), me in state.accepted)
+
     def guidelines_pending(self, circle_id: str) -> bool:
         """True while this member has not accepted the circle's current guidelines."""
-        circle = self.open_circle(circle_id)
-        return circle.state.must_accept_guidelines(circle.my_member_id or "")
+        return self.guidelines_status(circle_id).pending
 
     def accept_guidelines(self, circle_id: str) -> int:
         """Accept the guidelines in force; returns their version."""

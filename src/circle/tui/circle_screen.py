@@ -104,7 +104,7 @@ class CircleScreen(Page):
             return
         banner.update("Posting waits until you accept the circle's guidelines: "
                       f"read them in tab {NUMBERS['guidelines']} and press ctrl+a there.")
-        version = service.open_circle(self.circle_id).state.guidelines_version
+        version = service.guidelines_status(self.circle_id).version
         if version != self._asked_version and self.is_current:
             self._asked_version = version
             self.app.push_screen(GuidelinesDialog(self.circle_id), lambda _: self.reload())

@@ -18,10 +18,10 @@ from circle.tui.base import Dialog
 
 def pending_text(service, circle_id: str) -> str:
     """Why this member is asked to accept: changed guidelines, or never accepted."""
-    state = service.open_circle(circle_id).state
+    status = service.guidelines_status(circle_id)
     name = service.info(circle_id).name
-    if service.whoami().member_id in state.accepted:
-        return (f"The guidelines of {name} changed (now version {state.guidelines_version}). "
+    if status.accepted_before:
+        return (f"The guidelines of {name} changed (now version {status.version}). "
                 "Please read them again: posting waits until you accept.")
     return f"Before you post in {name}, please read its guidelines and accept them."
 

@@ -35,8 +35,8 @@ class GuidelinesTab(VerticalScroll):
     def reload(self) -> None:
         service = self.app.service
         info = service.info(self.circle_id)
-        version = service.open_circle(self.circle_id).state.guidelines_version
-        pending = service.guidelines_pending(self.circle_id)
+        status = service.guidelines_status(self.circle_id)
+        version, pending = status.version, status.pending
         self.query_one("#purpose", Static).update(f"{info.name}: {info.purpose or 'no purpose written yet'}")
         self.query_one("#guidelines-title", Static).update(
             f"Guidelines, version {version}" if version else "Guidelines")
