@@ -38,7 +38,7 @@ def test_a_removal_changes_the_advertised_tags(tmp_path):
     code = ana.invite(circle)
     ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
     ana.receive_bundle(ben.bundle_for(circle, ana.whoami().device_id))
-    window = current_window()
+    window = current_window(time.time())
     before = ana.discovery_tags(window)
     assert before == ben.discovery_tags(window)
     ana.remove(circle, "Ben")

@@ -4,7 +4,9 @@ Every Noise message travels as a 2-byte big-endian length and the message
 (at most 65535 bytes). An application message is cut into chunks that each fit
 one Noise message; the first plaintext byte of a chunk says whether more
 chunks follow. Limits are hard: a handshake that takes too long, a read that
-stalls, or a message over MAX_MESSAGE_BYTES drops the connection.
+stalls, or a message over MAX_MESSAGE_BYTES drops the connection. A message
+past LARGE_AFTER bytes must also hold a slot of the stream's `large` semaphore
+(shared by a server's connections), so only a few can be buffered in full at once.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ PROLOGUE = b"circle/session/1"
 HANDSHAKE_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+LARGE_AFTER = 1024 * 1024
 _CHUNK = MAX_MESSAGE - TAGLEN - 1
 _MORE, _LAST = b"\x01", b"\x00"
 
@@ -51,9 +54,13 @@ class SecureStream:
         self.remote_static = remote_static
         self._lock = asyncio.Lock()
         self.on_bytes: Callable[[int], None] | None = None
+        self.large: asyncio.Semaphore | None = None
+        self._holding = False  # holds a slot of `large` for the message being read
 
     @classmethod
-    async def connect(cls, reader, writer, static: X25519PrivateKey, *, initiator: bool) -> "SecureStream":
+    async def connect(cls, reader, writer, static: X25519PrivateKey, *, initiator: bool,
+                      timeout: float = HANDSHAKE_TIMEOUT) -> "SecureStream":
+        """Run the Noise XX handshake; the whole of it must finish within `timeout` seconds."""
         handshake = Handshake(initiator, static, PROLOGUE)
 
         async def run() -> None:
@@ -62,10 +69,10 @@ class SecureStream:
                     writer.write(_frame(handshake.write()))
                     await writer.drain()
                 else:
-                    handshake.read(await _read_frame(reader, HANDSHAKE_TIMEOUT))
+                    handshake.read(await _read_frame(reader, timeout))
 
         try:
-            await asyncio.wait_for(run(), HANDSHAKE_TIMEOUT)
+            await asyncio.wait_for(run(), timeout)
         except NoiseError as exc:
             raise ConnectionDropped(f"handshake failed: {exc}") from exc
         except (asyncio.TimeoutError, ConnectionError) as exc:
@@ -94,6 +101,21 @@ class SecureStream:
     async def receive(self, timeout: float = READ_TIMEOUT, limit: int | None = None) -> bytes:
         """One application message of at most `limit` bytes (default MAX_MESSAGE_BYTES)."""
         limit = MAX_MESSAGE_BYTES if limit is None else limit
+        try:
+            return await self._read_message(timeout, limit)
+        finally:
+            if self._holding:
+                self._holding = False
+                self.large.release()
+
+    async def _take_large_slot(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self.large.acquire(), timeout)
+        except asyncio.TimeoutError as exc:
+            raise ConnectionDropped("too many large messages in flight; try again later") from exc
+        self._holding = True
+
+    async def _read_message(self, timeout: float, limit: int) -> bytes:
         parts, total = [], 0
         while True:
             frame = await _read_frame(self._reader, timeout)
@@ -107,6 +129,8 @@ class SecureStream:
             total += len(plain) - 1
             if total > limit:
                 raise ConnectionDropped("message over the size limit")
+            if total > LARGE_AFTER and self.large is not None and not self._holding:
+                await self._take_large_slot(timeout)
             parts.append(plain[1:])
             if self.on_bytes:
                 self.on_bytes(len(frame))

@@ -4,6 +4,14 @@ Connections are Noise XX sessions keyed by device X25519 keys. A peer whose key
 belongs to an active device of a circle we share gets a sync session for those
 circles. Any other peer may only ask to redeem an invite (JOIN); anything else
 drops the connection. A bad peer is logged and dropped, never crashes the server.
+
+The server is bounded: at most `max_connections` open connections, of which at
+most `max_unauthenticated` may be strangers (handshaking, or non-members asking
+to join); a handshake must finish within `handshake_timeout`; only
+`large_receives` connections at a time may buffer a message past 1 MiB; and
+identical log lines collapse (circle.sync.logsafe). Its poll loop and reconnect
+backoff run off an injected clock, and one failing iteration is logged and
+survived, never the end of the loop.
 """
 
 from __future__ import annotations
@@ -15,15 +23,21 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.errors import CircleError
 from circle.sync import messages as m
-from circle.sync.framing import ConnectionDropped, SecureStream
+from circle.sync.clock import REAL, Clock
+from circle.sync.framing import HANDSHAKE_TIMEOUT, ConnectionDropped, SecureStream
+from circle.sync.logsafe import install, watch
 from circle.sync.session import Emit, Session, SessionEvent, SessionFailed
 
 log = logging.getLogger("circle.sync")
+install(log)
 
 CONNECT_TIMEOUT = 10.0
 JOIN_TIMEOUT = 30.0
 MAX_JOIN_BYTES = 64 * 1024  # a stranger's one message; join requests are far smaller
 POLL_LOCAL_EVERY = 0.25
+MAX_CONNECTIONS = 256  # well under the common 1,024 open-file limit, leaving room for the store and dials
+MAX_UNAUTHENTICATED = 32
+LARGE_RECEIVES = 2  # bundles past 1 MiB buffered at once (each at most 64 MiB)
 JOIN_REFUSED = "this invite cannot be used here: it may be expired, used up or revoked; ask for a new one"
 
 
@@ -86,41 +100,70 @@ async def join(static: X25519PrivateKey, address: str, request: bytes) -> bytes:
 class Server:
     """Listens, runs a live session per member peer, answers join requests."""
 
-    def __init__(self, host, static: X25519PrivateKey, *, emit: Emit = lambda e: None) -> None:
-        self.host, self.static, self.emit = host, static, emit
+    def __init__(self, host, static: X25519PrivateKey, *, emit: Emit = lambda e: None, clock: Clock = REAL,
+                 poll_every: float = POLL_LOCAL_EVERY, max_connections: int = MAX_CONNECTIONS,
+                 max_unauthenticated: int = MAX_UNAUTHENTICATED, handshake_timeout: float = HANDSHAKE_TIMEOUT,
+                 join_timeout: float = JOIN_TIMEOUT, large_receives: int = LARGE_RECEIVES) -> None:
+        self.host, self.static, self.emit, self.clock = host, static, emit, clock
+        self.poll_every = poll_every
+        self.max_connections, self.max_unauthenticated = max_connections, max_unauthenticated
+        self.handshake_timeout, self.join_timeout = handshake_timeout, join_timeout
+        self._large = asyncio.Semaphore(large_receives)
         self.sessions: set[Session] = set()
         self._server: asyncio.base_events.Server | None = None
         self._dialing: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
+        self._open = 0
+        self._strangers = 0
+        self.refused = 0  # connections turned away at a limit
+        self.iterations = 0
         self.discovery = None
 
     async def start(self, address: str, port: int) -> tuple[str, int]:
+        install(logging.getLogger("asyncio"))  # "out of file descriptors" on accept repeats per attempt
         self._server = await asyncio.start_server(self._handle, address, port)
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]
 
     async def run_forever(self) -> None:
-        """Serve until cancelled, folding in what other local processes store."""
+        """Serve until cancelled, folding in what other local processes store and
+        re-advertising on the LAN. An iteration that fails is logged and the loop goes on."""
         while True:
-            await asyncio.sleep(POLL_LOCAL_EVERY)
+            await self.clock.sleep(self.poll_every)
+            await self.step()
+
+    async def step(self) -> None:
+        """One iteration of the serving loop; never raises (but for cancellation)."""
+        self.iterations += 1
+        try:
+            self.host.refresh_all()
+        except CircleError as exc:
+            log.warning("could not read local changes: %s", exc)
+        except Exception as exc:
+            log.error("reading local changes failed (will retry): %s", f"{type(exc).__name__}: {exc}",
+                      exc_info=True)
+        if self.discovery is not None:
             try:
-                self.host.refresh_all()
-            except CircleError as exc:
-                log.warning("could not read local changes: %s", exc)
-            if self.discovery is not None:
                 await self.discovery.tick()
+            except Exception as exc:
+                log.error("re-advertising on the LAN failed (will retry): %s", f"{type(exc).__name__}: {exc}",
+                          exc_info=True)
 
     def dial(self, address: str) -> None:
         """Keep a live session with the peer at `address` (reconnecting with backoff)."""
         if address not in self._dialing:
             self._dialing.add(address)
-            self._tasks.add(asyncio.create_task(self._dial_loop(address)))
+            task = asyncio.create_task(self._dial_loop(address))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            watch(task, log, f"dialling {address}")
 
     async def _dial_loop(self, address: str) -> None:
         delay = 1.0
         while True:
             try:
                 stream = await _open(address, self.static)
+                stream.large = self._large
                 circles = self.host.shared_circles(stream.remote_static)
                 if not circles:
                     await stream.close()
@@ -138,47 +181,80 @@ class Server:
                 log.info("live session with %s: %s", address, exc)
             except Exception:
                 log.exception("live session with %s failed", address)
-            await asyncio.sleep(delay)
+            await self.clock.sleep(delay)
             delay = min(delay * 2, 60.0)
 
     async def enable_discovery(self, interface: str | None, port: int) -> None:
         from circle.sync.discovery import LanDiscovery
 
-        self.discovery = LanDiscovery(self.host.discovery_tags, self.dial, interface=interface)
+        self.discovery = LanDiscovery(self.host.discovery_tags, self.dial, interface=interface, clock=self.clock)
         await self.discovery.start(port)
 
     async def close(self) -> None:
         """Stop listening, dialling and every open session, and wait for them."""
         if self._server is not None:
             self._server.close()
-        for task in self._tasks:
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self.discovery is not None:
             await self.discovery.close()
         if self._server is not None:
             await self._server.wait_closed()
 
+    @property
+    def open_connections(self) -> int:
+        return self._open
+
     async def _handle(self, reader, writer) -> None:
+        if self._open >= self.max_connections or self._strangers >= self.max_unauthenticated:
+            self.refused += 1
+            log.warning("turned a connection away: %d open, %d not yet members (limits %d, %d)",
+                        self._open, self._strangers, self.max_connections, self.max_unauthenticated)
+            writer.transport.abort()
+            return
         task = asyncio.current_task()
         self._tasks.add(task)
+        self._open += 1
         try:
             await self._serve_connection(reader, writer)
         except asyncio.CancelledError:
             pass  # closing: end quietly (asyncio logs a handler task that ends cancelled)
+        except Exception:  # a bug must cost one connection, never the server
+            log.exception("connection handler failed")
         finally:
+            self._open -= 1
             self._tasks.discard(task)
 
     async def _serve_connection(self, reader, writer) -> None:
         peer = writer.get_extra_info("peername")
+        self._strangers += 1
+        stranger = True
         try:
-            stream = await SecureStream.connect(reader, writer, self.static, initiator=False)
-        except ConnectionDropped as exc:
-            log.info("dropped %s during handshake: %s", peer, exc)
-            writer.close()
-            return
+            try:
+                stream = await SecureStream.connect(reader, writer, self.static, initiator=False,
+                                                    timeout=self.handshake_timeout)
+            except ConnectionDropped as exc:
+                log.info("dropped %s during handshake: %s", peer, exc)
+                writer.transport.abort()
+                return
+            stream.large = self._large
+            try:
+                circles = self.host.shared_circles(stream.remote_static)
+            except BaseException:
+                await stream.close()
+                raise
+            if circles:
+                self._strangers -= 1
+                stranger = False
+            await self._serve_stream(stream, peer, circles)
+        finally:
+            if stranger:
+                self._strangers -= 1
+
+    async def _serve_stream(self, stream: SecureStream, peer, circles: dict[str, str]) -> None:
         try:
-            circles = self.host.shared_circles(stream.remote_static)
             if circles:
                 session = Session(self.host, stream, circles, live=True, emit=self.emit)
                 self.sessions.add(session)
@@ -198,7 +274,7 @@ class Server:
 
     async def _answer_join(self, stream: SecureStream) -> None:
         """A stranger may only redeem an invite."""
-        kind, value = m.decode(await stream.receive(JOIN_TIMEOUT, limit=MAX_JOIN_BYTES))
+        kind, value = m.decode(await stream.receive(self.join_timeout, limit=MAX_JOIN_BYTES))
         if kind != m.JOIN:
             log.info("refused %s: not a member and not asking to join", stream.peer_address)
             await stream.send(m.encode_error("not a member of any circle here"))
