@@ -557,9 +557,12 @@ def cmd_serve(args, service: Service) -> int:
 
     async def serve() -> None:
         server = Server(service, service.profile.identity.dh_key)
-        host, port = await server.start(args.host, args.port)
+        host, port = await server.start(args.host, args.port)  # SyncError: one line, exit 1
         if not args.no_discovery:
-            await server.enable_discovery(args.host, port)
+            try:
+                await server.enable_discovery(args.host, port)
+            except Exception as exc:  # no multicast here: sync by address still works
+                logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", exc)
         for address in args.connect or ():
             server.dial(address)
         print(f"listening on {host}:{port}", flush=True)

@@ -9,7 +9,7 @@ them, and their new posts and reactions arrive over real sync sessions.
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import random
 import secrets
 from collections.abc import Callable
@@ -19,6 +19,7 @@ from pathlib import Path
 from circle.domain.models import CrisisResource
 from circle.errors import CircleError
 from circle.service import Service
+from circle.sync.clock import REAL, Clock
 
 GUIDELINES = """\
 1. What is shared here stays here.
@@ -153,8 +154,9 @@ class DemoCrowd:
 
     def __init__(self, peers: dict[str, Service], circle_id: str, me: str, *,
                  first_after: float = 5.0, every: tuple[float, float] = (20.0, 40.0),
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None, clock: Clock = REAL) -> None:
         self.peers, self.circle_id, self.me = peers, circle_id, me
+        self.clock = clock
         self.first_after, self.every = first_after, every
         self.rng = rng or random.Random()
         self.step = 0
@@ -167,15 +169,15 @@ class DemoCrowd:
         servers = []
         try:
             for peer in self.peers.values():
-                server = Server(peer, peer.profile.identity.dh_key)
+                server = Server(peer, peer.profile.identity.dh_key, clock=self.clock)
                 host, port = await server.start("127.0.0.1", 0)
                 servers.append(server)
                 self.addresses.append(f"{host}:{port}")
                 dial(f"{host}:{port}")
-            await asyncio.sleep(self.first_after)
+            await self.clock.sleep(self.first_after)
             while True:
                 self.act()
-                await asyncio.sleep(self.rng.uniform(*self.every))
+                await self.clock.sleep(self.rng.uniform(*self.every))
         finally:
             for server in servers:
                 await server.close()
@@ -186,6 +188,9 @@ class DemoCrowd:
             self._act()
         except CircleError:
             pass  # e.g. the user removed or muted that member: the demo carries on
+        except Exception as exc:  # a bug costs one move, never the demo (and shows in the network panel)
+            logging.getLogger("circle.sync").error("demo member's move failed: %s", f"{type(exc).__name__}: {exc}",
+                                                   exc_info=True)
         self.step += 1
 
     def _act(self) -> None:

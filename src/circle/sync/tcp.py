@@ -7,7 +7,7 @@ drops the connection. A bad peer is logged and dropped, never crashes the server
 
 The server is bounded: at most `max_connections` open connections, of which at
 most `max_unauthenticated` may be strangers (handshaking, or non-members asking
-to join); a handshake must finish within `handshake_timeout`; only
+to join; past that the longest-waiting stranger is closed); a handshake must finish within `handshake_timeout`; only
 `large_receives` connections at a time may buffer a message past 1 MiB; and
 identical log lines collapse (circle.sync.logsafe). Its poll loop and reconnect
 backoff run off an injected clock, and one failing iteration is logged and
@@ -17,7 +17,9 @@ survived, never the end of the loop.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -114,14 +116,29 @@ class Server:
         self._dialing: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self._open = 0
-        self._strangers = 0
+        self._strangers: dict = {}  # writer -> None, for connections not (yet) known to be members
         self.refused = 0  # connections turned away at a limit
+        self.evicted = 0  # strangers closed to make room
         self.iterations = 0
         self.discovery = None
 
     async def start(self, address: str, port: int) -> tuple[str, int]:
+        """Listen on `address`:`port` (0: any free port); returns the bound address.
+        Raises SyncError, with one line saying why, if that cannot be done."""
         install(logging.getLogger("asyncio"))  # "out of file descriptors" on accept repeats per attempt
-        self._server = await asyncio.start_server(self._handle, address, port)
+        if not 0 <= port <= 65535:
+            raise SyncError(f"cannot listen on port {port}: a port is a number from 0 to 65535")
+        try:
+            self._server = await asyncio.start_server(self._handle, address, port)
+        except socket.gaierror:
+            raise SyncError(f"cannot listen on {address!r}: no such host or address here") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise SyncError(f"cannot listen on {address}:{port}: that port is already in use "
+                                "(another `circle serve`, or the app, may be running)") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise SyncError(f"cannot listen on {address}: not an address of this device") from None
+            raise SyncError(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]
 
@@ -208,12 +225,21 @@ class Server:
         return self._open
 
     async def _handle(self, reader, writer) -> None:
-        if self._open >= self.max_connections or self._strangers >= self.max_unauthenticated:
-            self.refused += 1
-            log.warning("turned a connection away: %d open, %d not yet members (limits %d, %d)",
-                        self._open, self._strangers, self.max_connections, self.max_unauthenticated)
-            writer.transport.abort()
-            return
+        if self._open >= self.max_connections or len(self._strangers) >= self.max_unauthenticated:
+            # Evict the stranger that has waited longest rather than refuse: a member's
+            # handshake takes milliseconds, so a flood of idle connections cannot keep it out.
+            if self._strangers:
+                oldest = next(iter(self._strangers))
+                del self._strangers[oldest]
+                oldest.transport.abort()
+                self.evicted += 1
+                log.warning("too many connections not yet members (limit %d, %d open): closed the oldest",
+                            self.max_unauthenticated, self._open)
+            else:
+                self.refused += 1
+                log.warning("turned a connection away: %d open (limit %d)", self._open, self.max_connections)
+                writer.transport.abort()
+                return
         task = asyncio.current_task()
         self._tasks.add(task)
         self._open += 1
@@ -225,33 +251,28 @@ class Server:
             log.exception("connection handler failed")
         finally:
             self._open -= 1
+            self._strangers.pop(writer, None)
             self._tasks.discard(task)
 
     async def _serve_connection(self, reader, writer) -> None:
         peer = writer.get_extra_info("peername")
-        self._strangers += 1
-        stranger = True
+        self._strangers[writer] = None  # insertion order: the oldest first
         try:
-            try:
-                stream = await SecureStream.connect(reader, writer, self.static, initiator=False,
-                                                    timeout=self.handshake_timeout)
-            except ConnectionDropped as exc:
-                log.info("dropped %s during handshake: %s", peer, exc)
-                writer.transport.abort()
-                return
-            stream.large = self._large
-            try:
-                circles = self.host.shared_circles(stream.remote_static)
-            except BaseException:
-                await stream.close()
-                raise
-            if circles:
-                self._strangers -= 1
-                stranger = False
-            await self._serve_stream(stream, peer, circles)
-        finally:
-            if stranger:
-                self._strangers -= 1
+            stream = await SecureStream.connect(reader, writer, self.static, initiator=False,
+                                                timeout=self.handshake_timeout)
+        except ConnectionDropped as exc:
+            log.info("dropped %s during handshake: %s", peer, exc)
+            writer.transport.abort()
+            return
+        stream.large = self._large
+        try:
+            circles = self.host.shared_circles(stream.remote_static)
+        except BaseException:
+            await stream.close()
+            raise
+        if circles:
+            self._strangers.pop(writer, None)
+        await self._serve_stream(stream, peer, circles)
 
     async def _serve_stream(self, stream: SecureStream, peer, circles: dict[str, str]) -> None:
         try:

@@ -9,7 +9,6 @@ nothing is printed over the screen.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -38,10 +37,13 @@ class _ToMessages(logging.Handler):
 
 
 class SyncRunner:
-    def __init__(self, service, settings: Settings, post: Callable[[Message], object]) -> None:
+    """`server_options` go to the Server (a test's clock, limits)."""
+
+    def __init__(self, service, settings: Settings, post: Callable[[Message], object], **server_options) -> None:
         self.service, self.settings, self.post = service, settings, post
         self.static = service.profile.identity.dh_key
-        self.server = Server(service, self.static, emit=self._emit)
+        self.server = Server(service, self.static, emit=self._emit, **server_options)
+        self.clock = self.server.clock
         self.address: str | None = None
         self._started = False
 
@@ -64,7 +66,7 @@ class SyncRunner:
                 await self.server.run_forever()  # polls the store itself
             else:
                 while True:
-                    await asyncio.sleep(POLL_EVERY)
+                    await self.clock.sleep(POLL_EVERY)
                     self.poll()
         finally:
             for logger, propagate, level in saved:
@@ -81,8 +83,10 @@ class SyncRunner:
                 bound_host, bound_port = await self.server.start(host or "127.0.0.1", int(port or 0))
                 self.address = f"{bound_host}:{bound_port}"
                 self._started = True
-            except (OSError, ValueError) as exc:
-                self.post(SyncProblem(f"cannot listen on {listen}: {getattr(exc, 'strerror', None) or exc}"))
+            except ValueError:
+                self.post(SyncProblem(f"cannot listen on {listen}: the port is not a number"))
+            except CircleError as exc:
+                self.post(SyncProblem(str(exc)))
             if self._started and self.settings.discovery:
                 try:
                     await self.server.enable_discovery(host or None, bound_port)
@@ -99,6 +103,9 @@ class SyncRunner:
             self.service.refresh_all()
         except CircleError as exc:
             self.post(SyncProblem(f"could not read local changes: {exc}"))
+        except Exception as exc:  # one bad poll must not end the app's sync
+            logging.getLogger("circle.sync").error("reading local changes failed (will retry): %s",
+                                                   f"{type(exc).__name__}: {exc}", exc_info=True)
 
     def dial(self, address: str) -> None:
         """Keep a live session with `address` (reconnects with backoff)."""
