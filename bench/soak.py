@@ -3,6 +3,12 @@
     python bench/soak.py                 # 3 minutes of chaos, then the check
     python bench/soak.py --quick         # about 60 seconds
     python bench/soak.py --minutes 10 --seed 7
+    python bench/soak.py --windows 5     # across discovery windows: one passes every 5 s
+
+With --windows, the servers run in this process over an injected clock that
+passes a 15-minute discovery window every N real seconds, with LAN discovery on
+127.0.0.1 and no --connect (see bench/soak_windows.py); posts still come from
+`circle post` processes, and the same check follows. Without it:
 
 Each peer is a real profile running `circle serve` on a fixed 127.0.0.1 port with
 `--connect` to every other peer (no LAN discovery). Meanwhile the soak, at random:
@@ -298,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--settle", type=float, default=None, help="seconds to wait for convergence")
     parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
+    parser.add_argument("--windows", type=float, default=None, metavar="SECONDS",
+                        help="run across discovery windows, one every SECONDS (in-process servers, discovery on)")
     args = parser.parse_args(argv)
     seconds = 35.0 if args.quick else args.minutes * 60
     settle = args.settle if args.settle is not None else (60.0 if args.quick else 120.0)
@@ -311,10 +319,20 @@ def main(argv: list[str] | None = None) -> int:
         soak.setup()
         log(f"circle {soak.circle_id[:8]} with {PEERS} members; ports "
             + ", ".join(str(p.port) for p in soak.peers))
-        soak.chaos(seconds)
-        log("chaos over: " + "; ".join(f"{k} {v}" for k, v in soak.counts.items()))
-        log(f"waiting for the {PEERS} live peers to converge on {len(soak.acked)} acknowledged posts")
-        took = soak.converge(settle)
+        if args.windows:
+            import asyncio
+
+            import soak_windows
+
+            measured = asyncio.run(soak_windows.run(soak, seconds, settle, args.windows, log))
+            took = measured["converged"]
+            log(f"{measured['windows']} discovery windows crossed, {measured['readvertised']} re-advertisements "
+                f"(servers alive at the end); {len(soak.acked)} acknowledged posts")
+        else:
+            soak.chaos(seconds)
+            log("chaos over: " + "; ".join(f"{k} {v}" for k, v in soak.counts.items()))
+            log(f"waiting for the {PEERS} live peers to converge on {len(soak.acked)} acknowledged posts")
+            took = soak.converge(settle)
         log(f"converged after {took:.1f}s" if took is not None else f"not converged after {settle:.0f}s")
         soak.stop_everything()
         feeds = [soak.feed_ids(p) for p in soak.peers]  # from disk, nothing running

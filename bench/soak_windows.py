@@ -1,0 +1,103 @@
+"""Soak across discovery windows (`python bench/soak.py --windows`).
+
+The peers' servers run in this process, each a real `Server` on its own
+127.0.0.1 port over its own profile, with LAN discovery on (zeroconf bound to
+127.0.0.1) and no --connect: peers find each other only by their tags. They all
+read one clock that runs WINDOW_SECONDS faster-than-real so a 15-minute window
+passes every `window_every` real seconds (sleeps stay real). Meanwhile posts come
+from separate `circle post` processes on random peers' profiles, some killed before
+they answer, and servers are restarted now and then. The check is the usual one:
+every acknowledged post reaches every peer, exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from circle.sync.discovery import WINDOW_SECONDS, current_window
+
+LOOPBACK = "127.0.0.1"
+
+
+class FastClock:
+    """Wall time that runs `speed` times faster from its creation; sleeps are real."""
+
+    def __init__(self, speed: float) -> None:
+        self.speed, self.start = speed, time.time()
+
+    def now(self) -> float:
+        return self.start + (time.time() - self.start) * self.speed
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+async def _serve(service, port: int, clock: FastClock):
+    from circle.sync.tcp import Server
+
+    server = Server(service, service.profile.identity.dh_key, clock=clock)
+    await server.start(LOOPBACK, port)
+    await server.enable_discovery(LOOPBACK, port)
+    runner = asyncio.create_task(server.run_forever())
+    return server, runner
+
+
+async def _stop(server, runner) -> None:
+    runner.cancel()
+    await asyncio.gather(runner, return_exceptions=True)
+    await server.close()
+
+
+async def run(soak, seconds: float, settle: float, window_every: float, log) -> dict:
+    """Chaos for `seconds`, then converge; returns what was measured."""
+    from circle.service import Service
+
+    clock = FastClock(WINDOW_SECONDS / window_every)
+    services = [Service.unlock(peer.home, soak.env["CIRCLE_PASSPHRASE"]) for peer in soak.peers]
+    servers = [await _serve(s, p.port, clock) for s, p in zip(services, soak.peers)]
+    first_window = current_window(clock.now())
+    restarts = 0
+    try:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            soak.reap_posts()
+            roll = soak.rng.random()
+            index = soak.rng.randrange(len(soak.peers))
+            if roll < 0.6 and len(soak.pending) < 4:
+                soak.start_post(soak.peers[index])
+            elif roll < 0.66:
+                young = [p for p in soak.pending if not p.doomed and p.proc.poll() is None]
+                if young:
+                    victim = soak.rng.choice(young)
+                    victim.doomed = True
+                    victim.proc.kill()
+            elif roll < 0.72:
+                await _stop(*servers[index])
+                servers[index] = await _serve(services[index], soak.peers[index].port, clock)
+                restarts += 1
+            for server, runner in servers:
+                if runner.done():
+                    raise RuntimeError(f"a serving loop ended: {runner.exception()!r}")
+            await asyncio.sleep(soak.rng.uniform(0.1, 0.6))
+        while soak.pending:
+            soak.reap_posts()
+            await asyncio.sleep(0.2)
+        windows = current_window(clock.now()) - first_window
+        log(f"chaos over after {windows} window changes; {restarts} server restarts; "
+            + "; ".join(f"{k} {v}" for k, v in soak.counts.items() if k.startswith("posts")))
+        started = time.monotonic()
+        took = None
+        while time.monotonic() - started < settle:
+            feeds = [{p.id: [p.body] for p in s.feed(soak.circle_id)} for s in services]
+            if not soak.missing(feeds):
+                took = time.monotonic() - started
+                break
+            await asyncio.sleep(1)
+        readvertised = sum(server.discovery.updates for server, _ in servers)
+        return {"windows": windows, "restarts": restarts, "converged": took, "readvertised": readvertised}
+    finally:
+        for server, runner in servers:
+            await _stop(server, runner)
+        for service in services:
+            service.close()
