@@ -169,6 +169,10 @@ class Store:
             yield
         except sqlite3.OperationalError as exc:
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code == sqlite3.SQLITE_IOERR and os.statvfs(self.path.parent).f_bavail == 0:
+                code = sqlite3.SQLITE_FULL  # a full tmpfs shows up as an I/O error on the WAL
+            if code == sqlite3.SQLITE_IOERR:
+                raise StoreUnwritable(f"disk I/O error on {self.path}: {exc}") from exc
             if code == sqlite3.SQLITE_FULL:
                 raise StoreUnwritable(f"the disk holding {self.path} is full: nothing was written") from exc
             if code == sqlite3.SQLITE_READONLY or (
