@@ -42,13 +42,33 @@ def read_passphrase(*, confirm: bool = False) -> str:
     """
     env = os.environ.get("CIRCLE_PASSPHRASE")
     if env:
+        if _not_utf8(env):
+            raise InvalidInput("CIRCLE_PASSPHRASE is not valid UTF-8")
         return env
     if not sys.stdin.isatty():
         raise PassphraseUnavailable("no passphrase: run in a terminal or set CIRCLE_PASSPHRASE (it is empty or unset)")
-    first = getpass.getpass("Passphrase: ")
-    if confirm and getpass.getpass("Repeat passphrase: ") != first:
+    try:
+        first = getpass.getpass("Passphrase: ")
+        again = getpass.getpass("Repeat passphrase: ") if confirm else first
+    except UnicodeDecodeError:
+        raise InvalidInput("the passphrase typed is not valid UTF-8") from None
+    if _not_utf8(first):
+        raise InvalidInput("the passphrase typed is not valid UTF-8")
+    if again != first:
         raise InvalidInput("the two passphrases differ")
     return first
+
+
+def _not_utf8(text: str) -> bool:
+    """True for text decoded with surrogateescape from bytes that were not UTF-8."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _decode(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{what} is not UTF-8 text") from None
 
 
 def parse_when(text: str) -> datetime:
@@ -135,7 +155,7 @@ def cmd_circles(args, service: Service) -> int:
 
 
 def _body(text: str) -> str:
-    return sys.stdin.read() if text == "-" else text
+    return _decode(sys.stdin.buffer.read(), "standard input") if text == "-" else text
 
 
 def cmd_post(args, service: Service) -> int:
@@ -499,7 +519,8 @@ def cmd_guidelines(args, service: Service) -> int:
         raise UsageError("give --set or --accept, not both")
     if args.set:
         try:
-            text = sys.stdin.read() if args.set == "-" else Path(args.set).read_text("utf-8")
+            text = _decode(sys.stdin.buffer.read(), "standard input") if args.set == "-" else _decode(
+                Path(args.set).read_bytes(), args.set)
         except OSError as exc:
             raise InvalidInput(f"cannot read {args.set}: {exc.strerror}") from None
         service.set_guidelines(circle, text)
@@ -853,6 +874,9 @@ def build_parser() -> _Parser:
 
 
 def run(argv: Sequence[str]) -> int:
+    for index, arg in enumerate(argv, 1):
+        if _not_utf8(arg):
+            raise InvalidInput(f"argument {index} is not valid UTF-8")
     args = build_parser().parse_args(argv)
     home = Path(args.home).expanduser() if args.home else default_home()
     if args.command is None:
@@ -873,7 +897,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"circle: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("circle: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # The reader went away (`circle feed C | head -1`): point stdout at
+        # /dev/null so the flush at exit cannot fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except BaseException as exc:  # a bug (or a library panic): one line, the traceback on request
+        if isinstance(exc, SystemExit) or os.environ.get("CIRCLE_DEBUG") == "1":
+            raise
+        print(f"circle: internal error ({type(exc).__name__}); rerun with CIRCLE_DEBUG=1 to see the details",
+              file=sys.stderr)
+        return 70

@@ -51,3 +51,11 @@ class InvalidInput(CircleError):
 
 class NotAllowed(CircleError):
     """The action is refused by the circle's rules (e.g. editing someone else's post)."""
+
+
+class StoreUnwritable(CircleError):
+    """The profile cannot be written: the disk is full or the profile is read-only."""
+
+
+class InternalError(CircleError):
+    """A write was refused by a library we rely on (a bug); nothing was stored."""

@@ -65,6 +65,10 @@ def sync_message_carrying(changes: Iterable[bytes]) -> bytes:
     return b"".join(body)
 
 
+class DocumentWriteFailed(Exception):
+    """Automerge refused or failed a write; the document may be unusable until reloaded."""
+
+
 class CircleDocument:
     """One circle's Automerge document, written as one actor (this device)."""
 
@@ -132,8 +136,17 @@ class CircleDocument:
 
     def _commit(self, write: Callable[[am.Transaction], None]) -> list[bytes]:
         before = self.doc.get_heads()
-        with self.doc.transaction() as tx:
-            write(tx)
+        try:
+            with self.doc.transaction() as tx:
+                write(tx)
+        except (KeyError, TypeError, ValueError):
+            raise
+        except BaseException as exc:
+            # Automerge panics raise pyo3's PanicException, a BaseException: the
+            # caller must see an ordinary error and reload, not a crash.
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise DocumentWriteFailed(f"the document refused the write: {exc}") from exc
         return self.changes_since(before)
 
     def _obj(self, *path: str) -> bytes:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from circle.domain import views
-from circle.domain.document import CircleDocument, from_millis, to_millis
+from circle.domain.document import CircleDocument, DocumentWriteFailed, from_millis, to_millis
 from circle.domain.governance.actions import Action, sign_action
 from circle.domain.governance.keyring import rotation_body
 from circle.domain.governance.resolver import resolve
@@ -35,7 +35,7 @@ from circle.domain.models import (
     band_of,
 )
 from circle.domain.refs import resolve as resolve_ref
-from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
+from circle.errors import CircleError, InternalError, InvalidInput, NotAllowed, NotFound
 from circle.profile import Profile
 from circle.service.opened import OpenCircle, load_open_circle, open_stored_action
 from circle.sync.heads import SignedHead
@@ -80,6 +80,10 @@ class CircleSummary:
 
 def clean_text(value: str, what: str, limit: int = MAX_SHORT_CHARS, *, allow_empty: bool = False) -> str:
     value = value.strip()
+    if "\x00" in value:
+        raise InvalidInput(f"{what} contains a NUL character")
+    if any("\ud800" <= ch <= "\udfff" for ch in value):
+        raise InvalidInput(f"{what} is not valid UTF-8 text")
     if not value and not allow_empty:
         raise InvalidInput(f"{what} is empty")
     if len(value) > limit:
@@ -331,7 +335,11 @@ class ServiceCore:
         with self._writing(circle_id) as circle:
             if not circle.is_active_member():
                 raise NotAllowed("you are no longer a member of this circle")
-            self._persist(circle, write(circle.document))
+            try:
+                changes = write(circle.document)
+            except DocumentWriteFailed as exc:
+                raise InternalError(f"{exc}; nothing was stored") from exc
+            self._persist(circle, changes)
 
     # -- reading ------------------------------------------------------------
 

@@ -7,13 +7,14 @@ disk (`synchronous=FULL`), which is what lets the CLI acknowledge a post.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from circle.errors import InvalidInput, ProfileExists, ProfileMissing, StoreDamaged
+from circle.errors import InvalidInput, ProfileExists, ProfileMissing, StoreDamaged, StoreUnwritable
 
 DB_FILENAME = "circle.db"
 SCHEMA_VERSION = 1
@@ -140,9 +141,13 @@ class Store:
         ).fetchone()
         if row is None:
             raise StoreDamaged(f"profile database {self.path} is damaged: schema version missing")
-        if int(row[0]) != SCHEMA_VERSION:
+        try:
+            version = int(row[0])
+        except (ValueError, TypeError):
+            raise StoreDamaged(f"profile database {self.path} is damaged: its schema version is unreadable") from None
+        if version != SCHEMA_VERSION:
             raise StoreDamaged(
-                f"profile database {self.path} has schema {int(row[0])}, "
+                f"profile database {self.path} has schema {version}, "
                 f"this circle understands {SCHEMA_VERSION}"
             )
 
@@ -163,6 +168,18 @@ class Store:
         try:
             yield
         except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+            if code == sqlite3.SQLITE_IOERR and os.statvfs(self.path.parent).f_bavail == 0:
+                code = sqlite3.SQLITE_FULL  # a full tmpfs shows up as an I/O error on the WAL
+            if code == sqlite3.SQLITE_IOERR:
+                raise StoreUnwritable(f"disk I/O error on {self.path}: {exc}") from exc
+            if code == sqlite3.SQLITE_FULL:
+                raise StoreUnwritable(f"the disk holding {self.path} is full: nothing was written") from exc
+            if code == sqlite3.SQLITE_READONLY or (
+                    code == sqlite3.SQLITE_CANTOPEN and not os.access(self.path.parent, os.W_OK)):
+                raise StoreUnwritable(f"the profile at {self.path.parent} is read-only: nothing was written") from exc
+            if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+                raise StoreUnwritable(f"cannot open the profile database {self.path}: {exc}") from exc
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreDamaged(f"profile database {self.path} is busy: {exc}") from exc
             raise StoreDamaged(f"profile database {self.path} is damaged: {exc}") from exc
