@@ -2,8 +2,7 @@
 tasks never die silently.
 
 A flood of failing connections used to write a traceback per accept (14.7 MB in
-34 s). `Collapse` lets each message template through a few times per period and
-then counts, reporting the count once the period ends.
+34 s). `Collapse` rate-limits each message template and reports how many it dropped.
 """
 
 from __future__ import annotations
@@ -15,31 +14,34 @@ from collections.abc import Callable
 
 
 class Collapse(logging.Filter):
-    """Pass at most `burst` records per (logger, level, template) each `period`
-    seconds; the first one after a quiet spell says how many were dropped."""
+    """A token bucket per (logger, level, template): `burst` records pass at once,
+    then one more each `refill` seconds; the first record through after some were
+    dropped says how many. A flood costs a few lines a second, while an ordinary
+    sequence of distinct events (one peer dropped after another) is never cut."""
 
-    def __init__(self, burst: int = 5, period: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, burst: int = 20, refill: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self.burst, self.period, self.now = burst, period, now
-        self._seen: dict[tuple, list] = {}  # key -> [period start, passed, dropped]
+        self.burst, self.refill, self.now = burst, refill, now
+        self._buckets: dict[tuple, list] = {}  # key -> [tokens, last update, dropped]
 
     def filter(self, record: logging.LogRecord) -> bool:
         key = (record.name, record.levelno, str(record.msg))
         now = self.now()
-        entry = self._seen.get(key)
-        if entry is None or now - entry[0] >= self.period:
-            dropped = entry[2] if entry else 0
-            self._seen[key] = [now, 1, 0]
-            if len(self._seen) > 1000:  # templates are few; this only bounds a pathological case
-                self._seen = {key: self._seen[key]}
-            if dropped:
-                record.msg = f"{record.msg} (and {dropped} more like it)"
-            return True
-        if entry[1] < self.burst:
-            entry[1] += 1
-            return True
-        entry[2] += 1
-        return False
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) > 1000:  # templates are few; this only bounds a pathological case
+                self._buckets.clear()
+            bucket = self._buckets[key] = [float(self.burst), now, 0]
+        bucket[0] = min(float(self.burst), bucket[0] + (now - bucket[1]) / self.refill)
+        bucket[1] = now
+        if bucket[0] < 1:
+            bucket[2] += 1
+            return False
+        bucket[0] -= 1
+        if bucket[2]:
+            record.msg = f"{record.msg} (and {bucket[2]} more like it)"
+            bucket[2] = 0
+        return True
 
 
 def install(logger: logging.Logger) -> None:
