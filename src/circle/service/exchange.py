@@ -512,14 +512,19 @@ class ExchangeMixin(MembershipMixin):
         invite = circle.state.invites.get(fields["invite"])
         if invite is None:
             raise NotAllowed("unknown invite")
+        device = fields["device"]
+        device_id = device_id_of(bytes.fromhex(device["sign"]))
+        if _already_admitted(circle.state, invite, device, device_id, fields["proof"]):
+            # A retry after the welcome was lost on the way (dropped connection,
+            # killed process): the device is in, so it gets the circle again and
+            # the invite is not used a second time.
+            return self._welcome(circle, device_id)
         if invite.revoked:
             raise NotAllowed("that invite was revoked")
         if invite.expires * 1000 < self.now_ms():
             raise NotAllowed("that invite has expired")
         if invite.used >= invite.uses:
             raise NotAllowed("that invite has been used up")
-        device = fields["device"]
-        device_id = device_id_of(bytes.fromhex(device["sign"]))
         existing = circle.state.devices.get(device_id)
         member_id = invite.for_member or (existing.member if existing else device_id)
         lockboxes = admission_lockboxes(circle.state, circle.keys, device_id, bytes.fromhex(device["dh"]))
@@ -527,12 +532,28 @@ class ExchangeMixin(MembershipMixin):
             raise NotAllowed("this device holds no current key to share")
         self._act(circle.id, "admit", {"invite": invite.id, "member": member_id, "device": device,
                                        "proof": fields["proof"], "lockboxes": lockboxes})
+        return self._welcome(circle, device_id)
+
+    def _welcome(self, circle: OpenCircle, device_id: str) -> bytes:
+        """The whole circle, sealed to one admitted device."""
         content = BundleContent(
             actions=tuple(a.wire for a in circle.actions.values()),
             heads=tuple(h.encode() for h in circle.heads.values()),
             document=circle.document.save(),
         )
         return self._seal_for(circle, device_id, WELCOME, content)
+
+
+def _already_admitted(state: GovernanceState, invite, device: dict, device_id: str, proof: str) -> bool:
+    """The requesting device is an active member's device and the request proves
+    it holds a code of this circle (any invite the log knows, used up or not)."""
+    admitted = state.devices.get(device_id)
+    if admitted is None or not admitted.active or state.role_of(admitted.member) is None:
+        return False
+    if admitted.dh_pub.hex() != device["dh"]:
+        return False
+    return DevicePublic(bytes.fromhex(invite.key), b"").verify(
+        bytes.fromhex(proof), admit_proof_message(state.circle_id, invite.id, device))
 
 
 def _header(data: bytes) -> BundleHeader:

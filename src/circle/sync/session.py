@@ -159,10 +159,23 @@ class Session:
                 await self._on_bundle(value)
             elif kind == m.SYNCED:
                 await self._on_synced(value)
+            elif kind == m.JOIN:
+                await self._answer_join(value)
+                return
             elif kind == m.ERROR:
                 raise ConnectionDropped(f"peer reported: {value}")
             elif kind != m.PING:
                 raise m.MessageError("unexpected message in a sync session")
+
+    async def _answer_join(self, request: bytes) -> None:
+        """A device the log already admitted asks again (its welcome was lost):
+        it gets the circle again, and the session ends."""
+        try:
+            welcome = self.host.admit_request(request, remote_static=self.stream.remote_static)
+        except CircleError as exc:
+            await self.stream.send(m.encode_error(str(exc)))
+            return
+        await self.stream.send(m.encode_raw(m.WELCOME, welcome))
 
     def _circle(self, circle_id: str) -> _CircleProgress:
         progress = self.progress.get(circle_id)
