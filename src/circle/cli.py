@@ -126,11 +126,13 @@ def cmd_new(args, service: Service) -> int:
 def cmd_circles(args, service: Service) -> int:
     circles = service.circles()
     if args.json:
-        emit_json([{"id": c.id, "name": c.name, "members": c.members, "posts": c.posts} for c in circles])
+        emit_json([{"id": c.id, "name": c.name, "members": c.members, "posts": c.posts,
+                    "left": c.role is None} for c in circles])
     elif not circles:
         print("no circles yet: create one with `circle new NAME` or join with `circle join CODE`")
     for c in circles if not args.json else ():
-        print(safe(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts)"))
+        left = "  (you are no longer a member)" if c.role is None else ""
+        print(safe(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts){left}"))
     return 0
 
 

@@ -29,6 +29,7 @@ from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
 from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
+from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
 from circle.sync.bundle import (
@@ -226,6 +227,10 @@ class ExchangeMixin(MembershipMixin):
         """Seal with our write key; addressed bundles carry that key in a lockbox."""
         state = circle.state
         epoch_id = state.write_epoch
+        if leave_to_deliver(self, circle) is not None:
+            # We hold the newest key we were given, so the circle's write key
+            # now passes us by; the others still open this one.
+            epoch_id = next((e for e in reversed(state.epoch_order) if e in circle.keys), None)
         if epoch_id is None or epoch_id not in circle.keys:
             raise NotAllowed("this device holds no current key for the circle")
         lockbox = b""
@@ -242,8 +247,14 @@ class ExchangeMixin(MembershipMixin):
         and action ids) only the missing changes and actions go; without it,
         everything does."""
         circle = self.open_circle(circle_id)
-        if not circle.is_active_member():
+        if not may_send(self, circle):
             raise NotAllowed("you are no longer a member of this circle")
+        leaving = leave_to_deliver(self, circle)
+        if leaving is not None and peer is not None and leaving in peer.action_ids:
+            mark_delivered(self, circle_id)
+            return None
+        if device_id is not None and not is_member_device(circle.state, device_id):
+            return None  # that device has left: it gets nothing written since
         if peer is None:
             changes = circle.document.changes_since([])
             actions = list(circle.actions.values())
@@ -262,6 +273,11 @@ class ExchangeMixin(MembershipMixin):
     def bundle_for(self, circle_id: str, device_id: str | None = None, peer: State | None = None) -> bytes | None:
         delta = self.delta_for(circle_id, device_id, peer)
         return delta[0] if delta else None
+
+    def leave_delivered(self, circle_id: str) -> bool:
+        """We left this circle and a peer now holds our leave: nothing more to sync."""
+        circle = self.open_circle(circle_id)
+        return not may_send(self, circle)
 
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
@@ -303,7 +319,7 @@ class ExchangeMixin(MembershipMixin):
         out = {}
         for circle_id in self.profile.store.circle_ids():
             circle = self.open_circle(circle_id)
-            if not circle.is_active_member():
+            if not may_send(self, circle):
                 continue
             for device in circle.state.active_devices():
                 if device.dh_pub == remote_static and device.id != self.profile.identity.device_id:
@@ -388,8 +404,9 @@ class ExchangeMixin(MembershipMixin):
         written = 0
         for circle_id in self.profile.store.circle_ids():
             circle = self.open_circle(circle_id)
-            if not circle.is_active_member():
+            if not may_send(self, circle):
                 continue
+            leaving = leave_to_deliver(self, circle)
             last, announced = self._folder_state(circle_id)
             last = _merge_sent(circle_id, last, already_there.get(circle_id, ()))
             delta = self.delta_for(circle_id, None, last)
@@ -406,6 +423,8 @@ class ExchangeMixin(MembershipMixin):
                         self._remember("folder-seen", folder.write(self._seal_for(circle, device.id, DELTA, log_only)))
                         written += 1
             self._save_folder_state(circle_id, self.sync_state(circle_id), epoch)
+            if leaving is not None:
+                mark_delivered(self, circle_id)  # the folder carries it to the others
         return FolderReport(applied, refused, written)
 
     def _private_names(self, kind: str) -> list[str]:
