@@ -323,6 +323,16 @@ def cmd_leave(args, service: Service) -> int:
     return 0
 
 
+def cmd_rename(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.rename(circle, args.name)
+    me = service.whoami().member_id
+    name = service.member_names(circle).get(me, "")
+    if args.json:
+        emit_json({"circle": circle, "member_id": me, "name": name})
+    return 0
+
+
 def cmd_hide(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     service.hide(circle, args.post, args.reason)
@@ -776,6 +786,8 @@ def build_parser() -> _Parser:
     p.add_argument("--reason", help="shown in the moderation log")
     p = command("leave", cmd_leave, "leave a circle")
     p.add_argument("circle")
+    p = command("rename", cmd_rename, "change your own display name in a circle")
+    p.add_argument("circle"); p.add_argument("name")
     p = command("hide", cmd_hide, "hide a post (moderators)")
     p.add_argument("circle"); p.add_argument("post")
     p.add_argument("--reason", required=True)

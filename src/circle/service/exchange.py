@@ -512,7 +512,10 @@ class ExchangeMixin(MembershipMixin):
                 merged = circle.document.changes_since(before)
                 kept = [h for h in heads.values() if circle.keep_head(h)]
                 self._persist(circle, changes=merged, actions=fresh, heads=kept)
-            self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
+            # A member's further device (or a returning member) is already named:
+            # a device's profile name is not the member's name.
+            if device.member not in self.member_names(circle_id):
+                self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
         return circle_id
 
     # -- joining: the member's side ---------------------------------------------------
