@@ -146,11 +146,13 @@ def cmd_new(args, service: Service) -> int:
 def cmd_circles(args, service: Service) -> int:
     circles = service.circles()
     if args.json:
-        emit_json([{"id": c.id, "name": c.name, "members": c.members, "posts": c.posts} for c in circles])
+        emit_json([{"id": c.id, "name": c.name, "members": c.members, "posts": c.posts,
+                    "left": c.role is None} for c in circles])
     elif not circles:
         print("no circles yet: create one with `circle new NAME` or join with `circle join CODE`")
     for c in circles if not args.json else ():
-        print(safe(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts)"))
+        left = "  (you are no longer a member)" if c.role is None else ""
+        print(safe(f"{_short(c.id)}  {c.name}  ({c.members} members, {c.posts} posts){left}"))
     return 0
 
 
@@ -338,6 +340,16 @@ def cmd_remove(args, service: Service) -> int:
 
 def cmd_leave(args, service: Service) -> int:
     service.leave(service.resolve_circle(args.circle))
+    return 0
+
+
+def cmd_rename(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    service.rename(circle, args.name)
+    me = service.whoami().member_id
+    name = service.member_names(circle).get(me, "")
+    if args.json:
+        emit_json({"circle": circle, "member_id": me, "name": name})
     return 0
 
 
@@ -798,6 +810,8 @@ def build_parser() -> _Parser:
     p.add_argument("--reason", help="shown in the moderation log")
     p = command("leave", cmd_leave, "leave a circle")
     p.add_argument("circle")
+    p = command("rename", cmd_rename, "change your own display name in a circle")
+    p.add_argument("circle"); p.add_argument("name")
     p = command("hide", cmd_hide, "hide a post (moderators)")
     p.add_argument("circle"); p.add_argument("post")
     p.add_argument("--reason", required=True)

@@ -177,6 +177,18 @@ class CircleDocument:
 
         return self._commit(write)
 
+    def rename(self, member_id: str, name: str) -> list[bytes]:
+        """Change this member's display name, keeping when they joined."""
+        members = self._obj("members")
+        existing = self.doc.get(members, member_id)
+
+        def write(tx: am.Transaction) -> None:
+            member = existing[1] if existing and isinstance(existing[0], am.ObjType) else \
+                tx.put_object(members, member_id, _MAP)
+            tx.put(member, "name", _STR, name)
+
+        return self._commit(write)
+
     # -- posts --------------------------------------------------------------
 
     def add_post(

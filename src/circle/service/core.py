@@ -375,6 +375,14 @@ class ServiceCore:
                 seen[item.author_id] = item.created_at
         return seen
 
+    def rename(self, circle_id: str, name: str) -> None:
+        """Change one's own display name in one circle (others see it after sync)."""
+        name = clean_text(name, "name", 80)
+        with self._writing(circle_id) as circle:
+            if not circle.is_active_member():
+                raise NotAllowed("you are no longer a member of this circle")
+            self._persist(circle, circle.document.rename(circle.my_member_id, name))
+
     def member_names(self, circle_id: str) -> dict[str, str]:
         return {m.id: m.name for m in self.members(circle_id, include_departed=True)}
 

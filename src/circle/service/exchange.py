@@ -29,6 +29,7 @@ from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
 from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
+from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
 from circle.sync.bundle import (
@@ -226,6 +227,10 @@ class ExchangeMixin(MembershipMixin):
         """Seal with our write key; addressed bundles carry that key in a lockbox."""
         state = circle.state
         epoch_id = state.write_epoch
+        if leave_to_deliver(self, circle) is not None:
+            # We hold the newest key we were given, so the circle's write key
+            # now passes us by; the others still open this one.
+            epoch_id = next((e for e in reversed(state.epoch_order) if e in circle.keys), None)
         if epoch_id is None or epoch_id not in circle.keys:
             raise NotAllowed("this device holds no current key for the circle")
         lockbox = b""
@@ -242,8 +247,14 @@ class ExchangeMixin(MembershipMixin):
         and action ids) only the missing changes and actions go; without it,
         everything does."""
         circle = self.open_circle(circle_id)
-        if not circle.is_active_member():
+        if not may_send(self, circle):
             raise NotAllowed("you are no longer a member of this circle")
+        leaving = leave_to_deliver(self, circle)
+        if leaving is not None and peer is not None and leaving in peer.action_ids:
+            mark_delivered(self, circle_id)
+            return None
+        if device_id is not None and not is_member_device(circle.state, device_id):
+            return None  # that device has left: it gets nothing written since
         if peer is None:
             changes = circle.document.changes_since([])
             actions = list(circle.actions.values())
@@ -262,6 +273,11 @@ class ExchangeMixin(MembershipMixin):
     def bundle_for(self, circle_id: str, device_id: str | None = None, peer: State | None = None) -> bytes | None:
         delta = self.delta_for(circle_id, device_id, peer)
         return delta[0] if delta else None
+
+    def leave_delivered(self, circle_id: str) -> bool:
+        """We left this circle and a peer now holds our leave: nothing more to sync."""
+        circle = self.open_circle(circle_id)
+        return not may_send(self, circle)
 
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
@@ -303,7 +319,7 @@ class ExchangeMixin(MembershipMixin):
         out = {}
         for circle_id in self.profile.store.circle_ids():
             circle = self.open_circle(circle_id)
-            if not circle.is_active_member():
+            if not may_send(self, circle):
                 continue
             for device in circle.state.active_devices():
                 if device.dh_pub == remote_static and device.id != self.profile.identity.device_id:
@@ -388,8 +404,9 @@ class ExchangeMixin(MembershipMixin):
         written = 0
         for circle_id in self.profile.store.circle_ids():
             circle = self.open_circle(circle_id)
-            if not circle.is_active_member():
+            if not may_send(self, circle):
                 continue
+            leaving = leave_to_deliver(self, circle)
             last, announced = self._folder_state(circle_id)
             last = _merge_sent(circle_id, last, already_there.get(circle_id, ()))
             delta = self.delta_for(circle_id, None, last)
@@ -406,6 +423,8 @@ class ExchangeMixin(MembershipMixin):
                         self._remember("folder-seen", folder.write(self._seal_for(circle, device.id, DELTA, log_only)))
                         written += 1
             self._save_folder_state(circle_id, self.sync_state(circle_id), epoch)
+            if leaving is not None:
+                mark_delivered(self, circle_id)  # the folder carries it to the others
         return FolderReport(applied, refused, written)
 
     def _private_names(self, kind: str) -> list[str]:
@@ -493,7 +512,10 @@ class ExchangeMixin(MembershipMixin):
                 merged = circle.document.changes_since(before)
                 kept = [h for h in heads.values() if circle.keep_head(h)]
                 self._persist(circle, changes=merged, actions=fresh, heads=kept)
-            self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
+            # A member's further device (or a returning member) is already named:
+            # a device's profile name is not the member's name.
+            if device.member not in self.member_names(circle_id):
+                self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
         return circle_id
 
     # -- joining: the member's side ---------------------------------------------------
@@ -512,14 +534,19 @@ class ExchangeMixin(MembershipMixin):
         invite = circle.state.invites.get(fields["invite"])
         if invite is None:
             raise NotAllowed("unknown invite")
+        device = fields["device"]
+        device_id = device_id_of(bytes.fromhex(device["sign"]))
+        if _already_admitted(circle.state, invite, device, device_id, fields["proof"]):
+            # A retry after the welcome was lost on the way (dropped connection,
+            # killed process): the device is in, so it gets the circle again and
+            # the invite is not used a second time.
+            return self._welcome(circle, device_id)
         if invite.revoked:
             raise NotAllowed("that invite was revoked")
         if invite.expires * 1000 < self.now_ms():
             raise NotAllowed("that invite has expired")
         if invite.used >= invite.uses:
             raise NotAllowed("that invite has been used up")
-        device = fields["device"]
-        device_id = device_id_of(bytes.fromhex(device["sign"]))
         existing = circle.state.devices.get(device_id)
         member_id = invite.for_member or (existing.member if existing else device_id)
         lockboxes = admission_lockboxes(circle.state, circle.keys, device_id, bytes.fromhex(device["dh"]))
@@ -527,12 +554,28 @@ class ExchangeMixin(MembershipMixin):
             raise NotAllowed("this device holds no current key to share")
         self._act(circle.id, "admit", {"invite": invite.id, "member": member_id, "device": device,
                                        "proof": fields["proof"], "lockboxes": lockboxes})
+        return self._welcome(circle, device_id)
+
+    def _welcome(self, circle: OpenCircle, device_id: str) -> bytes:
+        """The whole circle, sealed to one admitted device."""
         content = BundleContent(
             actions=tuple(a.wire for a in circle.actions.values()),
             heads=tuple(h.encode() for h in circle.heads.values()),
             document=circle.document.save(),
         )
         return self._seal_for(circle, device_id, WELCOME, content)
+
+
+def _already_admitted(state: GovernanceState, invite, device: dict, device_id: str, proof: str) -> bool:
+    """The requesting device is an active member's device and the request proves
+    it holds a code of this circle (any invite the log knows, used up or not)."""
+    admitted = state.devices.get(device_id)
+    if admitted is None or not admitted.active or state.role_of(admitted.member) is None:
+        return False
+    if admitted.dh_pub.hex() != device["dh"]:
+        return False
+    return DevicePublic(bytes.fromhex(invite.key), b"").verify(
+        bytes.fromhex(proof), admit_proof_message(state.circle_id, invite.id, device))
 
 
 def _header(data: bytes) -> BundleHeader:

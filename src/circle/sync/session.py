@@ -38,6 +38,7 @@ class SyncHost(Protocol):
     def receive_bundle(self, data: bytes): ...
     def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
     def note_peer(self, circle_id: str, device_id: str, address: str) -> None: ...
+    def leave_delivered(self, circle_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -159,10 +160,23 @@ class Session:
                 await self._on_bundle(value)
             elif kind == m.SYNCED:
                 await self._on_synced(value)
+            elif kind == m.JOIN:
+                await self._answer_join(value)
+                return
             elif kind == m.ERROR:
                 raise ConnectionDropped(f"peer reported: {value}")
             elif kind != m.PING:
                 raise m.MessageError("unexpected message in a sync session")
+
+    async def _answer_join(self, request: bytes) -> None:
+        """A device the log already admitted asks again (its welcome was lost):
+        it gets the circle again, and the session ends."""
+        try:
+            welcome = self.host.admit_request(request, remote_static=self.stream.remote_static)
+        except CircleError as exc:
+            await self.stream.send(m.encode_error(str(exc)))
+            raise ConnectionDropped(f"dropped peer: {exc}") from exc
+        await self.stream.send(m.encode_raw(m.WELCOME, welcome))
 
     def _circle(self, circle_id: str) -> _CircleProgress:
         progress = self.progress.get(circle_id)
@@ -227,7 +241,7 @@ class Session:
         progress = self.progress[circle_id]
         if progress.my_digest is None or progress.peer_digest is None:
             return
-        if progress.my_digest == progress.peer_digest:
+        if progress.my_digest == progress.peer_digest or self.host.leave_delivered(circle_id):
             progress.converged = True
             self.host.note_peer(circle_id, progress.device, self.stream.peer_address)
             self._event("live" if self.live else "synced", circle_id)

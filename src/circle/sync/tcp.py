@@ -88,6 +88,10 @@ async def join(static: X25519PrivateKey, address: str, request: bytes) -> bytes:
     try:
         await stream.send(m.encode_raw(m.JOIN, request))
         kind, value = m.decode(await stream.receive(JOIN_TIMEOUT))
+        while kind not in (m.WELCOME, m.ERROR):
+            # A member who already admitted this device (an earlier try whose
+            # welcome was lost) opens a sync session first; the welcome follows.
+            kind, value = m.decode(await stream.receive(JOIN_TIMEOUT))
     except (ConnectionDropped, m.MessageError) as exc:
         raise SyncError(f"joining via {address} failed: {exc}") from None
     finally:

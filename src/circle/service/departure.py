@@ -1,0 +1,37 @@
+"""Leaving a circle must reach the circle.
+
+After `circle leave` the device keeps sending that one circle until a peer is
+known to hold the leave action (its sync state lists it, or we wrote it to a
+shared folder); only then does it stop syncing the circle.
+"""
+
+from __future__ import annotations
+
+from circle.service.opened import OpenCircle
+
+DELIVERED = "leave-delivered"
+
+
+def leave_to_deliver(service, circle: OpenCircle) -> str | None:
+    """The id of our own leave action while no peer is known to hold it yet."""
+    member = circle.state.members.get(circle.my_member_id or "")
+    if member is None or member.status != "left" or member.ended_by is None:
+        return None
+    if service.profile.store.private_items(circle.id, DELIVERED):
+        return None
+    return member.ended_by
+
+
+def mark_delivered(service, circle_id: str) -> None:
+    service.profile.store.put_private(circle_id, DELIVERED, "leave", b"")
+
+
+def may_send(service, circle: OpenCircle) -> bool:
+    """Whether this device still sends the circle: a member, or one whose leave
+    has not reached anyone yet."""
+    return circle.is_active_member() or leave_to_deliver(service, circle) is not None
+
+
+def is_member_device(state, device_id: str) -> bool:
+    device = state.devices.get(device_id)
+    return bool(device and device.active and state.role_of(device.member))
