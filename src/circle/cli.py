@@ -20,6 +20,7 @@ from pathlib import Path
 from circle import export
 from circle.domain.threads import thread_order
 from circle.domain.builtin_resources import builtin_resources
+from circle.domain.untrusted import shown
 from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
 from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, ProfileExists, UsageError
 from circle.profile import Profile, default_home
@@ -74,13 +75,9 @@ def parse_duration(text: str) -> timedelta:
 
 # -- output --------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def safe(text: str) -> str:
-    """Other members' text without control characters: nothing they write may
-    drive the terminal (escape sequences) or reorder what is shown (bidi)."""
-    return _CONTROL.sub("", text)
+    """Other members' text as one plain line (circle.domain.untrusted.shown)."""
+    return shown(text)
 
 
 def emit_json(value: object) -> None:
