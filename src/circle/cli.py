@@ -20,6 +20,7 @@ from pathlib import Path
 from circle import export
 from circle.domain.threads import thread_order
 from circle.domain.builtin_resources import builtin_resources
+from circle.domain.untrusted import shown
 from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
 from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, ProfileExists, UsageError
 from circle.profile import Profile, default_home
@@ -94,18 +95,25 @@ def parse_duration(text: str) -> timedelta:
 
 # -- output --------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def safe(text: str) -> str:
-    """Other members' text without control characters: nothing they write may
-    drive the terminal (escape sequences) or reorder what is shown (bidi)."""
-    return _CONTROL.sub("", text)
+    """Other members' text as one plain line (circle.domain.untrusted.shown)."""
+    return shown(text)
 
 
 def emit_json(value: object) -> None:
-    json.dump(value, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(value))
+
+
+# Outside its strings JSON is ASCII, so these can only sit inside one: as \u escapes the data
+# stays whole (a peer's exact text) while no control or bidi character reaches the terminal.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069"
+                          "\u2028\u2029\ufeff\ud800-\udfff]")
+
+
+def json_text(value: object) -> str:
+    """`value` as indented JSON, every character a terminal could act on escaped."""
+    text = json.dumps(value, ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _short(ident: str) -> str:
@@ -134,7 +142,7 @@ def cmd_whoami(args, service: Service) -> int:
     if args.json:
         emit_json({"member_id": me.member_id, "device_id": me.device_id, "name": me.name, "home": str(me.home)})
     else:
-        print(f"{me.name}  member {me.member_id}  device {me.device_id}  home {me.home}")
+        print(f"{safe(me.name)}  member {me.member_id}  device {me.device_id}  home {me.home}")
     return 0
 
 
@@ -203,14 +211,14 @@ def cmd_feed(args, service: Service) -> int:
         elif post.hidden and not post.body:
             lines = [f"(hidden by moderators: {safe(post.hidden_reason or '')})"]
         elif post.hidden:
-            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *safe(post.body).splitlines()]
+            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *shown(post.body, multiline=True).splitlines()]
         elif post.collapsed_reason:
             cw = f"CW: {safe(post.content_warning)}; " if post.content_warning else ""
             lines = [f"({cw}folded: {safe(post.collapsed_reason)}; use --json to read)"]
         elif post.content_warning:
             lines = [f"CW: {safe(post.content_warning)} (body hidden; use --json to read)"]
         else:
-            lines = safe(post.body).splitlines()
+            lines = shown(post.body, multiline=True).splitlines()
         if post.reactions:
             lines.append("  ".join(f"{safe(k)} {len(v)}" for k, v in sorted(post.reactions.items())))
         for line in lines:
@@ -547,7 +555,7 @@ def cmd_guidelines(args, service: Service) -> int:
     elif args.accept:
         print(f"accepted version {version} of the guidelines")
     else:
-        print(safe(info.guidelines or "(no guidelines yet)"))
+        print(shown(info.guidelines or "(no guidelines yet)", multiline=True))
         if pending:
             print(f"\n(version {version}: accept with `circle guidelines {args.circle} --accept` to post)")
     return 0
@@ -563,7 +571,7 @@ def cmd_export(args, service: Service) -> int:
     parts = (service.info(circle), service.members(circle, include_departed=True), service.feed(circle),
              checkins, service.events(circle), now)
     if args.format == "json":
-        text = json.dumps(export.export_json(*parts), ensure_ascii=False, indent=2) + "\n"
+        text = json_text(export.export_json(*parts))
     else:
         text = export.export_markdown(*parts)
     if args.output:
@@ -636,7 +644,7 @@ def cmd_sync(args, service: Service) -> int:
         emit_json({"synced": circles})
     else:
         for circle_id in circles:
-            print(f"synced {service.info(circle_id).name} ({_short(circle_id)})")
+            print(f"synced {safe(service.info(circle_id).name)} ({_short(circle_id)})")
     return 0
 
 
@@ -908,7 +916,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv)
     except CircleError as exc:
-        print(f"circle: {exc}", file=sys.stderr)
+        print(f"circle: {safe(str(exc))}", file=sys.stderr)  # errors may quote a peer
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -5,6 +5,8 @@ One shape per kind, shared by `--json` listings and `circle export`.
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import datetime, timezone
 
 from circle.domain.models import (
@@ -20,6 +22,7 @@ from circle.domain.models import (
 )
 from circle.domain.recurrence import next_occurrence
 from circle.domain.threads import thread_order
+from circle.domain.untrusted import shown
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -147,46 +150,59 @@ def export_json(info, members, posts, checkins, events, now) -> dict:
     }
 
 
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md_text(text: str, *, multiline: bool = False) -> str:
+    """Member text for Markdown: controls out, HTML escaped (no `<script>` survives a conversion
+    to HTML), Markdown specials backslash-escaped (no link, heading or emphasis of theirs)."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(shown(text, multiline=multiline), quote=True))
+
+
+def md_time(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else "?"
+
+
 def export_markdown(info, members, posts, checkins, events, now) -> str:
-    names = {m.id: m.name for m in members}
-    lines = [f"# {info.name}", ""]
+    names = {m.id: m.name + ("" if m.status == "active" else f" ({m.status})") for m in members}
+    lines = [f"# {md_text(info.name)}", ""]
     if info.purpose:
-        lines += [info.purpose, ""]
-    lines += [f"Exported {iso(now)}.", ""]
+        lines += [md_text(info.purpose), ""]
+    lines += [f"Exported {md_time(now)}.", ""]
     if info.guidelines:
-        lines += ["## Guidelines", "", info.guidelines, ""]
-    lines += ["## Members", ""] + [f"- {m.name} ({m.role})" for m in members] + [""]
+        lines += ["## Guidelines", ""] + [f"{md_text(line)}  " for line in info.guidelines.splitlines()] + [""]
+    lines += ["## Members", ""] + [f"- {md_text(names[m.id])} ({m.role})" for m in members] + [""]
     lines += ["## Posts", ""]
     for post, depth in thread_order(posts):
         quote = "> " * min(depth, 8)
-        who = names.get(post.author_id, post.author_id[:8])
-        lines.append(f"{quote}**{who}**, {iso(post.created_at)}")
+        who = md_text(names.get(post.author_id, post.author_id[:8]))
+        lines.append(f"{quote}**{who}**, {md_time(post.created_at)}  ")
         if post.content_warning:
-            lines.append(f"{quote}_CW: {post.content_warning}_")
+            lines.append(f"{quote}_CW: {md_text(post.content_warning)}_  ")
         if post.deleted:
-            body = "_(deleted)_"
+            body = ["_(deleted)_"]
         elif post.hidden and not post.body:
-            body = f"_(hidden by moderators: {post.hidden_reason})_"
+            body = [f"_(hidden by moderators: {md_text(post.hidden_reason or '')})_"]
         else:
-            body = post.body
-        lines.extend(f"{quote}{line}" for line in body.splitlines() or [""])
+            body = [md_text(line) for line in shown(post.body, multiline=True).splitlines()] or [""]
+        lines.extend(f"{quote}{line}  " for line in body)  # two spaces: the line break is kept
         if post.reactions:
-            summary = ", ".join(f"{kind} ×{len(who)}" for kind, who in sorted(post.reactions.items()))
+            summary = ", ".join(f"{md_text(kind)} ×{len(who)}" for kind, who in sorted(post.reactions.items()))
             lines.append(f"{quote}({summary})")
-        lines.append(quote.rstrip())
+        lines.append("")  # a blank line closes the quote, so the next post does not run into it
     lines += ["", "## Check-ins", ""]
     for c in checkins:
-        extra = f" — {c.note}" if c.note else ""
-        tags = f" [{', '.join(c.tags)}]" if c.tags else ""
-        who = names.get(c.author_id, c.author_id[:8])
+        extra = f" — {md_text(c.note)}" if c.note else ""
+        tags = f" \\[{', '.join(md_text(t) for t in c.tags)}\\]" if c.tags else ""
+        who = md_text(names.get(c.author_id, c.author_id[:8]))
         if c.mood is None:
-            lines.append(f"- {iso(c.created_at)} {who}: {c.band_text}")
+            lines.append(f"- {md_time(c.created_at)} {who}: {md_text(c.band_text)}")
             continue
-        private = {"me": " (private)", "band": f" (shared as: {c.band_text})"}.get(c.visibility, "")
-        lines.append(f"- {iso(c.created_at)} {who}: mood {c.mood}/5{extra}{tags}{private}")
+        private = {"me": " (private)", "band": f" (shared as: {md_text(c.band_text)})"}.get(c.visibility, "")
+        lines.append(f"- {md_time(c.created_at)} {who}: mood {c.mood}/5{extra}{tags}{private}")
     lines += ["", "## Events", ""]
     for e in events:
         repeat = f", repeats {e.repeat}" if e.repeat != "none" else ""
-        where = f" at {e.where}" if e.where else ""
-        lines.append(f"- **{e.title}** {iso(e.when)}{repeat}{where}")
+        where = f" at {md_text(e.where)}" if e.where else ""
+        lines.append(f"- **{md_text(e.title)}** {md_time(e.when)}{repeat}{where}")
     return "\n".join(lines).rstrip() + "\n"

@@ -10,7 +10,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.geometry import Region
 
-from circle.tui.feed_view import CURSOR_MARK, FeedItem, FeedView, clean, wrap
+from circle.domain import untrusted
+from circle.tui.feed_view import CURSOR_MARK, FeedItem, FeedView, wrap
 from circle.tui.themes import CALM, HIGH_CONTRAST
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -373,10 +374,10 @@ async def test_untrusted_text_is_stripped_of_controls():
         assert "[31m" not in text and "pwned" not in text and "\u202e" not in text
 
 
-def test_clean_and_wrap_units():
-    assert clean("a\x1b[1;31mb\x1b[0m\x1bPq#0\x1b\\c\u2066d\x7f") == "abcd"
-    assert clean("one\r\ntwo\u2028three", multiline=True) == "one\ntwo\nthree"
-    assert clean("one\ntwo") == "one two"
+def test_shown_and_wrap_units():
+    assert untrusted.shown("a\x1b[1;31mb\x1b[0m\x1bPq#0\x1b\\c\u2066d\x7f") == "abcd"
+    assert untrusted.shown("one\r\ntwo\u2028three", multiline=True) == "one\ntwo\nthree"
+    assert untrusted.shown("one\ntwo") == "one two"
     assert wrap("aaa bbb ccc", 7) == ["aaa bbb", "ccc"]
     assert wrap("x" * 10, 4) == ["xxxx", "xxxx", "xx"]
     assert wrap("日本語のテキスト", 6) == ["日本語", "のテキ", "スト"]

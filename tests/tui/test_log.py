@@ -9,12 +9,12 @@ from textual.widgets import DataTable
 
 from circle.tui.circle_screen import CircleScreen
 
-from .world import make_app, screen_text, until
+from .world import make_app, screen_text, until, plain_row
 
 
 def log_rows(app) -> list[list]:
     table = app.screen.query_one("#log-table", DataTable)
-    return [table.get_row_at(i) for i in range(table.row_count)]
+    return [plain_row(table.get_row_at(i)) for i in range(table.row_count)]
 
 
 async def open_log(app, pilot) -> None:

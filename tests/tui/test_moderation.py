@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Static, TabbedContent
 from circle.tui.circle_screen import CircleScreen
 from circle.tui.dialogs import ConfirmDialog, PromptDialog
 
-from .world import make_app, screen_text, type_into, until
+from .world import make_app, screen_text, type_into, until, plain_row
 
 
 def select_post(app, post_id: str) -> None:
@@ -24,7 +24,7 @@ def find(service, circle_id, post_id):
 
 def rows(app) -> dict[str, list]:
     table = app.screen.query_one("#moderation-table", DataTable)
-    return {key.value: table.get_row(key) for key in table.rows}
+    return {key.value: plain_row(table.get_row(key)) for key in table.rows}
 
 
 def reported(world, service) -> None:

@@ -174,3 +174,8 @@ async def type_into(pilot, selector: str, text: str) -> None:
     field.value = text
     field.cursor_position = len(text)
     await pilot.pause()
+
+
+def plain_row(cells) -> list[str]:
+    """A DataTable row's cells as strings (cells holding member text are Rich `Text`)."""
+    return [str(cell) for cell in cells]

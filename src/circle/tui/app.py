@@ -13,6 +13,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from textual.app import App, SystemCommand
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
@@ -36,6 +37,7 @@ from circle.tui.settings import DEFAULT_THEME, Settings, load_settings
 from circle.tui.sync_runner import SyncRunner
 from circle.tui.themes import THEMES
 from circle.tui.unlock import UnlockScreen
+from circle.domain.untrusted import shown
 
 Companion = Callable[[Callable[[str], None]], Awaitable[None]]
 
@@ -102,6 +104,13 @@ class CircleApp(App[None]):
             self.push_screen(UnlockScreen(self.home, self.environ.get("CIRCLE_PASSPHRASE") or None))
         else:
             self.push_screen(FirstRunScreen(self.home))
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification, from any screen, as plain text: many carry a member's name or a
+        peer's error text, which must neither drive the terminal nor be read as markup."""
+        super().notify(shown(message, multiline=True, limit=500), title=shown(title, limit=60),
+                       severity=severity, timeout=timeout, markup=False)
 
     def report_problems(self) -> None:
         """Show (once, on the first real screen) what was wrong with the settings files."""

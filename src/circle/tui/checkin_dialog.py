@@ -17,6 +17,7 @@ from textual.widgets import Button, Footer, Input, Static
 from circle.domain.models import BANDS, SHARES
 from circle.tui.base import Dialog
 from circle.tui.mood_chart import MOOD_WORDS
+from circle.tui.plain import block
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class CheckInDialog(Dialog):
         self.query_one("#mood-3", Button).focus()
 
     def _show_visibility(self) -> None:
-        self.query_one("#visibility", Static).update(share_text(self.share, self.circle_name) + " (p changes it)")
+        self.query_one("#visibility", Static).update(block(share_text(self.share, self.circle_name) + " (p changes it)"))
 
     def _typing(self) -> bool:
         return isinstance(self.focused, Input)

@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from circle.errors import CircleError
 from circle.tui.base import Page
 from circle.tui.dialogs import PromptDialog
+from circle.tui.plain import cell, row
 
 
 class CircleListScreen(Page):
@@ -42,12 +43,12 @@ class CircleListScreen(Page):
         circles = service.circles()
         for c in circles:
             unread = service.unread_count(c.id)
-            table.add_row(
+            table.add_row(*row(
                 c.name,
                 f"{unread} unread" if unread else "nothing new",
                 f"{c.members}",
                 c.role or "-",
-                self.app.network.summary(c.id),
+                self.app.network.summary(c.id)),
                 key=c.id,
             )
         if circles:
@@ -66,7 +67,7 @@ class CircleListScreen(Page):
         self.query_one("#network-line", Static).update(f"Sync: {where} · F2 network details")
         table = self.query_one(DataTable)
         for row_key in list(table.rows):
-            table.update_cell(row_key, table.ordered_columns[4].key, net.summary(row_key.value))
+            table.update_cell(row_key, table.ordered_columns[4].key, cell(net.summary(row_key.value)))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.app.open_circle(event.row_key.value)

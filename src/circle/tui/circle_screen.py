@@ -22,6 +22,7 @@ from circle.tui.log_tab import LogTab
 from circle.tui.members_tab import MembersTab
 from circle.tui.mood_chart import MOOD_WORDS
 from circle.tui.moderation_tab import ModerationTab
+from circle.tui.plain import words
 
 TABS = (
     ("feed", "Feed", FeedTab),
@@ -75,8 +76,8 @@ class CircleScreen(Page):
     def reload(self) -> None:
         service = self.app.service
         info = service.info(self.circle_id)
-        self.title = info.name
-        self.sub_title = self.app.network.summary(self.circle_id)
+        self.title = words(info.name)
+        self.sub_title = words(self.app.network.summary(self.circle_id), limit=120)
         tabs = self.query_one(TabbedContent)
         if self.moderating():
             tabs.show_tab("moderation")
@@ -114,7 +115,7 @@ class CircleScreen(Page):
             self.reload()
 
     def on_network_changed(self) -> None:
-        self.sub_title = self.app.network.summary(self.circle_id)
+        self.sub_title = words(self.app.network.summary(self.circle_id), limit=120)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane

@@ -12,6 +12,7 @@ from textual.widgets import Footer, Input, Static, TextArea
 from circle.errors import CircleError
 from circle.tui.base import Dialog
 from circle.tui.external_editor import edit_text
+from circle.tui.plain import block, line
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,9 @@ class ComposeDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog compose") as box:
-            box.border_title = self.title_text
+            box.border_title = line(self.title_text)
             if self.context:
-                yield Static(self.context, id="context", markup=False)
+                yield Static(block(self.context), id="context")
             yield TextArea(self.body, id="body", soft_wrap=True, show_line_numbers=False)
             if self.allow_cw:
                 yield Input(self.cw, placeholder="content warning (optional), e.g. \"grief\"", id="cw")

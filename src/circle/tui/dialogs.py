@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Footer, Input, Static
 
 from circle.tui.base import Dialog
+from circle.tui.plain import block, line
 
 
 class PromptDialog(Dialog):
@@ -22,8 +23,8 @@ class PromptDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
-            yield Static(self.label, markup=False)
+            box.border_title = line(self.title_text)
+            yield Static(block(self.label))
             yield Input(value=self.value, id="answer")
             yield Static("Enter to confirm, Esc to cancel.", classes="dialog-hint", markup=False)
         yield Footer()
@@ -44,8 +45,8 @@ class ConfirmDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
-            yield Static(self.question, markup=False)
+            box.border_title = line(self.title_text)
+            yield Static(block(self.question))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Yes (y)", id="yes", variant="warning")
                 yield Button("No (n)", id="no")
@@ -71,12 +72,12 @@ class ChoiceDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
+            box.border_title = line(self.title_text)
             if self.note:
-                yield Static(self.note, markup=False)
+                yield Static(block(self.note))
             with Horizontal(classes="dialog-buttons"):
                 for index, (label, _) in enumerate(self.options, 1):
-                    yield Button(f"{index} {label}", id=f"choice-{index}")
+                    yield Button(line(f"{index} {label}"), id=f"choice-{index}")
             yield Static(f"Press 1-{len(self.options)}, or Esc to cancel.", classes="dialog-hint", markup=False)
         yield Footer()
 
@@ -102,8 +103,8 @@ class CodeDialog(Dialog):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog") as box:
-            box.border_title = self.title_text
-            yield Static(self.note, markup=False)
+            box.border_title = line(self.title_text)
+            yield Static(block(self.note))
             yield Input(self.code, id="code")
             yield Static("c copies it to the clipboard; Esc closes.", classes="dialog-hint", markup=False)
         yield Footer()

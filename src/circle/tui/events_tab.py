@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 from circle.domain.recurrence import next_occurrence
 from circle.errors import CircleError
 from circle.tui.when import moment
+from circle.tui.plain import block, row
 
 REPEAT_WORDS = {"none": "once", "weekly": "every week", "monthly": "every month"}
 
@@ -47,8 +48,8 @@ class EventsTab(Vertical):
             answers = list(event.rsvps.values())
             going = f"{answers.count('yes')} yes, {answers.count('maybe')} maybe"
             label = moment(when, self.app.display_tz) + (" (past)" if when < now else "")
-            table.add_row(event.title, label, REPEAT_WORDS.get(event.repeat, event.repeat), event.where or "-",
-                          going, event.rsvps.get(me, "no answer"), key=event.id)
+            table.add_row(*row(event.title, label, REPEAT_WORDS.get(event.repeat, event.repeat), event.where or "-",
+                              going, event.rsvps.get(me, "no answer")), key=event.id)
         if upcoming:
             table.move_cursor(row=min(keep, len(upcoming) - 1))
         else:
@@ -67,4 +68,4 @@ class EventsTab(Vertical):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         found = [e for e in self.app.service.events(self.circle_id) if e.id == event.row_key.value]
         notes = found[0].notes if found else ""
-        self.query_one("#event-notes", Static).update(notes)
+        self.query_one("#event-notes", Static).update(block(notes))

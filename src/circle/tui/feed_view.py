@@ -8,7 +8,6 @@ where they were (docs/performance.md, "Feed rendering", has the measurements beh
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +25,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from circle.domain.untrusted import shown
 
 
 @dataclass(frozen=True)
@@ -64,26 +65,6 @@ MIN_TEXT_WIDTH = 8
 CURSOR_MARK = "▌"
 UNREAD_MARK = "● new"
 _COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions")
-
-# Escape sequences (CSI, OSC, DCS/SOS/PM/APC strings, two-byte escapes) go as a whole, so no
-# "[31m" residue is left; then lone C0/C1 controls and bidi embeddings/overrides/isolates, which
-# can reorder what a reader sees (Trojan Source).
-_UNSAFE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
-    r"|\x1b[\x20-\x7e]?"
-    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
-)
-_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
-
-
-def clean(text: str, *, multiline: bool = False) -> str:
-    """`text` without control characters or escape sequences; newlines kept only if `multiline`."""
-    text = _NEWLINES.sub("\n", text).replace("\t", "    ")
-    text = _UNSAFE.sub("", text)
-    return text if multiline else text.replace("\n", " ")
-
 
 def wrap(text: str, width: int) -> list[str]:
     """Greedy word wrap of `text` to `width` cells; words wider than a line are split."""
@@ -160,11 +141,11 @@ def _body_pieces(item: FeedItem, revealed: bool) -> list[tuple[str, str]]:
         return [("notice", "(deleted)")]
     pieces = []
     if item.hidden:
-        reason = clean(item.hidden_reason or "")
+        reason = shown(item.hidden_reason or "")
         pieces.append(("notice", f"(hidden by moderators: {reason})" if reason else "(hidden by moderators)"))
     if item.body or not item.hidden:
-        folded = clean(item.collapsed_reason) if item.collapsed_reason else ""
-        warning = clean(item.content_warning) if item.content_warning else ""
+        folded = shown(item.collapsed_reason) if item.collapsed_reason else ""
+        warning = shown(item.content_warning) if item.content_warning else ""
         if (folded or warning) and not revealed:
             label = " · ".join(x for x in (folded and f"Folded: {folded}", warning and f"CW: {warning}") if x)
             pieces.append(("cw", f"{label} — press enter to read"))
@@ -174,7 +155,7 @@ def _body_pieces(item: FeedItem, revealed: bool) -> list[tuple[str, str]]:
             if warning:
                 pieces.append(("cw", f"CW: {warning}"))
             if item.body:
-                pieces.append(("body", clean(item.body, multiline=True)))
+                pieces.append(("body", shown(item.body, multiline=True)))
     return pieces
 
 
@@ -619,7 +600,7 @@ class FeedView(ScrollView, can_focus=True):
                 return Strip([*lead, *segments]).crop_extend(0, width, base)
             return Strip([*lead, *segments, Segment(" " * (room - cells), base)], width)
 
-        author = clean(item.author) or "?"
+        author = shown(item.author) or "?"
         tail = [Segment(" · ", meta), Segment(label, meta)]
         if item.edited:
             tail += [Segment(" · ", meta), Segment("edited", meta)]
@@ -637,7 +618,7 @@ class FeedView(ScrollView, can_focus=True):
         strips += [line([Segment(text, styles[kind])]) for kind, text in block.body]
         if item.reactions:
             text = " · ".join(
-                f"{clean(kind)} {count}" + (" (you)" if mine else "")
+                f"{shown(kind)} {count}" + (" (you)" if mine else "")
                 for kind, count, mine in item.reactions
             )
             if cell_len(text) > avail:

@@ -14,6 +14,7 @@ from textual.widgets import Button, Footer, Static
 
 from circle.errors import CircleError
 from circle.tui.base import Dialog
+from circle.tui.plain import block
 
 
 def pending_text(service, circle_id: str) -> str:
@@ -54,10 +55,10 @@ class GuidelinesDialog(Dialog):
         service = self.app.service
         with Vertical(classes="dialog guidelines-dialog") as box:
             box.border_title = "Guidelines"
-            yield Static(" ".join(x for x in (pending_text(service, self.circle_id), self.note) if x),
-                         id="guidelines-why", markup=False)
+            yield Static(block(" ".join(x for x in (pending_text(service, self.circle_id), self.note) if x)),
+                         id="guidelines-why")
             with VerticalScroll(id="guidelines-read"):
-                yield Static(service.info(self.circle_id).guidelines or "(no guidelines)", markup=False)
+                yield Static(block(service.info(self.circle_id).guidelines or "(no guidelines)"))
             with Horizontal(classes="dialog-buttons"):
                 yield Button("I accept (ctrl+a)", id="accept", variant="primary")
                 yield Button("Later (Esc)", id="later")

@@ -12,6 +12,7 @@ from textual.widgets import Button, Static
 from circle.service.core import MODERATING_ROLES
 from circle.tui.guidelines_dialog import accept, pending_text
 from circle.tui.help_panel import describe
+from circle.tui.plain import block
 
 
 class GuidelinesTab(VerticalScroll):
@@ -37,19 +38,19 @@ class GuidelinesTab(VerticalScroll):
         info = service.info(self.circle_id)
         status = service.guidelines_status(self.circle_id)
         version, pending = status.version, status.pending
-        self.query_one("#purpose", Static).update(f"{info.name}: {info.purpose or 'no purpose written yet'}")
+        self.query_one("#purpose", Static).update(block(f"{info.name}: {info.purpose or 'no purpose written yet'}"))
         self.query_one("#guidelines-title", Static).update(
             f"Guidelines, version {version}" if version else "Guidelines")
-        self.query_one("#guidelines-text", Static).update(info.guidelines or "(no guidelines yet)")
+        self.query_one("#guidelines-text", Static).update(block(info.guidelines or "(no guidelines yet)"))
         status = (pending_text(service, self.circle_id) if pending
                   else f"You accepted version {version}." if version else "")
-        self.query_one("#guidelines-status", Static).update(status)
+        self.query_one("#guidelines-status", Static).update(block(status))
         self.query_one("#accept-guidelines", Button).display = pending
         self.refresh_bindings()
-        self.query_one("#guidelines-acceptance", Static).update(self._acceptance() if version else "")
-        self.query_one("#circle-resources", Static).update(
+        self.query_one("#guidelines-acceptance", Static).update(block(self._acceptance() if version else ""))
+        self.query_one("#circle-resources", Static).update(block(
             "\n".join(describe(r) for r in info.resources) or "(none added; the built-in list is on F1)"
-        )
+        ))
 
     def _acceptance(self) -> str:
         """For organizers and moderators: who has not accepted the version in force."""

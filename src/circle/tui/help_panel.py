@@ -18,13 +18,17 @@ from textual.widgets import Footer, Static
 from circle.domain.models import CrisisResource
 from circle.errors import CircleError
 from circle.tui.dialogs import PromptDialog
+from circle.domain.untrusted import shown
+from circle.tui.plain import line
 
 Section = tuple[str, Sequence[CrisisResource]]
 
 
 def describe(resource: CrisisResource) -> str:
-    extra = ", ".join(x for x in (resource.region, resource.hours) if x)
-    return f"• {resource.name}: {resource.contact}" + (f"  ({extra})" if extra else "")
+    """One line for a resource; a circle's own resources are written by its organizers, so
+    every field is sanitized."""
+    extra = ", ".join(shown(x) for x in (resource.region, resource.hours) if x)
+    return f"• {shown(resource.name)}: {shown(resource.contact)}" + (f"  ({extra})" if extra else "")
 
 
 class HelpScreen(ModalScreen):
@@ -46,7 +50,7 @@ class HelpScreen(ModalScreen):
                 id="help-lead", markup=False,
             )
             for title, resources in self.sections:
-                yield Static(title, classes="help-section", markup=False)
+                yield Static(line(title, limit=120), classes="help-section")
                 if resources:
                     yield Static("\n".join(describe(r) for r in resources), classes="help-list", markup=False)
                 else:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Static
 
 from circle.domain.models import InboxItem
 from circle.tui.when import moment
+from circle.tui.plain import block, row
 
 
 def headline(item: InboxItem, names: Mapping[str, str]) -> str:
@@ -60,8 +61,8 @@ class InboxTab(Vertical):
         keep = table.cursor_row
         table.clear()
         for item in items:
-            table.add_row(moment(item.created_at, self.app.display_tz), headline(item, names),
-                          "● new" if item.id in self.fresh else "", key=item.id)
+            table.add_row(*row(moment(item.created_at, self.app.display_tz), headline(item, names),
+                              "● new" if item.id in self.fresh else ""), key=item.id)
         if items:
             table.move_cursor(row=min(keep, len(items) - 1))
         else:
@@ -74,4 +75,4 @@ class InboxTab(Vertical):
         item = self.items.get(event.row_key.value)
         if item is not None:
             names = self.app.service.member_names(self.circle_id)
-            self.query_one("#inbox-detail", Static).update(details(item, names))
+            self.query_one("#inbox-detail", Static).update(block(details(item, names)))

@@ -20,6 +20,8 @@ from circle.crypto.invite_code import InviteCode, InviteCodeError
 from circle.errors import CircleError
 from circle.tui.base import Page
 from circle.tui.messages import SyncProgress
+from circle.domain.untrusted import shown
+from circle.tui.plain import block, words
 
 
 def _size(count: int) -> str:
@@ -90,7 +92,7 @@ class JoinScreen(Page):
 
     def _error(self, text: str) -> None:
         self.query_one(ContentSwitcher).current = "step-code"
-        self.query_one("#join-error", Static).update(text)
+        self.query_one("#join-error", Static).update(block(text))
 
     @work(exclusive=True, group="join")
     async def _join(self, code: str, peers: list[str]) -> None:
@@ -102,7 +104,7 @@ class JoinScreen(Page):
         failures = []
         for address in peers:
             self.query_one(ContentSwitcher).current = "step-joining"
-            self.query_one("#joining-status", Static).update(f"Asking the member at {address} to let you in…")
+            self.query_one("#joining-status", Static).update(block(f"Asking the member at {address} to let you in…"))
             try:
                 welcome = await self.app.sync.join(address, request)
             except CircleError as exc:
@@ -131,16 +133,16 @@ class JoinScreen(Page):
 
     def _show_guidelines(self) -> None:
         info = self.app.service.info(self.circle_id)
-        self.title = info.name
-        self.query_one("#welcome", Static).update(
-            f"Welcome to {info.name}. {info.purpose}\nPlease read the circle's guidelines before you start."
-        )
-        self.query_one("#join-guidelines", Static).update(info.guidelines or "(this circle has no guidelines yet)")
+        self.title = words(info.name)
+        self.query_one("#welcome", Static).update(block(
+            f"Welcome to {shown(info.name)}. {info.purpose}\nPlease read the circle's guidelines before you start."
+        ))
+        self.query_one("#join-guidelines", Static).update(block(info.guidelines or "(this circle has no guidelines yet)"))
         self.query_one(ContentSwitcher).current = "step-guidelines"
         self.query_one("#accept", Button).focus()
 
     def _sync_status(self, text: str, *, done: bool = False) -> None:
-        self.query_one("#sync-status", Static).update(text)
+        self.query_one("#sync-status", Static).update(block(text))
         if done:
             bar = self.query_one(ProgressBar)
             bar.update(total=1, progress=1)

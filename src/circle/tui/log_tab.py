@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from circle.domain.models import ModlogEntry
 from circle.tui.when import moment
+from circle.tui.plain import block, row
 
 
 def status_text(entry: ModlogEntry) -> str:
@@ -50,7 +51,7 @@ class LogTab(Vertical):
         table.clear()
         for entry in entries:
             when = moment(entry.at, self.app.display_tz) if entry.at else "-"
-            table.add_row(when, who(entry, names), entry.summary, entry.reason or "-", status_text(entry),
+            table.add_row(*row(when, who(entry, names), entry.summary, entry.reason or "-", status_text(entry)),
                           key=entry.id)
         if entries:
             table.move_cursor(row=min(keep, len(entries) - 1))
@@ -65,4 +66,4 @@ class LogTab(Vertical):
         lines = [f"{who(entry, names)} {entry.summary}", f"Reason: {entry.reason or '(none given)'}"]
         if entry.status != "valid":
             lines.append(f"{entry.status.upper()}: {entry.why}")
-        self.query_one("#log-detail", Static).update("\n".join(lines))
+        self.query_one("#log-detail", Static).update(block("\n".join(lines)))

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 from circle.errors import CircleError
 from circle.tui.dialogs import CodeDialog, PromptDialog
 from circle.tui.when import moment
+from circle.tui.plain import row
 
 
 class MembersTab(Vertical):
@@ -44,7 +45,7 @@ class MembersTab(Vertical):
             name = f"{m.name} (you)" if m.id == me else m.name
             joined = moment(m.joined_at, self.app.display_tz) if m.joined_at else "-"
             seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
-            table.add_row(name, m.role, m.status, joined, seen, "✓ chosen" if m.id in self.chosen else "", key=m.id)
+            table.add_row(*row(name, m.role, m.status, joined, seen, "✓ chosen" if m.id in self.chosen else ""), key=m.id)
         table.move_cursor(row=min(keep, len(members) - 1))
         active = sum(1 for m in members if m.status == "active")
         invite = " · i creates an invite code" if service.my_role(self.circle_id) == "organizer" else ""

@@ -19,6 +19,7 @@ from circle.errors import CircleError
 from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.moderation_queue import EVIDENCE, QueueEntry, build_queue, excerpt, status_words
 from circle.tui.when import moment
+from circle.tui.plain import block, row
 
 MUTE_FOR = (("1 hour", timedelta(hours=1)), ("1 day", timedelta(days=1)), ("1 week", timedelta(weeks=1)))
 HINT = ("h hide · u unhide · x dismiss the reports · w warn the author · m mute · M unmute · "
@@ -75,7 +76,7 @@ class ModerationTab(Vertical):
         self._show_policy()
         muted = [f"{names.get(member, '?')} until " + moment(until, self.app.display_tz)
                  for member, until in service.muted(self.circle_id).items()]
-        self.query_one("#muted", Static).update("Muted: " + ("; ".join(muted) if muted else "nobody"))
+        self.query_one("#muted", Static).update(block("Muted: " + ("; ".join(muted) if muted else "nobody")))
 
     def _fill_queue(self, table: DataTable, names) -> None:
         count = len(self.queue)
@@ -83,13 +84,13 @@ class ModerationTab(Vertical):
             f"Queue: {count} reported post{'s' * (count != 1)} waiting, longest first (a: all posts)")
         table.add_columns("Author", "Post", "Reports", "Reasons", "Status", "Evidence")
         for entry in self.queue.values():
-            table.add_row(
+            table.add_row(*row(
                 names.get(entry.author_id or "", "?"),
                 excerpt(entry.text, 32),
                 str(len(entry.reports)),
                 excerpt("; ".join(r.reason for r in entry.reports), 24),
                 status_words(entry),
-                entry.evidence,
+                entry.evidence),
                 key=entry.post_id,
             )
 
@@ -99,8 +100,9 @@ class ModerationTab(Vertical):
         for p in sorted(self.posts.values(), key=lambda p: p.created_at, reverse=True):
             text = f"CW {p.content_warning}: {p.body}" if p.content_warning else p.body
             entry = self.queue.get(p.id)
-            table.add_row(moment(p.created_at, self.app.display_tz), names.get(p.author_id, "?"),
-                          excerpt(text, 40), post_status(p), str(len(entry.reports)) if entry else "-", key=p.id)
+            table.add_row(*row(moment(p.created_at, self.app.display_tz), names.get(p.author_id, "?"),
+                               excerpt(text, 40), post_status(p), str(len(entry.reports)) if entry else "-"),
+                          key=p.id)
 
     def _show_policy(self) -> None:
         after = self.app.service.report_policy(self.circle_id)
@@ -123,7 +125,7 @@ class ModerationTab(Vertical):
             lines.append(f"• {when} {names.get(r.reporter_id, '?')}: {r.reason}")
         if entry:
             lines.append(f"Evidence: {EVIDENCE[entry.evidence]}")
-        self.query_one("#moderation-detail", Static).update("\n".join(lines))
+        self.query_one("#moderation-detail", Static).update(block("\n".join(lines)))
 
     # -- helpers ---------------------------------------------------------------------
 

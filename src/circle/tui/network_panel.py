@@ -13,6 +13,8 @@ from textual.widgets import DataTable, Footer, Header, Static
 from circle.errors import CircleError
 from circle.tui.base import Page
 from circle.tui.when import seconds_ago
+from circle.domain.untrusted import shown
+from circle.tui.plain import block, row
 
 
 def _progress(event) -> str:
@@ -54,12 +56,12 @@ class NetworkScreen(Page):
         table.clear()
         for peer, event in sorted(net.sessions.items()):
             circles = ", ".join(sorted(self._circle_name(c) for c in net.circles_of.get(peer, ()))) or "-"
-            table.add_row(peer, event.state, circles, _progress(event),
-                          seconds_ago(event.last_contact, now), event.detail or "", key=peer)
+            table.add_row(*row(peer, event.state, circles, _progress(event),
+                               seconds_ago(event.last_contact, now), event.detail or ""), key=peer)
         if not net.sessions:
             table.add_row("(no peers yet)", "", "", "", "", "")
         problems = [f"{seconds_ago(at, now)}: {text}" for at, text in reversed(net.problems)]
-        self.query_one("#problems", Static).update("\n".join(problems[:15]) or "none")
+        self.query_one("#problems", Static).update(block("\n".join(shown(p) for p in problems[:15]) or "none"))
 
     def _circle_name(self, circle_id: str) -> str:
         try:
