@@ -317,7 +317,8 @@ def cmd_invite(args, service: Service) -> int:
 def cmd_invites(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     invites = service.invites(circle)
-    records = [export.invite_record(i) for i in invites]
+    now = service.clock()  # the clock the service judges joiners' invites by
+    records = [export.invite_record(i, now) for i in invites]
     if args.json:
         emit_json(records)
         return 0

@@ -9,6 +9,7 @@ import html
 import re
 from datetime import datetime, timezone
 
+from circle.domain.document import to_millis
 from circle.domain.models import (
     CheckIn,
     CircleInfo,
@@ -114,8 +115,20 @@ def peer_record(peer) -> dict:
             "active": peer.active}
 
 
-def invite_record(invite) -> dict:
-    status = "revoked" if invite.revoked else "used up" if invite.used >= invite.uses else "open"
+def invite_status(invite, now: datetime) -> str:
+    """One of revoked, used up, expired, open: the first that stops the invite
+    working, judged at `now` the way the accepting member judges it."""
+    if invite.revoked:
+        return "revoked"
+    if invite.used >= invite.uses:
+        return "used up"
+    if invite.expires_at * 1000 < to_millis(now):
+        return "expired"
+    return "open"
+
+
+def invite_record(invite, now: datetime) -> dict:
+    status = invite_status(invite, now)
     return {"id": invite.id, "uses": invite.uses, "used": invite.used,
             "expires_at": iso(datetime.fromtimestamp(invite.expires_at, timezone.utc)),
             "revoked": invite.revoked, "status": status, "created_by": invite.created_by}
