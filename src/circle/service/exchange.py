@@ -23,6 +23,7 @@ from circle.crypto.lockbox import LockboxError, lockbox_info, open_lockbox, seal
 from circle.domain.change_header import ChangeFormatError, ChangeHeader, read_change_header
 from circle.domain.change_ops import read_ops
 from circle.domain.ownership import OwnershipError
+from circle.domain import views
 from circle.domain.document import CircleDocument
 from circle.domain.governance.actions import Action, ActionError, admit_proof_message, canonical, decode_action
 from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
@@ -514,7 +515,7 @@ class ExchangeMixin(MembershipMixin):
                 self._persist(circle, changes=merged, actions=fresh, heads=kept)
             # A member's further device (or a returning member) is already named:
             # a device's profile name is not the member's name.
-            if device.member not in self.member_names(circle_id):
+            if device.member not in views.read_names(circle.document, circle.roster()):
                 self._persist(circle, circle.document.introduce(device.member, self.profile.name, self.clock()))
         return circle_id
 
