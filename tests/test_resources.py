@@ -143,3 +143,17 @@ def test_cli_edit_and_remove_by_prefix(profile_cli: Cli, circle_id: str) -> None
     bad = profile_cli.run("resources", circle_id, "--remove", own["id"][:8])
     assert bad.returncode != 0 and bad.stderr.startswith("circle: ") and bad.stderr.count("\n") == 1
     assert "unknown resource" in bad.stderr
+
+
+@pytest.mark.parametrize("kind, body", [
+    ("add_resource", {"name": "N", "contact": "C", "region": "", "hours": ""}),
+    ("edit_resource", {"resource": "ab" * 8, "name": "N" * 300, "contact": "C", "region": "r" * 300, "hours": ""}),
+    ("remove_resource", {"resource": "ab" * 8}),
+])
+def test_the_decoder_accepts_well_formed_resource_actions(net, kind, body) -> None:
+    """The control for the refusals above: only the malformed field makes them fail."""
+    identity = net.ana.profile.identity
+    payload = {"v": 1, "circle": net.cid, "kind": kind, "author": identity.public.sign_pub.hex(),
+               "parents": ["00" * 32], "at": 1, "body": body}
+    raw = canonical(payload)
+    assert decode_action(identity.sign(raw) + raw).body == body
