@@ -515,22 +515,35 @@ def cmd_region(args, service: Service) -> int:
 
 def cmd_resources(args, service: Service) -> int:
     own = []
+    changing = [flag for flag in ("add", "edit", "remove") if getattr(args, flag)]
+    if len(changing) > 1:
+        raise UsageError("use one of --add, --edit, --remove at a time")
+    if args.name is not None and not args.edit:
+        raise UsageError("--name goes with --edit (with --add the name is its argument)")
     if args.circle:
         circle = service.resolve_circle(args.circle)
         if args.add:
             if not args.contact:
                 raise UsageError("--add needs --contact")
             service.add_resource(circle, CrisisResource(args.add, args.contact, args.region or "", args.hours or ""))
-        own = [export.resource_record(r, "circle") for r in service.info(circle).resources]
-    elif args.add:
-        raise UsageError("--add needs a CIRCLE")
-    builtin = [export.resource_record(r, "builtin") for r in builtin_resources(service.region())]
+        elif args.edit:
+            if all(v is None for v in (args.name, args.contact, args.region, args.hours)):
+                raise UsageError("--edit needs at least one of --name, --contact, --region, --hours")
+            service.edit_resource(circle, args.edit, name=args.name, contact=args.contact,
+                                  region=args.region, hours=args.hours)
+        elif args.remove:
+            service.remove_resource(circle, args.remove)
+        own = [{"id": r.id, **export.resource_record(r, "circle")} for r in service.info(circle).resources]
+    elif changing:
+        raise UsageError(f"--{changing[0]} needs a CIRCLE")
+    builtin = [{"id": None, **export.resource_record(r, "builtin")} for r in builtin_resources(service.region())]
     if args.json:
         emit_json(own + builtin)
         return 0
     for r in own + builtin:
         extra = ", ".join(x for x in (r["region"], r["hours"]) if x)
-        print(safe(f"{r['name']}: {r['contact']}" + (f"  ({extra})" if extra else "")))
+        short = f"[{r['id'][:8]}] " if r["id"] else ""
+        print(safe(f"{short}{r['name']}: {r['contact']}" + (f"  ({extra})" if extra else "")))
     return 0
 
 
@@ -863,6 +876,9 @@ def build_parser() -> _Parser:
     p = command("resources", cmd_resources, "crisis resources: the circle's and built-in ones")
     p.add_argument("circle", nargs="?", help="without it, only the built-in resources")
     p.add_argument("--add", metavar="NAME", help="add a resource (organizers)")
+    p.add_argument("--edit", metavar="ID", help="correct a resource by id or unique prefix (organizers)")
+    p.add_argument("--remove", metavar="ID", help="remove a resource by id or unique prefix (organizers)")
+    p.add_argument("--name", help="with --edit: the new name")
     p.add_argument("--contact"); p.add_argument("--region"); p.add_argument("--hours")
     p = command("guidelines", cmd_guidelines, "show or set the circle's guidelines")
     p.add_argument("circle")

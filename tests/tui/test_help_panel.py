@@ -124,3 +124,19 @@ async def test_circle_region_wins_and_the_panel_says_so(world):
         await pilot.press("f1")
         assert "Built in for GB (from CIRCLE_REGION)" in screen_text(app)
     service.close()
+
+
+async def test_f1_lists_only_the_corrected_resource(world):
+    service = world.ana()
+    [old] = service.info(world.circle_id).resources
+    service.edit_resource(world.circle_id, old.id, contact="Ana: 07700 900999")
+    app = make_app(service)
+    async with app.run_test(size=(110, 36)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Walkers phone tree: Ana: 07700 900999" in text
+        assert "07700 900123" not in text and text.count("Walkers phone tree") == 1
+        await pilot.press("escape")
+    service.close()

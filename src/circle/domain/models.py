@@ -22,6 +22,7 @@ class CrisisResource:
     contact: str
     region: str = ""
     hours: str = ""
+    id: str = ""  # a circle's own resources: stable across edits; built-in ones have none
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
@@ -197,17 +197,41 @@ class MembershipMixin(ServiceCore):
         self._act(circle_id, "set_guidelines", {"text": clean_text(text, "guidelines", 20_000)})
         return self.info(circle_id)
 
+    # -- crisis resources, by id (rules: domain/governance/resources.py) -------------
+
     def add_resource(self, circle_id: str, resource: CrisisResource) -> CircleInfo:
-        entry = {
-            "name": clean_text(resource.name, "resource name"),
-            "contact": clean_text(resource.contact, "resource contact"),
-            "region": clean_text(resource.region, "region", allow_empty=True),
-            "hours": clean_text(resource.hours, "hours", allow_empty=True),
-        }
-        current = [asdict(r) for r in self.open_circle(circle_id).state.resources]
-        self._act(circle_id, "set_resources", {"resources": [*current, entry]})
+        self._act(circle_id, "add_resource", _resource_body(resource))
         return self.info(circle_id)
 
+    def resolve_resource(self, circle_id: str, ref: str) -> CrisisResource:
+        """The circle's own resource whose id is `ref` or starts with it (unique, 4+ digits)."""
+        listed = {r.id: r for r in self.open_circle(circle_id).state.resources}
+        return listed[resolve_ref(ref, ((rid, rid) for rid in listed), "resource")]
+
+    def edit_resource(self, circle_id: str, ref: str, *, name: str | None = None, contact: str | None = None,
+                      region: str | None = None, hours: str | None = None) -> CircleInfo:
+        """Replace a resource's fields; a field left None keeps its current value."""
+        current = self.resolve_resource(circle_id, ref)
+        changed = CrisisResource(
+            current.name if name is None else name, current.contact if contact is None else contact,
+            current.region if region is None else region, current.hours if hours is None else hours,
+        )
+        self._act(circle_id, "edit_resource", {"resource": current.id, **_resource_body(changed)})
+        return self.info(circle_id)
+
+    def remove_resource(self, circle_id: str, ref: str) -> CircleInfo:
+        current = self.resolve_resource(circle_id, ref)
+        self._act(circle_id, "remove_resource", {"resource": current.id})
+        return self.info(circle_id)
+
+
+def _resource_body(resource: CrisisResource) -> dict:
+    return {
+        "name": clean_text(resource.name, "resource name"),
+        "contact": clean_text(resource.contact, "resource contact"),
+        "region": clean_text(resource.region, "region", allow_empty=True),
+        "hours": clean_text(resource.hours, "hours", allow_empty=True),
+    }
 
 def describe_expiry(expires_at: int) -> str:
     return from_millis(expires_at * 1000).isoformat(timespec="minutes")

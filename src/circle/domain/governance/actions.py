@@ -136,6 +136,31 @@ _BODIES = {
     "set_policy": {"collapse_after": lambda v: _int(v, 0, 100)},
     "accept_guidelines": {"version": lambda v: _hex(v, 64)},
 }
+
+
+# -- crisis resources by id (see resources.py) ------------------------------------
+# A resource's id is RESOURCE_ID_LEN hex digits derived from the action that
+# added it, so resources added by an old set_resources keep an id too.
+
+RESOURCE_ID_LEN = 16
+RESOURCE_FIELD_CHARS = 300
+
+
+def _required(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ActionError("a resource's name and contact may not be empty")
+    return _text(value, RESOURCE_FIELD_CHARS)
+
+
+_RESOURCE_FIELDS = {
+    "name": _required, "contact": _required,
+    "region": lambda v: _text(v, RESOURCE_FIELD_CHARS), "hours": lambda v: _text(v, RESOURCE_FIELD_CHARS),
+}
+_BODIES.update({
+    "add_resource": dict(_RESOURCE_FIELDS),
+    "edit_resource": {"resource": lambda v: _hex(v, RESOURCE_ID_LEN), **_RESOURCE_FIELDS},
+    "remove_resource": {"resource": lambda v: _hex(v, RESOURCE_ID_LEN)},
+})
 KINDS = tuple(_BODIES)
 
 

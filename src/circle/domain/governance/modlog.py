@@ -20,6 +20,7 @@ from circle.domain.models import ModlogEntry
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
     "set_guidelines", "set_resources", "set_policy",
+    "add_resource", "edit_resource", "remove_resource",
 )
 
 Warning = tuple[str, str]  # (member warned, reason), for warnings this device can read
@@ -98,6 +99,12 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
         return f"updated the guidelines{f' (version {version})' if version else ''}", "", None
     if kind == "set_resources":
         return f"set the circle's crisis resources ({len(body['resources'])})", "", None
+    if kind == "add_resource":
+        return f"added crisis resource {body['name']} ({action.id[:8]})", "", None
+    if kind == "edit_resource":
+        return f"corrected crisis resource {body['resource'][:8]}: {body['name']}, {body['contact']}", "", None
+    if kind == "remove_resource":
+        return f"removed crisis resource {body['resource'][:8]}", "", None
     if kind == "set_policy":
         after = body["collapse_after"]
         if after == 0:

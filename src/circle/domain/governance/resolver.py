@@ -38,6 +38,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from circle.crypto.identity import DevicePublic, actor_id_for, device_id_of
+from circle.domain.governance import resources
 from circle.domain.governance.actions import Action, admit_proof_message
 from circle.domain.governance.state import (
     Collapsed,
@@ -49,7 +50,6 @@ from circle.domain.governance.state import (
     LogEntry,
     MemberState,
 )
-from circle.domain.models import CrisisResource
 
 UNRANKED = 1 << 60
 
@@ -72,6 +72,10 @@ _NEEDS = {
     "accept_guidelines": {"organizer", "moderator", "member"},
     "admit": {"organizer", "moderator", "member"},
     "leave": {"organizer", "moderator", "member"},
+    # crisis resources by id (resources.py)
+    "add_resource": {"organizer"},
+    "edit_resource": {"organizer"},
+    "remove_resource": {"organizer"},
 }
 
 IsAncestor = Callable[[str], bool]
@@ -406,8 +410,31 @@ def _accept_guidelines(state, action, author, is_ancestor) -> None:
         state.accepted[author.id] = version  # a stale device accepting an older version changes nothing
 
 
+# -- crisis resources by id: the rules are in resources.py -------------------------
+
 def _set_resources(state, action, author, is_ancestor) -> None:
-    state.resources = tuple(CrisisResource(**entry) for entry in action.body["resources"])
+    resources.set_resources(state, action, author)
+
+
+def _add_resource(state, action, author, is_ancestor) -> None:
+    _refusable(resources.add_resource, state, action, author)
+
+
+def _edit_resource(state, action, author, is_ancestor) -> None:
+    _refusable(resources.edit_resource, state, action, author, is_ancestor)
+
+
+def _remove_resource(state, action, author, is_ancestor) -> None:
+    _refusable(resources.remove_resource, state, action, author)
+
+
+def _refusable(rule, *args) -> None:
+    try:
+        rule(*args)
+    except resources.ResourceRefused as why:
+        raise Invalid(str(why)) from None
+
+# -- end of crisis resources ----------------------------------------------------------
 
 
 def _hide(state, action, author, is_ancestor) -> None:
@@ -490,4 +517,7 @@ _HANDLERS = {
     "dismiss": _dismiss,
     "set_policy": _set_policy,
     "accept_guidelines": _accept_guidelines,
+    "add_resource": _add_resource,
+    "edit_resource": _edit_resource,
+    "remove_resource": _remove_resource,
 }

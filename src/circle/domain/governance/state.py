@@ -102,6 +102,8 @@ class GovernanceState:
     guidelines_history: list[str] = field(default_factory=list)  # every valid set_guidelines
     accepted: dict[str, str] = field(default_factory=dict)  # member -> guidelines action accepted
     resources: tuple[CrisisResource, ...] = ()
+    # resource id -> (the action whose version is listed, its author member): see resources.py
+    resource_versions: dict[str, tuple[str, str]] = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     heads: tuple[str, ...] = ()
     pending: tuple[str, ...] = ()  # actions waiting for missing parents
