@@ -41,6 +41,9 @@ def _hex(value: Any, length: int | None = None) -> str:
         raise ActionError("expected lowercase hex")
     if length is not None and len(value) != length:
         raise ActionError(f"expected {length} hex digits")
+    if len(value) % 2:
+        # Consumers call bytes.fromhex on every hex field; an odd length would crash them later.
+        raise ActionError("expected whole bytes of hex")
     return value
 
 
