@@ -197,8 +197,9 @@ def test_export_json_and_markdown_hold_the_whole_circle(profile_cli: Cli, circle
     markdown = profile_cli.ok("export", circle_id, "--format", "md").stdout
     lines = markdown.splitlines()
     assert lines[0] == "# Walkers"
-    assert "Anyone up for Tuesday?" in lines
-    assert "> Count me in." in lines  # the reply, quoted under its parent
+    assert any("Anyone up for Tuesday?" in line for line in lines)
+    # the reply, quoted under its parent (Markdown specials escaped)
+    assert any(line.startswith(">") and "Count me in\\." in line for line in lines)
     assert any("CW: logistics" in line for line in lines)
 
     target = tmp_path / "walkers.json"

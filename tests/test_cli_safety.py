@@ -124,7 +124,7 @@ def test_care_signals_filters_and_region_from_the_cli(walkers) -> None:
     for fmt in ("json", "md"):  # --no-private exports what the circle saw: the band alone
         export = cy.ok("export", circle, "--format", fmt, "--no-private").stdout
         assert "NOTE-MARKER" not in export and "could use support" in export
-    assert "NOTE-MARKER" in cy.ok("export", circle, "--format", "md").stdout
+    assert "NOTE\\-MARKER" in cy.ok("export", circle, "--format", "md").stdout  # Markdown-escaped
     assert "could use support" in ana.ok("checkins", circle).stdout
 
     # Reach out: only the chosen member hears of it.
