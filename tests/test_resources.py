@@ -50,6 +50,16 @@ def test_a_removal_reaches_every_member(net) -> None:
         assert listed(peer, net.cid) == []
 
 
+def test_the_log_names_each_resource_it_touched(net) -> None:
+    net.ana.edit_resource(net.cid, net.rid, name="Night line (GB)", contact=RIGHT)
+    net.ana.remove_resource(net.cid, net.rid)
+    net.send(net.ana, net.mal)
+    summaries = [e.summary for e in net.mal.modlog(net.cid) if "resource" in e.kind]
+    assert summaries == ["added crisis resource Night line",
+                         f"corrected crisis resource Night line: Night line (GB), {RIGHT}",
+                         "removed crisis resource Night line (GB)"]
+
+
 def test_a_member_may_not_edit_or_remove_and_forgeries_are_ignored(net) -> None:
     with pytest.raises(NotAllowed, match="a member may not edit resource"):
         net.mal.edit_resource(net.cid, net.rid, contact="0900 scam")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from circle.domain.document import from_millis
 from circle.domain.governance.actions import Action
+from circle.domain.governance.resources import resource_id
 from circle.domain.governance.state import GovernanceState
 from circle.domain.models import ModlogEntry
 
@@ -42,11 +43,14 @@ def moderation_log(
 
     out = []
     versions = {gid: n for n, gid in enumerate(state.guidelines_history, 1)}
+    resources: dict[str, str] = {}  # resource id -> the name it was listed under, as the log goes
     for entry in state.log:
         action = entry.action
         if action.kind not in MODERATION_KINDS:
             continue
-        summary, reason, target = _describe(action, name, warnings, versions)
+        summary, reason, target = _describe(action, name, warnings, versions, resources)
+        if entry.valid:
+            _track_resource(action, resources)
         out.append(ModlogEntry(
             action.id, action.kind, actor(action), from_millis(action.at), summary, reason, target,
             "valid" if entry.valid else "refused", entry.reason, action.wire[:64].hex(), action.parents,
@@ -55,7 +59,7 @@ def moderation_log(
         action = actions[action_id]
         if action.kind not in MODERATION_KINDS:
             continue
-        summary, reason, target = _describe(action, name, warnings, versions)
+        summary, reason, target = _describe(action, name, warnings, versions, resources)
         out.append(ModlogEntry(
             action.id, action.kind, actor(action), from_millis(action.at), summary, reason, target,
             "waiting", "an entry it builds on is missing or was altered", action.wire[:64].hex(), action.parents,
@@ -66,9 +70,25 @@ def moderation_log(
     return out
 
 
-def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: Mapping[str, int]):
+def _track_resource(action: Action, resources: dict[str, str]) -> None:
+    """Remember resource names so a later correction or removal can say which one it was."""
+    if action.kind == "add_resource":
+        resources[resource_id(action.id)] = action.body["name"]
+    elif action.kind == "edit_resource":
+        resources[action.body["resource"]] = action.body["name"]
+    elif action.kind == "set_resources":
+        for index, entry in enumerate(action.body["resources"]):
+            resources.setdefault(resource_id(action.id, index), entry["name"])
+
+
+def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: Mapping[str, int],
+              resources: Mapping[str, str]):
     """(summary, reason, public target) of one moderation action."""
     body, kind = action.body, action.kind
+
+    def resource(rid: str) -> str:
+        # Ids are random-looking hashes; a member reads the name it was listed under.
+        return resources.get(rid, f"resource {rid[:8]}")
     if kind == "set_role":
         return f"made {name(body['member'])} {body['role']}", "", body["member"]
     if kind == "remove":
@@ -100,11 +120,11 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
     if kind == "set_resources":
         return f"set the circle's crisis resources ({len(body['resources'])})", "", None
     if kind == "add_resource":
-        return f"added crisis resource {body['name']} ({action.id[:8]})", "", None
+        return f"added crisis resource {body['name']}", "", None
     if kind == "edit_resource":
-        return f"corrected crisis resource {body['resource'][:8]}: {body['name']}, {body['contact']}", "", None
+        return f"corrected crisis resource {resource(body['resource'])}: {body['name']}, {body['contact']}", "", None
     if kind == "remove_resource":
-        return f"removed crisis resource {body['resource'][:8]}", "", None
+        return f"removed crisis resource {resource(body['resource'])}", "", None
     if kind == "set_policy":
         after = body["collapse_after"]
         if after == 0:
