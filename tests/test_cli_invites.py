@@ -54,3 +54,26 @@ def test_invite_turns_expired_when_the_service_clock_passes_its_expiry(tmp_path:
         now[0] = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc) + timedelta(minutes=minutes)
         assert listed() == [(invite_id, status)], minutes
     ana.close()
+
+
+def test_remove_says_which_codes_it_closed_and_readmit_makes_the_only_way_back(tmp_path: Path) -> None:
+    net = Net(tmp_path)
+    ana, ben = net.profile("ana"), net.profile("ben")
+    net.cid = ana.create_circle("Walkers")
+    group = ana.invite(net.cid, uses=5)
+    ben.accept_welcome(group, ana.admit_request(ben.join_request(group)))
+    net.send(ben, ana)
+    ana.close()
+    ben.close()
+
+    cli = Cli(tmp_path / "ana")
+    removed = cli.ok("remove", net.cid, "ben", "--reason", "kept posting numbers")
+    assert removed.stderr.strip() == (
+        "circle: closed 1 open invite the removed member might know; make new ones with `circle invite`")
+    assert [r["status"] for r in cli.ok("invites", net.cid, "--json").json()] == ["closed"]
+    refused = cli.run("invite", net.cid, "--readmit", "cara")
+    assert refused.returncode != 0 and refused.stderr.count("\n") == 1 and "removed member" in refused.stderr
+    assert cli.run("invite", net.cid, "--readmit", "ben", "--uses", "3").returncode != 0
+    code = cli.ok("invite", net.cid, "--readmit", "ben").stdout.strip()
+    [listed] = [r for r in cli.ok("invites", net.cid, "--json").json() if r["id"] == _id(code)]
+    assert (listed["status"], listed["readmit"]) == ("open", Net.mid(ben))

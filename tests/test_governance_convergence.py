@@ -144,6 +144,18 @@ class History:
         self.learn(dev, list(self.known[target].values()))
         self._admit(dev, back, target, which)
 
+    def _readmit(self, dev: int, back: int, target: int) -> None:
+        """`dev` makes a code to bring `target` back after a removal, and admits them with it."""
+        if not self.known[dev]:
+            return
+        invite_id = self.fresh("readmit")[:16]
+        secret = _h("secret", invite_id)
+        public = invite_key(secret, CID, invite_id).public_key().public_bytes_raw()
+        body = {"invite": invite_id, "key": public.hex(), "member": DEVICES[target].device_id, "expires": FAR}
+        if self.sign(dev, "readmit_invite", body, back):
+            self.invites.append((invite_id, secret))
+            self._admit(dev, 0, target, len(self.invites) - 1)
+
     def _role(self, dev: int, back: int, target: int, role: str) -> None:
         self.sign(dev, "set_role", {"member": DEVICES[target].device_id, "role": role}, back)
 
@@ -257,6 +269,7 @@ steps = st.one_of(
     st.tuples(st.just("invite"), dev, st.integers(1, 2), st.booleans(), back),
     st.tuples(st.just("admit"), dev, dev, st.integers(0, 5), back),
     st.tuples(st.just("rejoin"), dev, dev, st.integers(0, 5), back),
+    st.tuples(st.just("readmit"), dev, dev, back),
     st.tuples(st.just("role"), dev, dev, st.sampled_from(ROLES), back),
     st.tuples(st.just("remove"), dev, dev, st.integers(0, 40), back),
     st.tuples(st.just("leave"), dev, back),
@@ -286,7 +299,8 @@ def snapshot(state: GovernanceState) -> dict:
         "log": [(e.action.id, e.valid, e.reason) for e in state.log],
         "members": {m.id: (m.role, m.status, m.rank, m.ended_by) for m in state.members.values()},
         "devices": {d.id: (d.member, d.active, d.incarnation, d.admitted_by) for d in state.devices.values()},
-        "invites": {i.id: (i.uses, i.expires, i.used, i.revoked, i.created_by) for i in state.invites.values()},
+        "invites": {i.id: (i.uses, i.expires, i.used, i.revoked, i.created_by, i.closed_by, i.readmit)
+                    for i in state.invites.values()},
         "epochs": [(e, state.epochs[e].action, sorted(state.epochs[e].lockboxes), sorted(state.epochs[e].wraps))
                    for e in state.epoch_order],
         "extra_lockboxes": sorted(state.extra_lockboxes),
@@ -323,6 +337,16 @@ def check_invariants(state: GovernanceState) -> None:
     for device in state.devices.values():
         if device.active:
             assert state.members[device.member].status == "active"
+    status: dict[str, str] = {}
+    for entry in (e for e in state.log if e.valid):
+        body = entry.action.body
+        if entry.action.kind == "remove":
+            status[body["member"]] = "removed"
+        elif entry.action.kind == "admit":
+            if status.get(body["member"]) == "removed":
+                assert state.invites[body["invite"]].readmit == body["member"], \
+                    "a removed member came back without a readmit invite made for them"
+            status[body["member"]] = "active"
     counted_notes = [e.action.id for e in state.log if e.valid and e.action.kind in ("sealed", "warn")]
     assert state.notes == counted_notes, "notes are exactly the counted sealed notes and warnings, in log order"
     assert set(state.dismissed) <= set(state.notes), "a dismissed report that is not a note"

@@ -19,7 +19,7 @@ from circle.domain.governance.actions import Action, admit_proof_message, sign_a
 from circle.domain.governance.keyring import epoch_keys, rotation_body
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
-from circle.errors import NotAllowed
+from circle.errors import InvalidInput, NotAllowed, NotFound
 from in_process import Net
 
 FAR = 4_000_000_000  # invite expiry, Unix seconds (2096)
@@ -59,13 +59,18 @@ class Log:
         self.actions[action.id] = action
         return action
 
-    def invite(self, who: DeviceIdentity, uses: int = 10, expires: int = FAR, after=None) -> str:
+    def invite(self, who: DeviceIdentity, uses: int = 10, expires: int = FAR, after=None,
+               readmit: str | None = None) -> str:
         invite_id = hashlib.sha256(f"{self.cid}/{len(self.secrets)}".encode()).hexdigest()[:16]
         secret = hashlib.sha256(invite_id.encode()).digest()
         self.secrets[invite_id] = secret
         public = invite_key(secret, self.cid, invite_id).public_key().public_bytes_raw()
-        self.act(who, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses, "expires": expires},
-                 after)
+        if readmit is None:
+            body = {"invite": invite_id, "key": public.hex(), "uses": uses, "expires": expires}
+            self.act(who, "invite", body, after)
+        else:
+            body = {"invite": invite_id, "key": public.hex(), "member": readmit, "expires": expires}
+            self.act(who, "readmit_invite", body, after)
         return invite_id
 
     def admit(self, who: DeviceIdentity, newcomer: DeviceIdentity, invite_id: str, after=None,
@@ -550,7 +555,7 @@ def test_a_role_change_concurrent_with_its_authors_removal_counts_only_if_the_au
 # -- re-admission (resolver) ----------------------------------------------------------------
 
 
-def test_readmission_must_follow_the_removal_it_undoes(people) -> None:
+def test_readmission_needs_a_readmit_invite_made_after_the_removal(people) -> None:
     a, b, *_ = people
     log = Log(a)
     inv = log.invite(a)
@@ -562,7 +567,12 @@ def test_readmission_must_follow_the_removal_it_undoes(people) -> None:
     assert log.verdict(removal, state)[0]
     assert not log.verdict(concurrent, state)[0]
     assert state.members[b.device_id].status == "removed"
-    later = log.admit(a, b, inv)  # now the removal is in its causal past
+    assert log.verdict(log.admit(a, b, inv), log.state()) == (False, "invite was closed by a removal")
+    fresh = log.invite(a)  # made after the removal: open for newcomers, not for b
+    assert log.verdict(log.admit(a, b, fresh), log.state()) == (
+        False, "a removed member comes back only through a readmit invite made for them")
+    back = log.invite(a, readmit=b.device_id)
+    later = log.admit(a, b, back)
     state = log.state()
     assert log.verdict(later, state) == (True, "")
     member, dev = state.members[b.device_id], state.devices[b.device_id]
@@ -572,6 +582,63 @@ def test_readmission_must_follow_the_removal_it_undoes(people) -> None:
     assert old_actor in state.cutoffs and new_actor not in state.cutoffs
     assert state.actor_bindings()[new_actor] == b.device_id
     assert first.id != later.id
+
+
+def test_a_readmit_invite_needs_an_organizer_and_the_removal_in_its_past(people) -> None:
+    a, b, c, *_ = people
+    log = Log(a)
+    inv = log.invite(a)
+    log.admit(a, b, inv)
+    log.admit(a, c, inv)
+    base = log.heads()
+    log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=base)
+    early = log.invite(a, readmit=b.device_id, after=base)  # concurrent with the removal
+    by_member = log.invite(c, readmit=b.device_id)
+    state = log.state()
+    assert not state.invites.get(early) and not state.invites.get(by_member)
+    assert not log.verdict(log.admit(a, b, early), log.state())[0]
+    assert log.verdict(log.admit(c, b, by_member), log.state()) == (False, "unknown invite")
+
+
+def test_a_readmit_invite_brings_back_only_the_member_it_names(people) -> None:
+    a, b, c, d, *_ = people
+    log = Log(a)
+    inv = log.invite(a)
+    log.admit(a, b, inv)
+    log.admit(a, c, inv)
+    log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""})
+    log.act(a, "remove", {"member": c.device_id, "cutoffs": {}, "reason": ""})
+    for_b = log.invite(a, readmit=b.device_id)
+    assert log.verdict(log.admit(a, c, for_b), log.state()) == (False, "that readmit invite is for another member")
+    stranger = log.admit(a, d, for_b)  # a newcomer's own id: still the wrong member
+    assert log.verdict(stranger, log.state()) == (False, "that readmit invite is for another member")
+    on_new_device = log.admit(a, d, for_b, member=b.device_id)  # b lost the old device
+    state = log.state()
+    assert log.verdict(on_new_device, state) == (True, "")
+    assert state.members[b.device_id].status == "active" and state.devices[d.device_id].member == b.device_id
+    assert state.members[c.device_id].status == "removed"
+
+
+def test_a_removal_closes_the_invites_its_author_had_seen_in_every_order(people) -> None:
+    """Whatever order peers learn them in: codes b might know stay shut, a code
+    made concurrently (its maker had not seen the removal) stays open."""
+    a, b, c, d, e, *_ = people
+    log = Log(a)
+    group = log.invite(a)
+    log.admit(a, b, group)
+    log.act(a, "set_role", {"member": b.device_id, "role": "organizer"})
+    base = log.heads()
+    removal = log.act(a, "remove", {"member": b.device_id, "cutoffs": {}, "reason": ""}, after=base)
+    concurrent = log.invite(a, after=base)
+    by_removed = log.admit(b, d, group, after=base)  # b lets a friend in concurrently
+    for order in orders(list(log.actions.values()), 10):
+        state = log.state(order)
+        assert log.verdict(removal, state)[0]
+        assert state.invites[group].closed_by == b.device_id
+        assert state.invites[concurrent].closed_by is None
+        assert not log.verdict(by_removed, state)[0]
+    assert log.verdict(log.admit(a, e, concurrent), log.state()) == (True, "")
+    assert log.verdict(log.admit(a, c, group), log.state()) == (False, "invite was closed by a removal")
 
 
 # -- profiles exchanging bundles ----------------------------------------------------------
@@ -628,7 +695,7 @@ def test_a_readmitted_device_writes_as_a_new_actor_whose_posts_show(net: Net) ->
     net.send(ben, ana)
     old_actor = ben.open_circle(net.cid).document.doc.get_actor()
     ana.remove(net.cid, ben.whoami().member_id)
-    code = ana.invite(net.cid)
+    code = ana.invite(net.cid, readmit="ben")
     ana.admit_request(ben.join_request(code))
     net.send(ana, ben)
     circle = ben.open_circle(net.cid)
@@ -651,7 +718,7 @@ def test_a_readmitted_device_keeps_its_old_cutoff_and_still_syncs(net: Net) -> N
     ana.remove(net.cid, ben.whoami().member_id)
     ben.post(net.cid, "while removed")  # past the cutoff on the old actor
     net.send(ben, ana)
-    code = ana.invite(net.cid)
+    code = ana.invite(net.cid, readmit=ben.whoami().member_id)
     ana.admit_request(ben.join_request(code))
     net.send(ana, ben)
     ben.post(net.cid, "back again")
@@ -660,15 +727,48 @@ def test_a_readmitted_device_keeps_its_old_cutoff_and_still_syncs(net: Net) -> N
     assert net.bodies(ben) == ["back again"]
 
 
-def test_a_removed_member_can_rejoin_with_a_new_invite_code(net: Net) -> None:
+def test_a_removed_member_cannot_readmit_themselves_with_any_code_they_know(net: Net) -> None:
+    """The attack: ben is removed, then redeems the code he joined with, a group
+    code an organizer posted, or a code made after the removal that a friend
+    passes him. None lets him back in; only the code made to readmit him does."""
+    ana, ben, cara = net.profile("ana"), net.profile("ben"), net.profile("cara")
+    net.cid = ana.create_circle("Walkers")
+    group = ana.invite(net.cid, uses=10)
+    for joiner in (ben, cara):
+        assert joiner.accept_welcome(group, ana.admit_request(joiner.join_request(group))) == net.cid
+    net.send(ben, ana)  # ben's name
+    net.send(ana, cara)
+    assert ana.remove(net.cid, "ben") == 1  # the group code is closed
+    net.send(ana, cara)
+    for sponsor in (ana, cara):  # whoever's device answers the request
+        with pytest.raises(NotAllowed, match="closed when a member was removed"):
+            sponsor.admit_request(ben.join_request(group))
+    later = ana.invite(net.cid, uses=5)
+    net.send(ana, cara)
+    for sponsor in (ana, cara):
+        with pytest.raises(NotAllowed, match="readmit invite made for them"):
+            sponsor.admit_request(ben.join_request(later))
+    assert [m.status for m in ana.members(net.cid, include_departed=True) if m.name == "ben"] == ["removed"]
+    back = ana.invite(net.cid, readmit="ben")
+    assert ben.accept_welcome(back, ana.admit_request(ben.join_request(back))) == net.cid
+    assert ben.my_role(net.cid) == "member"
+    assert "invited ben back after their removal" in [e.summary for e in ana.modlog(net.cid)]
+
+
+def test_readmit_codes_are_for_removed_members_only(net: Net) -> None:
     ana, ben = net.profile("ana"), net.profile("ben")
     net.cid = ana.create_circle("Walkers")
+    with pytest.raises(NotFound, match="no member of this circle has been removed"):
+        ana.invite(net.cid, readmit="ben")
     net.join(ana, ben)
-    ana.remove(net.cid, ben.whoami().member_id)
-    code = ana.invite(net.cid)
-    welcome = ana.admit_request(ben.join_request(code))
-    assert ben.accept_welcome(code, welcome) == net.cid
-    assert ben.my_role(net.cid) == "member"
+    with pytest.raises(NotFound):
+        ana.invite(net.cid, readmit="ben")
+    ana.remove(net.cid, "ben")
+    with pytest.raises(InvalidInput, match="used once"):
+        ana.invite(net.cid, readmit="ben", uses=2)
+    assert [i.readmit for i in ana.invites(net.cid) if i.readmit] == []
+    ana.invite(net.cid, readmit="ben")
+    assert [i.readmit for i in ana.invites(net.cid) if i.readmit] == [ben.whoami().member_id]
 
 
 def test_concurrent_removals_need_a_rekey_and_never_write_with_a_departed_devices_key(net: Net) -> None:

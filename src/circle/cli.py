@@ -310,7 +310,7 @@ def cmd_members(args, service: Service) -> int:
 def cmd_invite(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     print(service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
-                         hints=tuple(args.peer or ()), device=args.device))
+                         hints=tuple(args.peer or ()), device=args.device, readmit=args.readmit))
     return 0
 
 
@@ -343,7 +343,10 @@ def cmd_role(args, service: Service) -> int:
 
 def cmd_remove(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    service.remove(circle, args.member, args.reason or "")
+    closed = service.remove(circle, args.member, args.reason or "")
+    if closed:  # on stderr: stdout stays the command's result
+        print(f"circle: closed {closed} open invite{'s' * (closed != 1)} the removed member might know; "
+              "make new ones with `circle invite`", file=sys.stderr)
     return 0
 
 
@@ -820,6 +823,8 @@ def build_parser() -> _Parser:
     p.add_argument("--peer", action="append", metavar="HOST:PORT", help="address hint for the newcomer")
     p.add_argument("--device", action="store_true",
                    help="a code that adds another device of yours (a phone, a second laptop)")
+    p.add_argument("--readmit", metavar="MEMBER",
+                   help="a one-use code that brings back a removed member (organizers)")
     p = command("invites", cmd_invites, "list a circle's invites")
     p.add_argument("circle")
     p = command("revoke-invite", cmd_revoke_invite, "revoke an invite (organizers)")

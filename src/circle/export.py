@@ -116,10 +116,12 @@ def peer_record(peer) -> dict:
 
 
 def invite_status(invite, now: datetime) -> str:
-    """One of revoked, used up, expired, open: the first that stops the invite
-    working, judged at `now` the way the accepting member judges it."""
+    """One of revoked, closed, used up, expired, open: the first that stops the
+    invite working, judged at `now` the way the accepting member judges it."""
     if invite.revoked:
         return "revoked"
+    if invite.closed:
+        return "closed"
     if invite.used >= invite.uses:
         return "used up"
     if invite.expires_at * 1000 < to_millis(now):
@@ -131,7 +133,8 @@ def invite_record(invite, now: datetime) -> dict:
     status = invite_status(invite, now)
     return {"id": invite.id, "uses": invite.uses, "used": invite.used,
             "expires_at": iso(datetime.fromtimestamp(invite.expires_at, timezone.utc)),
-            "revoked": invite.revoked, "status": status, "created_by": invite.created_by}
+            "revoked": invite.revoked, "status": status, "created_by": invite.created_by,
+            "readmit": invite.readmit}
 
 
 def resource_record(resource: CrisisResource, source: str) -> dict:

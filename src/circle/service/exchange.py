@@ -544,12 +544,14 @@ class ExchangeMixin(MembershipMixin):
             return self._welcome(circle, device_id)
         if invite.revoked:
             raise NotAllowed("that invite was revoked")
+        if invite.closed_by is not None:
+            raise NotAllowed("that invite was closed when a member was removed: ask an organizer for a new one")
         if invite.expires * 1000 < self.now_ms():
             raise NotAllowed("that invite has expired")
         if invite.used >= invite.uses:
             raise NotAllowed("that invite has been used up")
         existing = circle.state.devices.get(device_id)
-        member_id = invite.for_member or (existing.member if existing else device_id)
+        member_id = invite.for_member or invite.readmit or (existing.member if existing else device_id)
         lockboxes = admission_lockboxes(circle.state, circle.keys, device_id, bytes.fromhex(device["dh"]))
         if not lockboxes:
             raise NotAllowed("this device holds no current key to share")

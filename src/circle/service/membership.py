@@ -11,11 +11,12 @@ from cryptography.hazmat.primitives import serialization
 from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
 from circle.domain.document import from_millis
 from circle.domain.governance.actions import Action, sign_action
+from circle.domain.governance.admission import usable
 from circle.domain.governance.keyring import rotation_body
 from circle.domain.governance.state import InviteState
-from circle.domain.models import CircleInfo, CrisisResource
+from circle.domain.models import CircleInfo, CrisisResource, Member
 from circle.domain.refs import resolve as resolve_ref
-from circle.errors import InvalidInput, NotAllowed
+from circle.errors import InvalidInput, NotAllowed, NotFound
 from circle.service.core import ServiceCore, clean_text
 from circle.service.opened import OpenCircle
 
@@ -32,11 +33,13 @@ class InviteInfo:
     revoked: bool
     created_by: str
     for_device: bool = False
+    closed: bool = False  # by a removal: the member removed might know the code
+    readmit: str | None = None  # the removed member it brings back
 
     @classmethod
     def of(cls, invite: InviteState) -> "InviteInfo":
         return cls(invite.id, invite.uses, invite.used, invite.expires, invite.revoked, invite.created_by,
-                   invite.for_member is not None)
+                   invite.for_member is not None, invite.closed_by is not None, invite.readmit)
 
 
 class MembershipMixin(ServiceCore):
@@ -97,8 +100,12 @@ class MembershipMixin(ServiceCore):
     # -- invites ----------------------------------------------------------------
 
     def invite(self, circle_id: str, *, uses: int = 1, expires_in: timedelta = timedelta(days=7),
-               hints: tuple[str, ...] = (), device: bool = False) -> str:
-        """An invite code; with `device`, one that adds another device of yours."""
+               hints: tuple[str, ...] = (), device: bool = False, readmit: str | None = None) -> str:
+        """An invite code; with `device`, one that adds another device of yours;
+        with `readmit`, one that brings back that removed member (organizers)."""
+        if readmit is not None and (device or uses != 1):
+            raise InvalidInput("a readmit code brings back one member and is used once")
+        readmitted = self._removed_member(circle_id, readmit) if readmit is not None else None
         if not 1 <= uses <= MAX_INVITE_USES:
             raise InvalidInput(f"uses must be 1 to {MAX_INVITE_USES}")
         if device and uses != 1:
@@ -116,10 +123,20 @@ class MembershipMixin(ServiceCore):
             raise InvalidInput(str(exc)) from None
         if device:
             self._act(circle_id, "link_invite", {"invite": invite_id, "key": public.hex(), "expires": expires})
+        elif readmitted is not None:
+            self._act(circle_id, "readmit_invite", {"invite": invite_id, "key": public.hex(),
+                                                    "member": readmitted.id, "expires": expires})
         else:
             self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
                                             "expires": expires})
         return code
+
+    def _removed_member(self, circle_id: str, ref: str) -> Member:
+        removed = [m for m in self.members(circle_id, include_departed=True) if m.status == "removed"]
+        if not removed:
+            raise NotFound("no member of this circle has been removed")
+        found = {m.id: m for m in removed}
+        return found[resolve_ref(ref, ((m.id, m.name) for m in removed), "removed member")]
 
     def invites(self, circle_id: str) -> list[InviteInfo]:
         return [InviteInfo.of(i) for i in self.open_circle(circle_id).state.invites.values()]
@@ -147,13 +164,17 @@ class MembershipMixin(ServiceCore):
                 seen[change.actor_id] = max(seen.get(change.actor_id, 0), change.max_op)
         return {actor.hex(): seen.get(actor, 0) for actor in actors}
 
-    def remove(self, circle_id: str, member_ref: str, reason: str = "") -> None:
-        """Remove a member and rotate the key so they read nothing written after."""
+    def remove(self, circle_id: str, member_ref: str, reason: str = "") -> int:
+        """Remove a member and rotate the key so they read nothing written after.
+        Returns how many open invites the removal closed (see admission.py)."""
         reason = clean_text(reason, "reason", 500, allow_empty=True)
         member = self.resolve_member(circle_id, member_ref)
         circle = self.open_circle(circle_id)
         cutoffs = self._cutoffs(circle, member.id)
+        before = sum(1 for i in circle.state.invites.values() if usable(i))
         self._act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs, "reason": reason}, rekey=True)
+        after = sum(1 for i in self.open_circle(circle_id).state.invites.values() if usable(i))
+        return before - after
 
     def leave(self, circle_id: str) -> None:
         circle = self.open_circle(circle_id)

@@ -115,6 +115,8 @@ _BODIES = {
                "uses": lambda v: _int(v, 1, 1000), "expires": lambda v: _int(v, 0, 2**53)},
     "link_invite": {"invite": lambda v: _hex(v, 16), "key": lambda v: _hex(v, 64),
                     "expires": lambda v: _int(v, 0, 2**53)},
+    "readmit_invite": {"invite": lambda v: _hex(v, 16), "key": lambda v: _hex(v, 64),
+                       "member": lambda v: _hex(v, 32), "expires": lambda v: _int(v, 0, 2**53)},
     "revoke_invite": {"invite": lambda v: _hex(v, 16)},
     "admit": {"invite": lambda v: _hex(v, 16), "member": lambda v: _hex(v, 32),
               "device": _device, "proof": lambda v: _hex(v, 128),

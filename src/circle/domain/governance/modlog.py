@@ -21,7 +21,7 @@ from circle.domain.models import ModlogEntry
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
     "set_guidelines", "set_resources", "set_policy",
-    "add_resource", "edit_resource", "remove_resource",
+    "add_resource", "edit_resource", "remove_resource", "readmit_invite",
 )
 
 Warning = tuple[str, str]  # (member warned, reason), for warnings this device can read
@@ -93,6 +93,8 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
         return f"made {name(body['member'])} {body['role']}", "", body["member"]
     if kind == "remove":
         return f"removed {name(body['member'])}", body["reason"], body["member"]
+    if kind == "readmit_invite":
+        return f"invited {name(body['member'])} back after their removal", "", body["member"]
     if kind == "hide":
         return f"hid post {body['post'][:8]}", body["reason"], body["post"]
     if kind == "unhide":

@@ -21,9 +21,10 @@ The rules (also in docs/governance.md):
 4. Content of a departed member counts up to the cutoff the remove/leave action
    recorded (the last op of each of their actors its author had seen); a post
    concurrent with its author's removal is therefore dropped by everyone.
-5. Re-admitting a removed member needs the removal in the admit's causal past;
-   the device then writes as a fresh actor (its incarnation), so the cutoff on
-   its old actor stays.
+5. A removal closes every invite in its causal past, and a removed member comes
+   back only through a readmit invite an organizer made for them after seeing
+   the removal (admission.py); the device then writes as a fresh actor (its
+   incarnation), so the cutoff on its old actor stays.
 6. The last organizer cannot be removed or demoted; if they leave, the most
    senior remaining member becomes organizer.
 7. Concurrent rotations both count; new content uses the newest epoch whose key
@@ -37,16 +38,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from circle.crypto.identity import DevicePublic, actor_id_for, device_id_of
-from circle.domain.governance import resources
-from circle.domain.governance.actions import Action, admit_proof_message
+from circle.crypto.identity import actor_id_for
+from circle.domain.governance import admission, resources
+from circle.domain.governance.actions import Action
 from circle.domain.governance.state import (
     Collapsed,
     DeviceState,
     EpochState,
     GovernanceState,
     Hidden,
-    InviteState,
+    Invalid,
     LogEntry,
     MemberState,
 )
@@ -56,6 +57,7 @@ UNRANKED = 1 << 60
 _NEEDS = {
     "invite": {"organizer"},
     "link_invite": {"organizer", "moderator", "member"},
+    "readmit_invite": {"organizer"},
     "revoke_invite": {"organizer", "moderator", "member"},
     "set_role": {"organizer"},
     "remove": {"organizer"},
@@ -79,10 +81,6 @@ _NEEDS = {
 }
 
 IsAncestor = Callable[[str], bool]
-
-
-class Invalid(Exception):
-    """Raised inside the resolver when an action does not count; the message says why."""
 
 
 def resolve(circle_id: str, actions: Iterable[Action]) -> GovernanceState:
@@ -237,105 +235,6 @@ def _target(state: GovernanceState, member_id: str) -> MemberState:
     return member
 
 
-def _invite(state, action, author, is_ancestor) -> None:
-    body = action.body
-    if body["invite"] in state.invites:
-        raise Invalid("invite id already used")
-    state.invites[body["invite"]] = InviteState(
-        body["invite"], body["key"], body["uses"], body["expires"], author.id
-    )
-
-
-def _link_invite(state, action, author, is_ancestor) -> None:
-    """A member invites another device of their own (one use)."""
-    body = action.body
-    if body["invite"] in state.invites:
-        raise Invalid("invite id already used")
-    state.invites[body["invite"]] = InviteState(
-        body["invite"], body["key"], 1, body["expires"], author.id, for_member=author.id
-    )
-
-
-def _revoke_invite(state, action, author, is_ancestor) -> None:
-    invite = state.invites.get(action.body["invite"])
-    if invite is None:
-        raise Invalid("unknown invite")
-    if author.role != "organizer" and invite.created_by != author.id:
-        raise Invalid(f"a {author.role} may not revoke invite")  # only their own link codes
-    invite.revoked = True
-
-
-def _admit(state, action, author, is_ancestor) -> None:
-    body = action.body
-    invite = state.invites.get(body["invite"])
-    if invite is None:
-        raise Invalid("unknown invite")
-    if invite.revoked:
-        raise Invalid("invite was revoked")
-    if action.at > invite.expires * 1000:
-        raise Invalid("invite had expired")
-    if invite.used >= invite.uses:
-        raise Invalid("invite is used up")
-    proof_ok = DevicePublic(bytes.fromhex(invite.key), b"").verify(
-        bytes.fromhex(body["proof"]),
-        admit_proof_message(state.circle_id, invite.id, body["device"]),
-    )
-    if not proof_ok:
-        raise Invalid("newcomer did not prove they hold the invite")
-    sign_pub = bytes.fromhex(body["device"]["sign"])
-    device_id = device_id_of(sign_pub)
-    existing = state.devices.get(device_id)
-    member = state.members.get(body["member"])
-    if invite.for_member is not None:
-        _link_device(state, action, invite, member, existing, device_id, sign_pub)
-        return
-    if existing is None and body["member"] != device_id:
-        raise Invalid("a new member's id is their first device's id")
-    if member is not None:
-        if member.status == "active":
-            raise Invalid("already a member")
-        if member.ended_by is None or not is_ancestor(member.ended_by):
-            raise Invalid("re-admission must follow the removal it undoes")
-    if existing is not None and existing.member != body["member"]:
-        raise Invalid("device belongs to another member")
-    for epoch_id in body["lockboxes"]:
-        if epoch_id not in state.epochs:
-            raise Invalid("lockbox for an unknown epoch")
-    invite.used += 1
-    if member is None:
-        _new_member(state, body["member"], "member")
-    else:
-        member.status, member.role, member.ended_by = "active", "member", None
-        member.rank, state.next_rank = state.next_rank, state.next_rank + 1
-    if existing is None:
-        state.devices[device_id] = DeviceState(
-            device_id, body["member"], sign_pub, bytes.fromhex(body["device"]["dh"]), action.id
-        )
-    else:
-        existing.active, existing.admitted_by = True, action.id
-        existing.incarnation += 1
-    for epoch_id, sealed in body["lockboxes"].items():
-        state.extra_lockboxes[(epoch_id, device_id)] = sealed
-
-
-def _link_device(state, action, invite, member, existing, device_id: str, sign_pub: bytes) -> None:
-    """Another device for a member who is already in (a link invite)."""
-    body = action.body
-    if body["member"] != invite.for_member or member is None or member.status != "active":
-        raise Invalid("a link invite adds a device to the active member who made it")
-    if existing is not None:
-        raise Invalid("that device is already known to the circle")
-    for epoch_id in body["lockboxes"]:
-        if epoch_id not in state.epochs:
-            raise Invalid("lockbox for an unknown epoch")
-    invite.used += 1
-    state.devices[device_id] = DeviceState(
-        device_id, member.id, sign_pub, bytes.fromhex(body["device"]["dh"]), action.id
-    )
-    for epoch_id, sealed in body["lockboxes"].items():
-        state.extra_lockboxes[(epoch_id, device_id)] = sealed
-
-
 def _set_role(state, action, author, is_ancestor) -> None:
     target = _target(state, action.body["member"])
     role = action.body["role"]
@@ -365,6 +264,7 @@ def _remove(state, action, author, is_ancestor) -> None:
     if target.id == author.id:
         raise Invalid("to remove yourself, leave")
     _depart(state, target, "removed", action)
+    admission.close_known_invites(state, target, is_ancestor)
 
 
 def _leave(state, action, author, is_ancestor) -> None:
@@ -499,10 +399,11 @@ def _set_policy(state, action, author, is_ancestor) -> None:
 
 
 _HANDLERS = {
-    "invite": _invite,
-    "link_invite": _link_invite,
-    "revoke_invite": _revoke_invite,
-    "admit": _admit,
+    "invite": admission.invite,
+    "link_invite": admission.link_invite,
+    "readmit_invite": admission.readmit_invite,
+    "revoke_invite": admission.revoke_invite,
+    "admit": admission.admit,
     "set_role": _set_role,
     "remove": _remove,
     "leave": _leave,

@@ -9,6 +9,10 @@ from circle.domain.governance.actions import MAX_PARENTS, Action
 from circle.domain.models import CrisisResource
 
 
+class Invalid(Exception):
+    """Raised while resolving when an action does not count; the message says why."""
+
+
 @dataclass
 class MemberState:
     id: str
@@ -39,6 +43,9 @@ class InviteState:
     used: int = 0
     revoked: bool = False
     for_member: str | None = None  # a link invite: admits another device of this member
+    readmit: str | None = None  # a readmit invite: brings back this removed member
+    action: str = ""  # the action that made it
+    closed_by: str | None = None  # the removal that closed it (its member might know the code)
 
 
 @dataclass
