@@ -609,9 +609,11 @@ def cmd_serve(args, service: Service) -> int:
     import logging
     import signal
 
+    from circle.sync.logsafe import console
     from circle.sync.tcp import Server
 
-    logging.basicConfig(level=logging.INFO, format="circle serve: %(message)s", stream=sys.stderr)
+    # Log lines carry peers' words (error texts, addresses): sanitized, one record a line.
+    logging.basicConfig(level=logging.INFO, handlers=[console(sys.stderr, "circle serve: ")])
 
     async def serve() -> None:
         server = Server(service, service.profile.identity.dh_key)

@@ -176,7 +176,12 @@ class DemoCrowd:
                 dial(f"{host}:{port}")
             await self.clock.sleep(self.first_after)
             while True:
-                self.act()
+                try:
+                    self.act()
+                except Exception as exc:  # a bug costs one move, never the demo (and shows in the network panel)
+                    logging.getLogger("circle.sync").error(
+                        "a demo member's move failed (the demo carries on): %s", f"{type(exc).__name__}: {exc}",
+                        exc_info=True)
                 await self.clock.sleep(self.rng.uniform(*self.every))
         finally:
             for server in servers:
@@ -188,10 +193,8 @@ class DemoCrowd:
             self._act()
         except CircleError:
             pass  # e.g. the user removed or muted that member: the demo carries on
-        except Exception as exc:  # a bug costs one move, never the demo (and shows in the network panel)
-            logging.getLogger("circle.sync").error("demo member's move failed: %s", f"{type(exc).__name__}: {exc}",
-                                                   exc_info=True)
-        self.step += 1
+        finally:
+            self.step += 1  # a move that failed is not tried again: the next one differs
 
     def _act(self) -> None:
         names = list(self.peers)

@@ -18,7 +18,7 @@ import platformdirs
 
 from circle.crypto.aead import SealError, new_key, open_sealed, seal
 from circle.crypto.identity import DeviceIdentity
-from circle.crypto.passphrase import KdfParams, check_new_passphrase, derive_kek
+from circle.crypto.passphrase import KdfParams, check_new_passphrase, check_passphrase, derive_kek
 from circle.errors import ProfileExists, StoreDamaged, WrongPassphrase
 from circle.store import Store
 
@@ -74,6 +74,7 @@ class Profile:
 
     @classmethod
     def unlock(cls, home: Path, passphrase: str) -> "Profile":
+        check_passphrase(passphrase)
         store = Store.open(home)
         kdf_raw, sealed = store.get_meta("kdf"), store.get_meta("vault")
         if kdf_raw is None or sealed is None:

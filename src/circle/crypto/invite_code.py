@@ -53,7 +53,10 @@ class InviteCode:
         payload += struct.pack(">Q", self.expires_at)
         if len(self.hints) > MAX_HINTS:
             raise InviteCodeError(f"at most {MAX_HINTS} address hints fit in an invite code")
-        hints = [h.encode() for h in self.hints]
+        try:
+            hints = [h.encode() for h in self.hints]
+        except UnicodeEncodeError:
+            raise InviteCodeError("an address hint is not valid UTF-8 text") from None
         payload.append(len(hints))
         for hint in hints:
             if len(hint) > MAX_HINT_BYTES:

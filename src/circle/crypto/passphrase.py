@@ -45,7 +45,15 @@ class KdfParams:
         return params
 
 
+def check_passphrase(passphrase: str) -> None:
+    """Raises InvalidInput if `passphrase` cannot be encoded: a lone surrogate, which
+    Python makes from bytes that are not UTF-8 (an environment variable, argv)."""
+    if any("\ud800" <= ch <= "\udfff" for ch in passphrase):
+        raise InvalidInput("the passphrase is not valid UTF-8 text")
+
+
 def check_new_passphrase(passphrase: str) -> None:
+    check_passphrase(passphrase)
     if len(passphrase) < MIN_PASSPHRASE_CHARS:
         raise InvalidInput(
             f"passphrase too short: use at least {MIN_PASSPHRASE_CHARS} characters"

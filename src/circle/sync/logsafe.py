@@ -3,6 +3,8 @@ tasks never die silently.
 
 A flood of failing connections used to write a traceback per accept (14.7 MB in
 34 s). `Collapse` rate-limits each message template and reports how many it dropped.
+`Shown` keeps what peers wrote (their error texts, names) from driving the terminal
+or forging log lines.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+
+from circle.domain.untrusted import shown
 
 
 class Collapse(logging.Filter):
@@ -42,6 +46,22 @@ class Collapse(logging.Filter):
             record.msg = f"{record.msg} (and {bucket[2]} more like it)"
             bucket[2] = 0
         return True
+
+
+class Shown(logging.Formatter):
+    """Formats a record as usual, then passes the whole line through `shown`: no escape
+    sequence, control, bidi or zero-width character reaches the log, and one record is
+    one line (a peer's newline cannot forge a second record; a traceback is flattened)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return shown(super().format(record))
+
+
+def console(stream, prefix: str) -> logging.Handler:
+    """A handler writing sanitized one-line records, each starting with `prefix`, to `stream`."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(Shown(f"{prefix}%(message)s"))
+    return handler
 
 
 def install(logger: logging.Logger) -> None:

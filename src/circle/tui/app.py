@@ -127,12 +127,20 @@ class CircleApp(App[None]):
         self.sync = SyncRunner(service, self.settings, self.post_message)
         self.run_worker(self.sync.run(), name="sync", group="sync", exit_on_error=False)
         if self.companion is not None:
-            self.run_worker(self.companion(self.sync.dial), name="companion", group="sync", exit_on_error=False)
+            self.run_worker(self._run_companion(), name="companion", group="sync", exit_on_error=False)
         circles = service.circles()
         target = service.last_circle() or (circles[0].id if len(circles) == 1 else None)
         self.call_later(self._show_circles, target)
         for circle in circles:  # what arrived while the app was closed
             self.announce_inbox(circle.id)
+
+    async def _run_companion(self) -> None:
+        # A worker that fails with exit_on_error=False ends without a word: say so.
+        try:
+            await self.companion(self.sync.dial)
+        except Exception as exc:
+            self.log.error("the companion stopped", exc)  # the traceback, for `textual console`
+            self.post_message(SyncProblem(f"the demo members stopped: {type(exc).__name__}: {exc}"))
 
     async def _show_circles(self, target: str | None) -> None:
         # One step at a time: the unlock screen goes before the list comes.
