@@ -79,7 +79,8 @@ def test_an_invite_expiring_after_year_9999_is_refused_it_would_crash_listing_in
 
 
 def test_an_integer_past_pythons_digit_limit_is_an_action_error_not_a_bare_value_error():
-    raw = canonical(_payload("set_policy", {"collapse_after": 1})).replace(b'"collapse_after":1', b'"collapse_after":' + b"9" * 5000)
+    raw = canonical(_payload("set_policy", {"collapse_after": 1}))
+    raw = raw.replace(b'"collapse_after":1', b'"collapse_after":' + b"9" * 5000)
     with pytest.raises(ActionError):
         decode_action(_ID.sign(raw) + raw)
 

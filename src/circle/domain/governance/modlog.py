@@ -91,7 +91,9 @@ def _epochs(state: GovernanceState) -> dict[str, tuple[int, list[str]]]:
 
 def _founding_key(state: GovernanceState, action: Action) -> bool:
     """The circle's first key, set up with the circle: not a change anyone made."""
-    return action.kind == "rotate" and bool(state.epoch_order) and state.epochs[state.epoch_order[0]].action == action.id
+    if action.kind != "rotate" or not state.epoch_order:
+        return False
+    return state.epochs[state.epoch_order[0]].action == action.id
 
 
 def _track_resource(action: Action, resources: dict[str, str]) -> None:
