@@ -10,6 +10,8 @@
     resolver refuses only through its own mechanism (the entry marked
     invalid), and key recovery, a new rotation, a join's lockboxes, the
     moderation log, invite listings and private notes all run.
+(c) The same, deterministically: every field of every kind set in turn to each
+    of a list of boundary values (odd hex, small-order keys, dates past 9999...).
 
 Identities and the circle are fixed, so failures replay. Examples are kept
 modest so the suite stays fast; CIRCLE_FUZZ=1 runs many more.
