@@ -902,7 +902,7 @@ def test_only_a_members_own_device_may_make_a_link_code_for_them(people) -> None
     log = Log(a)
     inv = log.invite(a)
     log.admit(a, b, inv)
-    link = log.act(b, "link_invite", {"invite": "ab" * 8, "key": "00" * 32, "expires": 2**40})
+    link = log.act(b, "link_invite", {"invite": "ab" * 8, "key": "00" * 32, "expires": FAR})
     state = log.state()
     assert state.invites["ab" * 8].for_member == b.device_id
     assert log.verdict(link, state) == (True, "")

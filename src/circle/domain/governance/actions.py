@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
-from typing import Any
-
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.domain.document import MAX_MILLIS
+from circle.domain.governance import fields as f
+from circle.domain.governance.fields import ActionError
 
 VERSION = 1
 SIG_BYTES = 64
@@ -28,118 +27,42 @@ MAX_ACTION_BYTES = 512 * 1024
 MAX_SEALED_BYTES = 200 * 1024  # a sealed note: a report quotes a post of up to 20,000 characters
 MAX_PARENTS = 64
 ROLES = ("organizer", "moderator", "member")
+MAX_REPORTS = 1000
 
-_HEX = re.compile(r"[0-9a-f]+")
-
-
-class ActionError(ValueError):
-    """An action is malformed or its signature does not verify."""
-
-
-def _hex(value: Any, length: int | None = None) -> str:
-    if not isinstance(value, str) or not _HEX.fullmatch(value):
-        raise ActionError("expected lowercase hex")
-    if length is not None and len(value) != length:
-        raise ActionError(f"expected {length} hex digits")
-    if len(value) % 2:
-        # Consumers call bytes.fromhex on every hex field; an odd length would crash them later.
-        raise ActionError("expected whole bytes of hex")
-    return value
-
-
-def _text(value: Any, limit: int) -> str:
-    if not isinstance(value, str) or len(value) > limit:
-        raise ActionError("expected a string within its size limit")
-    return value
-
-
-def _int(value: Any, low: int, high: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ActionError("integer out of range")
-    return value
-
-
-def _bytes_hex(value: Any, limit: int) -> str:
-    if not isinstance(value, str) or len(value) > 2 * limit or len(value) % 2:
-        raise ActionError("expected hex bytes within the size limit")
-    return _hex(value)
-
-
-def _boxes(value: Any) -> list[str]:
-    if not isinstance(value, list) or not 1 <= len(value) <= 64:
-        raise ActionError("a sealed note has 1 to 64 boxes")
-    return [_bytes_hex(box, 256) for box in value]
-
-
-def _report_ids(value: Any, at_least: int = 0) -> list[str]:
-    if not isinstance(value, list) or not at_least <= len(value) <= 1000:
-        raise ActionError("expected a list of report ids")
-    return [_hex(v, 64) for v in value]
-
-
-def _device(value: Any) -> dict:
-    if not isinstance(value, dict) or set(value) != {"sign", "dh"}:
-        raise ActionError("device must have sign and dh keys")
-    return {"sign": _hex(value["sign"], 64), "dh": _hex(value["dh"], 64)}
-
-
-def _sealed_map(value: Any, key_len: int) -> dict[str, str]:
-    if not isinstance(value, dict) or len(value) > 1000:
-        raise ActionError("expected a map of sealed keys")
-    return {_hex(k, key_len): _hex(v) for k, v in value.items()}
-
-
-def _cutoffs(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict) or len(value) > 64:
-        raise ActionError("expected a map of cutoffs")
-    return {_hex(k, 32): _int(v, 0, 2**53) for k, v in value.items()}
-
-
-def _resources(value: Any) -> list[dict]:
-    if not isinstance(value, list) or len(value) > 50:
-        raise ActionError("expected a list of resources")
-    out = []
-    for entry in value:
-        if not isinstance(entry, dict) or set(entry) != {"name", "contact", "region", "hours"}:
-            raise ActionError("resource fields are name, contact, region, hours")
-        out.append({k: _text(entry[k], 300) for k in ("name", "contact", "region", "hours")})
-    return out
-
-
-# Each kind's body: field -> validator. Unknown fields are rejected so that two
-# clients never disagree about what an action says.
+# Each kind's body: field -> check (fields.py). Unknown fields are rejected so
+# that two clients never disagree about what an action says.
 _BODIES = {
-    "create": {"name": lambda v: _text(v, 200), "nonce": lambda v: _hex(v, 32),
-               "device": _device},
-    "invite": {"invite": lambda v: _hex(v, 16), "key": lambda v: _hex(v, 64),
-               "uses": lambda v: _int(v, 1, 1000), "expires": lambda v: _int(v, 0, 2**53)},
-    "link_invite": {"invite": lambda v: _hex(v, 16), "key": lambda v: _hex(v, 64),
-                    "expires": lambda v: _int(v, 0, 2**53)},
-    "readmit_invite": {"invite": lambda v: _hex(v, 16), "key": lambda v: _hex(v, 64),
-                       "member": lambda v: _hex(v, 32), "expires": lambda v: _int(v, 0, 2**53)},
-    "revoke_invite": {"invite": lambda v: _hex(v, 16)},
-    "admit": {"invite": lambda v: _hex(v, 16), "member": lambda v: _hex(v, 32),
-              "device": _device, "proof": lambda v: _hex(v, 128),
-              "lockboxes": lambda v: _sealed_map(v, 32)},
-    "set_role": {"member": lambda v: _hex(v, 32), "role": lambda v: _choice(v, ROLES)},
-    "remove": {"member": lambda v: _hex(v, 32), "cutoffs": _cutoffs, "reason": lambda v: _text(v, 500)},
-    "leave": {"cutoffs": _cutoffs},
-    "rotate": {"epoch": lambda v: _hex(v, 32), "lockboxes": lambda v: _sealed_map(v, 32),
-               "wraps": lambda v: _sealed_map(v, 32)},
-    "set_guidelines": {"text": lambda v: _text(v, 20_000)},
-    "set_resources": {"resources": _resources},
-    "hide": {"post": lambda v: _text(v, 64), "reason": lambda v: _text(v, 500)},
-    "unhide": {"post": lambda v: _text(v, 64)},
-    "mute": {"member": lambda v: _hex(v, 32), "until": lambda v: _int(v, 0, MAX_MILLIS),
-             "reason": lambda v: _text(v, 500)},
+    "create": {"name": lambda v: f.text(v, 200), "nonce": lambda v: f.hex_str(v, 32), "device": f.device},
+    "invite": {"invite": lambda v: f.hex_str(v, 16), "key": lambda v: f.hex_str(v, 64),
+               "uses": lambda v: f.integer(v, 1, 1000), "expires": lambda v: f.integer(v, 0, f.MAX_SECONDS)},
+    "link_invite": {"invite": lambda v: f.hex_str(v, 16), "key": lambda v: f.hex_str(v, 64),
+                    "expires": lambda v: f.integer(v, 0, f.MAX_SECONDS)},
+    "readmit_invite": {"invite": lambda v: f.hex_str(v, 16), "key": lambda v: f.hex_str(v, 64),
+                       "member": lambda v: f.hex_str(v, 32), "expires": lambda v: f.integer(v, 0, f.MAX_SECONDS)},
+    "revoke_invite": {"invite": lambda v: f.hex_str(v, 16)},
+    "admit": {"invite": lambda v: f.hex_str(v, 16), "member": lambda v: f.hex_str(v, 32),
+              "device": f.device, "proof": lambda v: f.hex_str(v, 128),
+              "lockboxes": lambda v: f.key_boxes(v, 32)},
+    "set_role": {"member": lambda v: f.hex_str(v, 32), "role": lambda v: f.choice(v, ROLES)},
+    "remove": {"member": lambda v: f.hex_str(v, 32), "cutoffs": f.cutoffs, "reason": lambda v: f.text(v, 500)},
+    "leave": {"cutoffs": f.cutoffs},
+    "rotate": {"epoch": lambda v: f.hex_str(v, 32), "lockboxes": lambda v: f.key_boxes(v, 32),
+               "wraps": lambda v: f.key_boxes(v, 32)},
+    "set_guidelines": {"text": lambda v: f.text(v, 20_000)},
+    "set_resources": {"resources": lambda v: f.resource_list(v, 300)},
+    "hide": {"post": lambda v: f.text(v, 64), "reason": lambda v: f.text(v, 500)},
+    "unhide": {"post": lambda v: f.text(v, 64)},
+    "mute": {"member": lambda v: f.hex_str(v, 32), "until": lambda v: f.integer(v, 0, MAX_MILLIS),
+             "reason": lambda v: f.text(v, 500)},
     # A private note (report, reach-out), signed by a one-time key: see notes.py.
-    "sealed": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
+    "sealed": {"boxes": f.note_boxes, "content": lambda v: f.hex_bytes(v, MAX_SEALED_BYTES)},
     # A private warning to a member, signed by the moderator who sends it.
-    "warn": {"boxes": _boxes, "content": lambda v: _bytes_hex(v, MAX_SEALED_BYTES)},
-    "collapse": {"post": lambda v: _text(v, 64), "reports": lambda v: _report_ids(v, at_least=1)},
-    "dismiss": {"post": lambda v: _text(v, 64), "reports": _report_ids, "reason": lambda v: _text(v, 500)},
-    "set_policy": {"collapse_after": lambda v: _int(v, 0, 100)},
-    "accept_guidelines": {"version": lambda v: _hex(v, 64)},
+    "warn": {"boxes": f.note_boxes, "content": lambda v: f.hex_bytes(v, MAX_SEALED_BYTES)},
+    "collapse": {"post": lambda v: f.text(v, 64), "reports": lambda v: f.id_list(v, 64, 1, MAX_REPORTS)},
+    "dismiss": {"post": lambda v: f.text(v, 64), "reports": lambda v: f.id_list(v, 64, 0, MAX_REPORTS),
+                "reason": lambda v: f.text(v, 500)},
+    "set_policy": {"collapse_after": lambda v: f.integer(v, 0, 100)},
+    "accept_guidelines": {"version": lambda v: f.hex_str(v, 64)},
 }
 
 
@@ -150,29 +73,17 @@ _BODIES = {
 RESOURCE_ID_LEN = 16
 RESOURCE_FIELD_CHARS = 300
 
-
-def _required(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ActionError("a resource's name and contact may not be empty")
-    return _text(value, RESOURCE_FIELD_CHARS)
-
-
 _RESOURCE_FIELDS = {
-    "name": _required, "contact": _required,
-    "region": lambda v: _text(v, RESOURCE_FIELD_CHARS), "hours": lambda v: _text(v, RESOURCE_FIELD_CHARS),
+    "name": lambda v: f.required_text(v, RESOURCE_FIELD_CHARS),
+    "contact": lambda v: f.required_text(v, RESOURCE_FIELD_CHARS),
+    "region": lambda v: f.text(v, RESOURCE_FIELD_CHARS), "hours": lambda v: f.text(v, RESOURCE_FIELD_CHARS),
 }
 _BODIES.update({
     "add_resource": dict(_RESOURCE_FIELDS),
-    "edit_resource": {"resource": lambda v: _hex(v, RESOURCE_ID_LEN), **_RESOURCE_FIELDS},
-    "remove_resource": {"resource": lambda v: _hex(v, RESOURCE_ID_LEN)},
+    "edit_resource": {"resource": lambda v: f.hex_str(v, RESOURCE_ID_LEN), **_RESOURCE_FIELDS},
+    "remove_resource": {"resource": lambda v: f.hex_str(v, RESOURCE_ID_LEN)},
 })
 KINDS = tuple(_BODIES)
-
-
-def _choice(value: Any, options: tuple[str, ...]) -> str:
-    if value not in options:
-        raise ActionError(f"expected one of {', '.join(options)}")
-    return value
 
 
 def canonical(payload: dict) -> bytes:
@@ -214,40 +125,47 @@ def sign_action(
 
 
 def decode_action(wire: bytes) -> Action:
-    """Parse and verify one action. Raises ActionError on anything off."""
+    """Parse and verify one action. Raises ActionError on anything off.
+
+    Every field is checked to be what the resolver and every later reader
+    assume (fields.py), so an action that decodes cannot crash them."""
     if not isinstance(wire, (bytes, bytearray)) or not SIG_BYTES < len(wire) <= MAX_ACTION_BYTES:
         raise ActionError("action size out of bounds")
     signature, raw = bytes(wire[:SIG_BYTES]), bytes(wire[SIG_BYTES:])
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        # ValueError covers integers past Python's digit limit, which JSON allows.
         raise ActionError("action payload is not JSON") from None
     if not isinstance(payload, dict) or set(payload) != {"v", "circle", "kind", "author", "parents", "at", "body"}:
         raise ActionError("action payload has the wrong fields")
-    if payload["v"] != VERSION:
+    if type(payload["v"]) is not int or payload["v"] != VERSION:
         raise ActionError("unsupported action version")
     try:
         if canonical(payload) != raw:
             raise ActionError("action payload is not canonical")
-    except UnicodeEncodeError:  # a lone surrogate: JSON allows it, UTF-8 does not
+    except (UnicodeEncodeError, RecursionError):  # a lone surrogate: JSON allows it, UTF-8 does not
         raise ActionError("action payload is not canonical") from None
     kind = payload["kind"]
     if not isinstance(kind, str) or kind not in _BODIES:
         raise ActionError("unknown action kind")
-    author = _hex(payload["author"], 64)
+    author = f.hex_str(payload["author"], 64)
     circle = payload["circle"]
+    parents = payload["parents"]
     if kind == "create":
-        if circle is not None or payload["parents"]:
+        if circle is not None or parents != []:
             raise ActionError("genesis must have no circle and no parents")
     else:
-        _hex(circle, 32)
-    parents = payload["parents"]
+        f.hex_str(circle, 32)
     if not isinstance(parents, list) or len(parents) > MAX_PARENTS:
         raise ActionError("bad parents")
-    parents = tuple(_hex(p, 64) for p in parents)
+    for parent in parents:
+        f.hex_str(parent, 64)
+    if parents != sorted(set(parents)):
+        raise ActionError("parents must be distinct and sorted")  # one action, one wire form
     if kind != "create" and not parents:
         raise ActionError("only genesis may have no parents")
-    at = _int(payload["at"], 0, MAX_MILLIS)  # beyond it no date can be shown
+    at = f.integer(payload["at"], 0, MAX_MILLIS)  # beyond it no date can be shown
     body = payload["body"]
     spec = _BODIES[kind]
     if not isinstance(body, dict) or set(body) != set(spec):
@@ -258,7 +176,8 @@ def decode_action(wire: bytes) -> Action:
         raise ActionError("action signature does not verify")
     action_id = hashlib.sha256(raw).hexdigest()
     return Action(
-        action_id, circle, kind, author, device_id_of(bytes.fromhex(author)), parents, at, body, bytes(wire)
+        action_id, circle, kind, author, device_id_of(bytes.fromhex(author)), tuple(parents), at, body,
+        bytes(wire),
     )
 
 

@@ -21,7 +21,7 @@ from circle.domain.models import ModlogEntry
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
     "set_guidelines", "set_resources", "set_policy",
-    "add_resource", "edit_resource", "remove_resource", "readmit_invite",
+    "add_resource", "edit_resource", "remove_resource", "rotate", "readmit_invite",
 )
 
 Warning = tuple[str, str]  # (member warned, reason), for warnings this device can read
@@ -44,11 +44,12 @@ def moderation_log(
     out = []
     versions = {gid: n for n, gid in enumerate(state.guidelines_history, 1)}
     resources: dict[str, str] = {}  # resource id -> the name it was listed under, as the log goes
+    epochs = _epochs(state)
     for entry in state.log:
         action = entry.action
-        if action.kind not in MODERATION_KINDS:
+        if action.kind not in MODERATION_KINDS or _founding_key(state, action):
             continue
-        summary, reason, target = _describe(action, name, warnings, versions, resources)
+        summary, reason, target = _describe(action, name, warnings, versions, resources, epochs)
         if entry.valid:
             _track_resource(action, resources)
         out.append(ModlogEntry(
@@ -59,7 +60,7 @@ def moderation_log(
         action = actions[action_id]
         if action.kind not in MODERATION_KINDS:
             continue
-        summary, reason, target = _describe(action, name, warnings, versions, resources)
+        summary, reason, target = _describe(action, name, warnings, versions, resources, epochs)
         out.append(ModlogEntry(
             action.id, action.kind, actor(action), from_millis(action.at), summary, reason, target,
             "waiting", "an entry it builds on is missing or was altered", action.wire[:64].hex(), action.parents,
@@ -68,6 +69,31 @@ def moderation_log(
         out.append(ModlogEntry(action_id, "unknown", None, None, "an entry that no longer matches its signature",
                                "", None, "tampered", why))
     return out
+
+
+Epochs = Mapping[str, tuple[int, list[str]]]  # rotation action -> (epoch number, members left out)
+
+
+def _epochs(state: GovernanceState) -> dict[str, tuple[int, list[str]]]:
+    """For each rotation that counted: its epoch's number (the circle's first key is 1)
+    and the members who held the key before it whose devices it did not give the new one."""
+    out = {}
+    for n, epoch_id in enumerate(state.epoch_order):
+        epoch = state.epochs[epoch_id]
+        left_out: list[str] = []
+        if n:
+            before = state.holders(state.epoch_order[n - 1]) - set(epoch.lockboxes)
+            members = {state.devices[d].member for d in before if d in state.devices}
+            left_out = sorted(members)
+        out[epoch.action] = (n + 1, left_out)
+    return out
+
+
+def _founding_key(state: GovernanceState, action: Action) -> bool:
+    """The circle's first key, set up with the circle: not a change anyone made."""
+    if action.kind != "rotate" or not state.epoch_order:
+        return False
+    return state.epochs[state.epoch_order[0]].action == action.id
 
 
 def _track_resource(action: Action, resources: dict[str, str]) -> None:
@@ -82,7 +108,7 @@ def _track_resource(action: Action, resources: dict[str, str]) -> None:
 
 
 def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: Mapping[str, int],
-              resources: Mapping[str, str]):
+              resources: Mapping[str, str], epochs: Epochs):
     """(summary, reason, public target) of one moderation action."""
     body, kind = action.body, action.kind
 
@@ -127,6 +153,15 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
         return f"corrected crisis resource {resource(body['resource'])}: {body['name']}, {body['contact']}", "", None
     if kind == "remove_resource":
         return f"removed crisis resource {resource(body['resource'])}", "", None
+    if kind == "rotate":
+        # Only who is left out is told: the sealed keys themselves never leave the log.
+        if action.id not in epochs:
+            return "rotated the circle key", "", None
+        number, left_out = epochs[action.id]
+        summary = f"rotated the circle key (epoch {number})"
+        if left_out:
+            summary += f", leaving out {', '.join(name(m) for m in left_out)}"
+        return summary, "", left_out[0] if len(left_out) == 1 else None
     if kind == "set_policy":
         after = body["collapse_after"]
         if after == 0:
