@@ -1,0 +1,160 @@
+"""Restoring an older copy of a profile directory, then writing again.
+
+The restored device's Automerge actor starts again from an older sequence
+number, so its next change reuses a seq the peers already hold with other
+content. Peers must refuse that change alone (one line, naming the device) and
+go on; the restored device must notice, drop what it wrote since the restore
+and not write until it holds its own earlier changes again.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import PASSPHRASE
+from in_process import Net
+
+from circle.service import Service
+from circle.service.restore import RestoredFromBackup
+from circle.sync.folder import BundleFolder
+from circle.sync.messages import State
+
+
+def _reopen(service: Service) -> Service:
+    home = service.whoami().home
+    service.close()
+    return Service.unlock(home, PASSPHRASE)
+
+
+def _backup(service: Service, dest) -> Service:
+    """Copy the profile directory aside with the profile closed, then reopen it."""
+    home = service.whoami().home
+    service.close()
+    shutil.copytree(home, dest)
+    return Service.unlock(home, PASSPHRASE)
+
+
+def _restore(service: Service, backup) -> Service:
+    """Close the profile and copy the backup back over its directory."""
+    home = service.whoami().home
+    service.close()
+    shutil.rmtree(home)
+    shutil.copytree(backup, home)
+    return Service.unlock(home, PASSPHRASE)
+
+
+@pytest.fixture
+def restored(tmp_path):
+    """Ana posts, backs up, posts again (Ben gets both), then restores the backup."""
+    net = Net(tmp_path)
+    ana, ben = net.profile("ana"), net.profile("ben")
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben)
+    ana.post(net.cid, "before the backup")
+    net.send(ana, ben)
+    ana = _backup(ana, tmp_path / "backup")
+    ana.post(net.cid, "after the backup")
+    net.send(ana, ben)
+    ana = _restore(ana, tmp_path / "backup")
+    assert "after the backup" not in net.bodies(ana)
+    services = {"ana": ana, "ben": ben}
+    yield net, services
+    for service in services.values():
+        service.close()
+
+
+def test_a_peer_refuses_only_the_clashing_change_names_the_device_and_keeps_going(restored):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    ana.post(net.cid, "after the restore")  # the same seq as "after the backup"
+    ana.invite(net.cid)  # a governance action in the same bundle
+    result = net.send(ana, ben)  # raised "duplicate seq" from Automerge before
+    assert len(result.notes) == 1
+    assert "ana's device " + net.dev(ana)[:8] in result.notes[0]
+    assert "\n" not in result.notes[0]
+    assert result.actions_added == 1  # the rest of the bundle went in
+    assert len(ben.invites(net.cid)) == len(ana.invites(net.cid))
+    assert set(net.bodies(ben)) == {"before the backup", "after the backup"}
+    again = net.send(ana, ben)  # and later runs do not crash either
+    assert len(again.notes) == 1
+    s["ben"] = ben = _reopen(ben)
+    net.send(ana, ben)
+    assert set(net.bodies(ben)) == {"before the backup", "after the backup"}
+
+
+def test_the_restored_device_catches_up_before_writing_and_then_writes_safely(restored):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    result = net.send(ben, ana)  # its own "after the backup" comes back
+    assert result.notes == ()
+    assert "after the backup" in net.bodies(ana)
+    ana.post(net.cid, "after catching up")
+    assert net.send(ana, ben).notes == ()
+    assert set(net.bodies(ben)) == set(net.bodies(ana)) == {
+        "before the backup", "after the backup", "after catching up"}
+
+
+def test_the_restored_device_refuses_to_write_while_peers_hold_more_of_its_own(restored):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    ben.post(net.cid, "from ben")
+    # Ben takes Ana to hold all she wrote (as after a folder run that read her
+    # bundles): only his post and the signed heads go.
+    claimed = ana.sync_state(net.cid)
+    vector = dict(claimed.vector)
+    actor = next(a for a, seq in ben.sync_state(net.cid).vector.items() if seq > vector.get(a, 0))
+    vector[actor] = ben.sync_state(net.cid).vector[actor]
+    result = ana.receive_bundle(ben.bundle_for(net.cid, net.dev(ana), State(net.cid, b"", vector,
+                                                                           claimed.action_ids)))
+    assert result.notes == ()
+    with pytest.raises(RestoredFromBackup, match="restored from an older backup: it must catch up"):
+        ana.post(net.cid, "too early")
+    s["ana"] = ana = _reopen(ana)  # the mark is stored, not only in memory
+    with pytest.raises(RestoredFromBackup):
+        ana.react(net.cid, net.bodies(ana) and ana.feed(net.cid)[0].id, "heart")
+    net.send(ben, ana)
+    ana.post(net.cid, "now")
+    assert net.send(ana, ben).notes == ()
+    assert "now" in net.bodies(ben) and "too early" not in net.bodies(ben)
+
+
+def test_a_restored_device_that_wrote_first_sets_that_aside_and_catches_up(restored):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    ana.post(net.cid, "after the restore")
+    ben.post(net.cid, "ben goes on")
+    result = net.send(ben, ana)
+    assert len(result.notes) == 1 and "set aside" in result.notes[0]
+    assert set(net.bodies(ana)) == {"before the backup", "after the backup", "ben goes on"}
+    s["ana"] = ana = _reopen(ana)  # the rewound document is what is stored
+    assert set(net.bodies(ana)) == {"before the backup", "after the backup", "ben goes on"}
+    ana.post(net.cid, "ana again")
+    assert net.send(ana, ben).notes == ()
+    assert set(net.bodies(ben)) == set(net.bodies(ana))
+    assert "ana again" in net.bodies(ben)
+
+
+def test_over_a_folder_the_fork_is_refused_the_rest_applied_and_ana_recovers(restored, tmp_path):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    ana.post(net.cid, "after the restore")
+    (tmp_path / "shared").mkdir()
+    folder = BundleFolder(tmp_path / "shared")
+    ana.invite(net.cid)
+    ana.sync_folder(folder)  # carries the clashing change and the invite
+    ben.post(net.cid, "from ben")
+    report = ben.sync_folder(folder)
+    assert len(report.notes) == 1 and net.dev(ana)[:8] in report.notes[0]
+    assert report.applied == 1 and "after the restore" not in net.bodies(ben)
+    assert ben.sync_folder(folder).notes == ()  # a later run: no crash, nothing re-read
+    mine = ana.sync_folder(folder)
+    assert any("set aside" in note for note in mine.notes)
+    assert {"after the backup", "from ben"} <= set(net.bodies(ana))
+    assert "after the restore" not in net.bodies(ana)
+    ana.post(net.cid, "ana again")
+    ana.sync_folder(folder)
+    assert ben.sync_folder(folder).notes == ()
+    assert set(net.bodies(ben)) == set(net.bodies(ana))
+    assert "ana again" in net.bodies(ben)
