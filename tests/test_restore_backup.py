@@ -15,6 +15,7 @@ import pytest
 
 from conftest import PASSPHRASE
 from in_process import Net
+from test_sync_tcp import group, serve  # noqa: F401
 
 from circle.service import Service
 from circle.service.restore import RestoredFromBackup
@@ -158,3 +159,38 @@ def test_over_a_folder_the_fork_is_refused_the_rest_applied_and_ana_recovers(res
     assert ben.sync_folder(folder).notes == ()
     assert set(net.bodies(ben)) == set(net.bodies(ana))
     assert "ana again" in net.bodies(ben)
+
+
+def test_cli_restore_by_copy_a_peer_folder_sync_and_the_restored_device_recover(tmp_path, serve):
+    g = group(tmp_path, serve, ("Ben",))
+    ben = g.members["Ben"]
+    ben.ok("post", g.circle, "before the backup")
+    ben.ok("sync", g.served_a.address)
+    shutil.copytree(ben.home, tmp_path / "backup")  # no circle process runs on Ben's profile
+    ben.ok("post", g.circle, "after the backup")
+    ben.ok("sync", g.served_a.address)
+    shutil.rmtree(ben.home)
+    shutil.copytree(tmp_path / "backup", ben.home)
+    ben.ok("post", g.circle, "after the restore")
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    ben.ok("sync", "--folder", str(folder))
+    first = g.a.run("sync", "--folder", str(folder))  # crashed with a traceback before
+    assert first.returncode == 0, first.stderr
+    assert first.stderr.startswith("circle: refused 1 change(s) from Ben's device "), first.stderr
+    assert first.stderr.count("\n") == 1 and "Traceback" not in first.stderr
+    again = g.a.run("sync", "--folder", str(folder))
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    # Over TCP Ben learns from Ana's signed heads that it was restored, sets the
+    # clash aside and gets its own later post back in the same session.
+    mine = ben.ok("sync", g.served_a.address)
+    assert "restored from an older backup: 1 change(s) it wrote since were set aside" in mine.stderr
+    assert mine.stderr.count("\n") == 1
+    ben_feed = {p["body"] for p in ben.ok("feed", g.circle, "--json").json()}
+    assert {"before the backup", "after the backup"} <= ben_feed and "after the restore" not in ben_feed
+    ben.ok("post", g.circle, "caught up")
+    ben.ok("sync", g.served_a.address)
+    bodies = {p["body"] for p in g.a.ok("feed", g.circle, "--json").json()}
+    assert {"before the backup", "after the backup", "caught up"} <= bodies
+    assert "after the restore" not in bodies
+    assert g.served_a.alive(), g.served_a.stderr()

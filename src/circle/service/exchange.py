@@ -33,7 +33,7 @@ from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
-from circle.service.restore import catch_up, lower_vector, refusal_notes, split_clashes
+from circle.service.restore import catch_up, forked_from, lower_vector, refusal_notes, split_clashes
 from circle.sync.bundle import (
     DELTA,
     WELCOME,
@@ -265,14 +265,14 @@ class ExchangeMixin(MembershipMixin):
         else:
             changes = circle.changes_missing_from(peer.vector)
             actions = [a for a in circle.actions.values() if a.id not in peer.action_ids]
-            if not changes and not actions:
+            if not changes and not actions and not forked_from(circle, peer):
                 return None
         content = BundleContent(
             actions=tuple(a.wire for a in actions),
             changes=tuple(changes),
             heads=tuple(h.encode() for h in circle.heads.values()),
         )
-        return self._seal_for(circle, device_id, DELTA, content), len(changes) + len(actions)
+        return self._seal_for(circle, device_id, DELTA, content), max(1, len(changes) + len(actions))
 
     def bundle_for(self, circle_id: str, device_id: str | None = None, peer: State | None = None) -> bytes | None:
         delta = self.delta_for(circle_id, device_id, peer)

@@ -32,6 +32,13 @@ class RestoredFromBackup(NotAllowed):
     """This device holds less of its own writing than its peers: it must catch up first."""
 
 
+def forked_from(circle: OpenCircle, peer) -> bool:
+    """The peer's State counts as many changes per actor as we hold, yet its
+    digest differs: someone's changes differ under the same numbers. Our signed
+    heads then go anyway, so a restored device learns it was."""
+    return bool(peer.digest) and peer.digest != circle.digest() and peer.vector == circle.vector()
+
+
 def split_clashes(circle: OpenCircle, changes: list[bytes]) -> tuple[list[bytes], list[ChangeHeader]]:
     """`changes` (in causal order) without those that reuse an actor's sequence
     number held here, or earlier in the list, with other content, nor any that
