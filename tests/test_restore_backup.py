@@ -137,6 +137,36 @@ def test_a_restored_device_that_wrote_first_sets_that_aside_and_catches_up(resto
     assert "ana again" in net.bodies(ben)
 
 
+def _session_round(a: Service, b: Service, cid: str, net: Net) -> tuple:
+    """One exchange as a TCP session makes it: each side sends what the other's
+    State lacks."""
+    to_b = a.delta_for(cid, net.dev(b), b.sync_state(cid))
+    to_a = b.delta_for(cid, net.dev(a), a.sync_state(cid))
+    got_b = b.receive_bundle(to_b[0]) if to_b else None
+    got_a = a.receive_bundle(to_a[0]) if to_a else None
+    return got_a, got_b
+
+
+def test_by_state_exchange_a_device_that_wrote_twice_after_the_restore_gets_the_originals(restored):
+    net, s = restored
+    ana, ben = s["ana"], s["ben"]
+    ana.post(net.cid, "after the restore")
+    ana.post(net.cid, "and again")  # Ana's vector is now ahead of what Ben holds of her
+    # Ben has nothing Ana lacks by count, yet their states differ: his signed
+    # heads go anyway, and Ana learns she was restored.
+    at_ana, at_ben = _session_round(ana, ben, net.cid, net)
+    assert at_ben.changes_applied == 0 and "and again" not in net.bodies(ben)
+    assert len(at_ana.notes) == 1 and "2 change(s) it wrote since were set aside" in at_ana.notes[0]
+    with pytest.raises(NotAllowed, match="restored"):
+        ana.post(net.cid, "too early")
+    _session_round(ana, ben, net.cid, net)  # the next round brings her own back
+    assert set(net.bodies(ana)) == {"before the backup", "after the backup"}
+    ana.post(net.cid, "caught up")
+    _session_round(ana, ben, net.cid, net)
+    assert set(net.bodies(ben)) == set(net.bodies(ana)) == {"before the backup", "after the backup", "caught up"}
+    assert ana.sync_state(net.cid).digest == ben.sync_state(net.cid).digest
+
+
 def test_over_a_folder_the_fork_is_refused_the_rest_applied_and_ana_recovers(restored, tmp_path):
     net, s = restored
     ana, ben = s["ana"], s["ben"]

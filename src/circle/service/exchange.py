@@ -33,7 +33,7 @@ from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
-from circle.service.restore import catch_up, forked_from, lower_vector, refusal_notes, split_clashes
+from circle.service.restore import catch_up, forked_from, lower_vector, note_clashes, refusal_notes, split_clashes
 from circle.sync.bundle import (
     DELTA,
     WELCOME,
@@ -263,7 +263,7 @@ class ExchangeMixin(MembershipMixin):
             changes = circle.document.changes_since([])
             actions = list(circle.actions.values())
         else:
-            changes = circle.changes_missing_from(peer.vector)
+            changes = circle.changes_missing_from(lower_vector(peer.vector, circle.clashes))
             actions = [a for a in circle.actions.values() if a.id not in peer.action_ids]
             if not changes and not actions and not forked_from(circle, peer):
                 return None
@@ -363,7 +363,7 @@ class ExchangeMixin(MembershipMixin):
         notes = catch_up(self, circle, heads, accepted)
         accepted, clashing = split_clashes(circle, accepted)
         notes += refusal_notes(circle, clashing)
-        vector = lower_vector(vector, clashing)
+        vector = lower_vector(vector, note_clashes(circle, clashing))
         accepted = _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)

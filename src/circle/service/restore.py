@@ -33,10 +33,11 @@ class RestoredFromBackup(NotAllowed):
 
 
 def forked_from(circle: OpenCircle, peer) -> bool:
-    """The peer's State counts as many changes per actor as we hold, yet its
-    digest differs: someone's changes differ under the same numbers. Our signed
-    heads then go anyway, so a restored device learns it was."""
-    return bool(peer.digest) and peer.digest != circle.digest() and peer.vector == circle.vector()
+    """We hold no change the peer's State lacks by count, yet its digest
+    differs. Either it holds more (it sends that), or some changes differ under
+    the same numbers (a restored device): our signed heads go anyway, so that
+    device learns it was restored."""
+    return bool(peer.digest) and peer.digest != circle.digest()
 
 
 def split_clashes(circle: OpenCircle, changes: list[bytes]) -> tuple[list[bytes], list[ChangeHeader]]:
@@ -60,13 +61,26 @@ def split_clashes(circle: OpenCircle, changes: list[bytes]) -> tuple[list[bytes]
     return kept, clashing
 
 
-def lower_vector(vector: dict[bytes, int], clashing: list[ChangeHeader]) -> dict[bytes, int]:
-    """The sender's vector as far as it agrees with us: an actor it holds another
-    version of counts only up to the first clash, so what we hold there goes
-    back to the folder (or the session) and reaches the device that forked."""
-    out = dict(vector)
+def note_clashes(circle: OpenCircle, clashing: list[ChangeHeader]) -> dict[bytes, int]:
+    """Remember, per actor, the first seq at which a peer holds another version
+    than ours; returns those of this bundle."""
+    firsts: dict[bytes, int] = {}
     for header in clashing:
-        out[header.actor] = min(out.get(header.actor, 0), header.seq - 1)
+        firsts[header.actor] = min(firsts.get(header.actor, header.seq), header.seq)
+    for actor, seq in firsts.items():
+        circle.clashes[actor] = min(circle.clashes.get(actor, seq), seq)
+    return firsts
+
+
+def lower_vector(vector: dict[bytes, int], clashes: dict[bytes, int]) -> dict[bytes, int]:
+    """A peer's vector as far as it agrees with us: an actor some peer holds
+    another version of counts only up to the clash, so what we hold from there
+    goes back out (to the folder, or in the session) and reaches the device
+    that forked."""
+    out = dict(vector)
+    for actor, seq in clashes.items():
+        if actor in out:
+            out[actor] = min(out[actor], seq - 1)
     return out
 
 
