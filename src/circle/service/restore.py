@@ -20,6 +20,7 @@ from __future__ import annotations
 from circle.domain.change_header import ChangeHeader, read_change_header
 from circle.domain.document import CircleDocument
 from circle.domain import views
+from circle.domain.untrusted import shown
 from circle.errors import NotAllowed
 from circle.service.opened import OpenCircle
 from circle.sync.heads import SignedHead
@@ -85,22 +86,27 @@ def lower_vector(vector: dict[bytes, int], clashes: dict[bytes, int]) -> dict[by
 
 
 def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]:
-    """One line per device whose changes were set aside, naming it."""
-    own = circle.document.doc.get_actor()
+    """One line per device whose changes clash here (call before applying), naming
+    it; changes of others that only build on those are counted in."""
+    if not clashing:
+        return []
+    index = circle.change_index()
     devices = circle.state.device_by_actor()
     names = views.read_names(circle.document, circle.roster())
-    counts: dict[str, int] = {}
-    for header in clashing:
-        if header.actor != own:
-            device = devices[header.actor]
-            name = names.get(device.member, ("a member",))[0]
-            who = f"{name}'s device {device.id[:8]}"
-            counts[who] = counts.get(who, 0) + 1
-    return [
-        f"refused {n} change(s) from {who}: they reuse numbers it had already used "
-        "(it was probably restored from an older backup; it recovers when it syncs)"
-        for who, n in counts.items()
-    ]
+    forked = {h.actor for h in clashing if h.seq <= len(index.get(h.actor, ()))}
+    forked = forked or {clashing[0].actor}  # two versions within one bundle
+    lines = []
+    for actor in sorted(forked):
+        device = devices[actor]
+        name = shown(names.get(device.member, ("a member",))[0], limit=40)
+        mine = sum(1 for h in clashing if h.actor == actor)
+        lines.append(f"refused {mine} change(s) from {name}'s device {device.id[:8]}: they reuse numbers "
+                     "it had already used (it was probably restored from an older backup; it recovers "
+                     "when it syncs)")
+    others = sum(1 for h in clashing if h.actor not in forked)
+    if others:
+        lines[-1] += f"; also {others} change(s) of others that build on them"
+    return lines
 
 
 def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead], changes: list[bytes]) -> list[str]:
