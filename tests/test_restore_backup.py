@@ -125,11 +125,14 @@ def test_a_restored_device_that_wrote_first_sets_that_aside_and_catches_up(resto
     net, s = restored
     ana, ben = s["ana"], s["ben"]
     ana.post(net.cid, "after the restore")
+    replay = ana.bundle_for(net.cid)  # what a member who took it might send back later
     ben.post(net.cid, "ben goes on")
     result = net.send(ben, ana)
     assert len(result.notes) == 1 and "set aside" in result.notes[0]
     assert set(net.bodies(ana)) == {"before the backup", "after the backup", "ben goes on"}
     s["ana"] = ana = _reopen(ana)  # the rewound document is what is stored
+    assert set(net.bodies(ana)) == {"before the backup", "after the backup", "ben goes on"}
+    assert ana.receive_bundle(replay).notes == ()  # no flipping back to what was set aside
     assert set(net.bodies(ana)) == {"before the backup", "after the backup", "ben goes on"}
     ana.post(net.cid, "ana again")
     assert net.send(ana, ben).notes == ()

@@ -360,7 +360,7 @@ class ExchangeMixin(MembershipMixin):
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
         accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
-        notes = catch_up(self, circle, heads, accepted)
+        accepted, notes = catch_up(self, circle, heads, accepted)
         accepted, clashing = split_clashes(circle, accepted)
         notes += refusal_notes(circle, clashing)
         vector = lower_vector(vector, note_clashes(circle, clashing))

@@ -93,8 +93,12 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
     index = circle.change_index()
     devices = circle.state.device_by_actor()
     names = views.read_names(circle.document, circle.roster())
-    forked = {h.actor for h in clashing if h.seq <= len(index.get(h.actor, ()))}
-    forked = forked or {clashing[0].actor}  # two versions within one bundle
+    own = circle.document.doc.get_actor()  # our own clashes are catch_up's to report
+    forked = {h.actor for h in clashing if h.seq <= len(index.get(h.actor, ()))} - {own}
+    if not forked and clashing[0].actor != own:
+        forked = {clashing[0].actor}  # two versions within one bundle
+    if not forked:
+        return []
     lines = []
     for actor in sorted(forked):
         device = devices[actor]
@@ -109,20 +113,27 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
     return lines
 
 
-def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead], changes: list[bytes]) -> list[str]:
+def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
+             changes: list[bytes]) -> tuple[list[bytes], list[str]]:
     """Compare what a bundle says peers hold of our own actor with what we hold.
 
     If it is more, remember it (writing waits until we hold it too); if it
     differs, drop what we wrote since the restore first, so the peers' changes
     (in `changes`, or in a later bundle) can be applied. Call inside `_writing`,
-    before applying `changes`. Returns the lines to tell the person."""
+    before applying `changes`. Returns `changes` without any we set aside
+    before (a peer that took them may relay them, or replay our old heads: we
+    must not flip back), and the lines to tell the person."""
     own = circle.document.doc.get_actor()
     head = heads.get(own)
     if head is None:
-        return []
+        return changes, []
     chain = circle.change_index().get(own, [])
     if head.seq <= len(chain) and chain[head.seq - 1] == head.hash:
-        return []
+        return changes, []
+    aside = {bytes.fromhex(item) for item, _ in service.profile.store.private_items(circle.id, SET_ASIDE)}
+    changes = [raw for raw in changes if read_change_header(raw).hash not in aside]
+    if head.hash in aside:
+        return changes, []
     fork = head.seq if head.seq <= len(chain) else None
     for raw in changes:
         header = read_change_header(raw)
@@ -133,9 +144,9 @@ def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead], change
         sealed = service.profile.seal(head.encode(), "private", circle.id, MARK, "head")
         service.profile.store.put_private(circle.id, MARK, "head", sealed)
     if fork is None:
-        return []
+        return changes, []
     set_aside = _rewind(service, circle, fork, head)
-    return [f"this device was restored from an older backup: {set_aside} change(s) it wrote since "
+    return changes, [f"this device was restored from an older backup: {set_aside} change(s) it wrote since "
             "were set aside (the others hold different ones under the same numbers)"]
 
 
