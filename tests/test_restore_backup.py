@@ -170,6 +170,31 @@ def test_by_state_exchange_a_device_that_wrote_twice_after_the_restore_gets_the_
     assert ana.sync_state(net.cid).digest == ben.sync_state(net.cid).digest
 
 
+def test_a_third_device_that_took_the_clashing_change_follows_once_its_author_goes_on(tmp_path):
+    net = Net(tmp_path)
+    ana, ben, cat = net.profile("ana"), net.profile("ben"), net.profile("cat")
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben, cat)
+    ana = _backup(ana, tmp_path / "backup")
+    ana.post(net.cid, "after the backup")
+    net.send(ana, ben)
+    ana = _restore(ana, tmp_path / "backup")
+    ana.post(net.cid, "after the restore")
+    net.send(ana, cat)  # Cat takes the clashing version first
+    net.send(ben, ana)  # Ana learns, sets hers aside and catches up
+    ana.post(net.cid, "ana again")
+    result = net.send(ana, cat)
+    assert len(result.notes) == 1 and "ana's device " + net.dev(ana)[:8] + " went on" in result.notes[0]
+    expected = set(net.bodies(ana))
+    assert expected == {"after the backup", "ana again"}
+    assert set(net.bodies(cat)) == expected
+    net.send(cat, ben)
+    net.send(ben, cat)
+    assert set(net.bodies(ben)) == set(net.bodies(cat)) == expected
+    for service in (ana, ben, cat):
+        service.close()
+
+
 def test_over_a_folder_the_fork_is_refused_the_rest_applied_and_ana_recovers(restored, tmp_path):
     net, s = restored
     ana, ben = s["ana"], s["ben"]

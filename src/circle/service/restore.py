@@ -91,8 +91,6 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
     if not clashing:
         return []
     index = circle.change_index()
-    devices = circle.state.device_by_actor()
-    names = views.read_names(circle.document, circle.roster())
     own = circle.document.doc.get_actor()  # our own clashes are catch_up's to report
     forked = {h.actor for h in clashing if h.seq <= len(index.get(h.actor, ()))} - {own}
     if not forked and clashing[0].actor != own:
@@ -101,10 +99,8 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
         return []
     lines = []
     for actor in sorted(forked):
-        device = devices[actor]
-        name = shown(names.get(device.member, ("a member",))[0], limit=40)
         mine = sum(1 for h in clashing if h.actor == actor)
-        lines.append(f"refused {mine} change(s) from {name}'s device {device.id[:8]}: they reuse numbers "
+        lines.append(f"refused {mine} change(s) from {_who(circle, actor)}: they reuse numbers "
                      "it had already used (it was probably restored from an older backup; it recovers "
                      "when it syncs)")
     others = sum(1 for h in clashing if h.actor not in forked)
@@ -115,38 +111,61 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
 
 def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
              changes: list[bytes]) -> tuple[list[bytes], list[str]]:
-    """Compare what a bundle says peers hold of our own actor with what we hold.
+    """Follow each device's own newest version of its changes, before applying
+    `changes` (call inside `_writing`).
 
-    If it is more, remember it (writing waits until we hold it too); if it
-    differs, drop what we wrote since the restore first, so the peers' changes
-    (in `changes`, or in a later bundle) can be applied. Call inside `_writing`,
-    before applying `changes`. Returns `changes` without any we set aside
-    before (a peer that took them may relay them, or replay our old heads: we
-    must not flip back), and the lines to tell the person."""
-    own = circle.document.doc.get_actor()
-    head = heads.get(own)
-    if head is None:
-        return changes, []
-    chain = circle.change_index().get(own, [])
-    if head.seq <= len(chain) and chain[head.seq - 1] == head.hash:
-        return changes, []
+    For our own actor: if a peer's head is ahead of what we hold, remember it
+    (writing waits until we hold it too); if it differs, drop what we wrote
+    since the restore first, so the peers' changes (here or in a later bundle)
+    can be applied. For another device's actor: if its head is ahead of our
+    chain and this bundle's changes differ from ours, it went on from another
+    version after a restore; we drop ours when nothing but its own builds on
+    them. Returns `changes` without any set aside here before (a peer that took
+    them may relay them, or replay their heads: we must not flip back), and the
+    lines to tell the person."""
     aside = {bytes.fromhex(item) for item, _ in service.profile.store.private_items(circle.id, SET_ASIDE)}
-    changes = [raw for raw in changes if read_change_header(raw).hash not in aside]
-    if head.hash in aside:
-        return changes, []
-    fork = head.seq if head.seq <= len(chain) else None
+    if aside:
+        changes = [raw for raw in changes if read_change_header(raw).hash not in aside]
+    heads = {actor: head for actor, head in heads.items() if head.hash not in aside}
+    own = circle.document.doc.get_actor()
+    firsts: dict[bytes, int] = {}
+    index = circle.change_index()
     for raw in changes:
         header = read_change_header(raw)
-        if header.actor == own and header.seq <= len(chain) and chain[header.seq - 1] != header.hash:
-            fork = header.seq if fork is None else min(fork, header.seq)
+        chain = index.get(header.actor, [])
+        if header.seq <= len(chain) and chain[header.seq - 1] != header.hash:
+            firsts[header.actor] = min(firsts.get(header.actor, header.seq), header.seq)
+    notes = []
+    for actor, first in sorted(firsts.items()):
+        head = heads.get(actor)
+        if actor == own or head is None or head.seq <= len(circle.change_index().get(actor, [])):
+            continue
+        taken = _rewind(service, circle, actor, first, head, only_its_own=True)
+        if taken:
+            notes.append(f"{_who(circle, actor)} went on from other changes after a restore: "
+                         f"{taken} change(s) of it held here were set aside")
+    return changes, notes + _catch_up_own(service, circle, heads.get(own), firsts.get(own))
+
+
+def _catch_up_own(service, circle: OpenCircle, head: SignedHead | None, first: int | None) -> list[str]:
+    own = circle.document.doc.get_actor()
+    if head is None:
+        return []
+    chain = circle.change_index().get(own, [])
+    if head.seq <= len(chain) and chain[head.seq - 1] == head.hash:
+        return []
+    fork = head.seq if head.seq <= len(chain) else None
+    if first is not None:
+        fork = first if fork is None else min(fork, first)
     mark = _mark(service, circle.id)
     if mark is None or mark.seq < head.seq:
         sealed = service.profile.seal(head.encode(), "private", circle.id, MARK, "head")
         service.profile.store.put_private(circle.id, MARK, "head", sealed)
     if fork is None:
-        return changes, []
-    set_aside = _rewind(service, circle, fork, head)
-    return changes, [f"this device was restored from an older backup: {set_aside} change(s) it wrote since "
+        return []
+    set_aside = _rewind(service, circle, own, fork, head)
+    circle.clashes[own] = min(circle.clashes.get(own, fork), fork)  # others may hold what we dropped
+    return [f"this device was restored from an older backup: {set_aside} change(s) it wrote since "
             "were set aside (the others hold different ones under the same numbers)"]
 
 
@@ -165,24 +184,35 @@ def ensure_may_write(service, circle: OpenCircle) -> None:
     )
 
 
+def _who(circle: OpenCircle, actor: bytes) -> str:
+    """"<member name>'s device <id prefix>", the name cleaned for a terminal."""
+    device = circle.state.device_by_actor()[actor]
+    names = views.read_names(circle.document, circle.roster())
+    return f"{shown(names.get(device.member, ('a member',))[0], limit=40)}'s device {device.id[:8]}"
+
+
 def _mark(service, circle_id: str) -> SignedHead | None:
     for item_id, blob in service.profile.store.private_items(circle_id, MARK):
         return SignedHead.decode(service.profile.open(blob, "private", circle_id, MARK, item_id))
     return None
 
 
-def _rewind(service, circle: OpenCircle, fork: int, head: SignedHead) -> int:
-    """Rebuild the document without our own changes from seq `fork` on, nor
-    anything building on them; store it and keep those changes aside. Returns
-    how many were set aside."""
+def _rewind(service, circle: OpenCircle, actor: bytes, fork: int, head: SignedHead, *,
+            only_its_own: bool = False) -> int:
+    """Rebuild the document without `actor`'s changes from seq `fork` on, nor
+    anything building on them (with `only_its_own`, do nothing if that would
+    include another actor's change); store it, keep those changes aside and
+    `head` as the actor's head. Returns how many were set aside."""
     own = circle.document.doc.get_actor()
     changes = circle.document.doc.get_changes([])
-    dropped = {c.hash for c in changes if c.actor_id == own and c.seq >= fork}
+    dropped = {c.hash for c in changes if c.actor_id == actor and c.seq >= fork}
     grew = True
     while grew:  # whatever builds on a dropped change goes too
         grew = False
         for change in changes:
             if change.hash not in dropped and any(dep in dropped for dep in change.deps):
+                if only_its_own and change.actor_id != actor:
+                    return 0
                 dropped.add(change.hash)
                 grew = True
     document = CircleDocument.rebuilt(circle.id, own, [c.bytes for c in changes if c.hash not in dropped])
@@ -201,7 +231,7 @@ def _rewind(service, circle: OpenCircle, fork: int, head: SignedHead) -> int:
             store.put_private(circle.id, SET_ASIDE, item, sealed)
     circle.last_change_id = store.compact(circle.id, circle.last_change_id, build)
     store.append(circle.id, heads=[service._sealed_head(circle.id, head)])
-    circle.heads[own] = head
+    circle.heads[actor] = head
     circle.document = document
     circle.changes_since_snapshot = 0
     circle.snapshot_seq = store.snapshot_seq(circle.id)
