@@ -124,14 +124,15 @@ def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
     them may relay them, or replay their heads: we must not flip back), and the
     lines to tell the person."""
     aside = {bytes.fromhex(item) for item, _ in service.profile.store.private_items(circle.id, SET_ASIDE)}
+    parsed = [(raw, read_change_header(raw)) for raw in changes]
     if aside:
-        changes = [raw for raw in changes if read_change_header(raw).hash not in aside]
+        parsed = [(raw, header) for raw, header in parsed if header.hash not in aside]
+        changes = [raw for raw, _ in parsed]
     heads = {actor: head for actor, head in heads.items() if head.hash not in aside}
     own = circle.document.doc.get_actor()
     firsts: dict[bytes, int] = {}
     index = circle.change_index()
-    for raw in changes:
-        header = read_change_header(raw)
+    for _, header in parsed:
         chain = index.get(header.actor, [])
         if header.seq <= len(chain) and chain[header.seq - 1] != header.hash:
             firsts[header.actor] = min(firsts.get(header.actor, header.seq), header.seq)
