@@ -211,7 +211,7 @@ class Session:
         except CircleError as exc:
             await self.stream.send(m.encode_error(str(exc)))
             raise ConnectionDropped(f"dropped peer: {exc}") from exc
-        for note in getattr(result, "notes", ()):
+        for note in result.notes:
             log.warning("from %s: %s", self.stream.peer_address, note)
         progress = self._circle(result.circle_id)
         progress.items_done += result.changes_applied + result.actions_added
