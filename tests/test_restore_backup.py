@@ -195,6 +195,31 @@ def test_a_third_device_that_took_the_clashing_change_follows_once_its_author_go
         service.close()
 
 
+def test_by_state_exchange_a_device_behind_on_its_own_chain_finds_where_it_parted(tmp_path):
+    net = Net(tmp_path)
+    ana, ben = net.profile("ana"), net.profile("ben")
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben)
+    ana = _backup(ana, tmp_path / "backup")
+    for n in range(3):
+        ana.post(net.cid, f"after the backup {n}")
+    net.send(ana, ben)
+    ana = _restore(ana, tmp_path / "backup")
+    ana.post(net.cid, "after the restore")  # Ben holds more of Ana than she now does
+    notes = []
+    for _ in range(3):
+        got_a, got_b = _session_round(ana, ben, net.cid, net)
+        notes += [*(got_a.notes if got_a else ()), *(got_b.notes if got_b else ())]
+    assert any("1 change(s) it wrote since were set aside" in note for note in notes), notes
+    assert {f"after the backup {n}" for n in range(3)} <= set(net.bodies(ana))
+    ana.post(net.cid, "caught up")
+    _session_round(ana, ben, net.cid, net)
+    assert set(net.bodies(ben)) == set(net.bodies(ana))
+    assert ana.sync_state(net.cid).digest == ben.sync_state(net.cid).digest
+    ana.close()
+    ben.close()
+
+
 def test_over_a_folder_the_fork_is_refused_the_rest_applied_and_ana_recovers(restored, tmp_path):
     net, s = restored
     ana, ben = s["ana"], s["ben"]

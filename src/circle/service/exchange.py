@@ -33,7 +33,15 @@ from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
-from circle.service.restore import catch_up, forked_from, lower_vector, note_clashes, refusal_notes, split_clashes
+from circle.service.restore import (
+    catch_up,
+    forked_from,
+    lower_vector,
+    note_clashes,
+    offered_vector,
+    refusal_notes,
+    split_clashes,
+)
 from circle.sync.bundle import (
     DELTA,
     WELCOME,
@@ -285,7 +293,7 @@ class ExchangeMixin(MembershipMixin):
 
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
-        return State(circle_id, circle.digest(), circle.vector(), frozenset(circle.actions))
+        return State(circle_id, circle.digest(), offered_vector(self, circle), frozenset(circle.actions))
 
     def note_peer(self, circle_id: str, device_id: str, address: str) -> None:
         """Remember where and when we last synced with a device (sealed: addresses are

@@ -170,14 +170,29 @@ def _catch_up_own(service, circle: OpenCircle, head: SignedHead | None, first: i
             "were set aside (the others hold different ones under the same numbers)"]
 
 
-def ensure_may_write(service, circle: OpenCircle) -> None:
-    """Raise RestoredFromBackup while peers hold more of our own actor than we do."""
+def offered_vector(service, circle: OpenCircle) -> dict[bytes, int]:
+    """Our version vector as we tell peers. While we are behind on our own actor
+    it leaves that actor out: a peer then sends our own changes from where the
+    others' changes stop covering them, which shows where a restored device's
+    own chain parted from the one its peers hold."""
+    vector = circle.vector()
+    if _mark(service, circle.id) is not None and not _caught_up(service, circle):
+        vector.pop(circle.document.doc.get_actor(), None)
+    return vector
+
+
+def _caught_up(service, circle: OpenCircle) -> bool:
     mark = _mark(service, circle.id)
-    if mark is None:
-        return
     chain = circle.change_index().get(circle.document.doc.get_actor(), [])
     if mark.seq <= len(chain) and chain[mark.seq - 1] == mark.hash:
         service.profile.store.delete_private(circle.id, MARK, "head")
+        return True
+    return False
+
+
+def ensure_may_write(service, circle: OpenCircle) -> None:
+    """Raise RestoredFromBackup while peers hold more of our own actor than we do."""
+    if _mark(service, circle.id) is None or _caught_up(service, circle):
         return
     raise RestoredFromBackup(
         "this device was restored from an older backup: it must catch up before writing; "
