@@ -176,23 +176,25 @@ def offered_vector(service, circle: OpenCircle) -> dict[bytes, int]:
     others' changes stop covering them, which shows where a restored device's
     own chain parted from the one its peers hold."""
     vector = circle.vector()
-    if _mark(service, circle.id) is not None and not _caught_up(service, circle):
+    mark = _mark(service, circle.id)
+    if mark is not None and not _holds(circle, mark):
         vector.pop(circle.document.doc.get_actor(), None)
     return vector
 
 
-def _caught_up(service, circle: OpenCircle) -> bool:
-    mark = _mark(service, circle.id)
-    chain = circle.change_index().get(circle.document.doc.get_actor(), [])
-    if mark.seq <= len(chain) and chain[mark.seq - 1] == mark.hash:
-        service.profile.store.delete_private(circle.id, MARK, "head")
-        return True
-    return False
+def _holds(circle: OpenCircle, head: SignedHead) -> bool:
+    chain = circle.change_index().get(head.actor, [])
+    return head.seq <= len(chain) and chain[head.seq - 1] == head.hash
 
 
 def ensure_may_write(service, circle: OpenCircle) -> None:
-    """Raise RestoredFromBackup while peers hold more of our own actor than we do."""
-    if _mark(service, circle.id) is None or _caught_up(service, circle):
+    """Raise RestoredFromBackup while peers hold more of our own actor than we
+    do (call inside `_writing`: once caught up, the mark is dropped)."""
+    mark = _mark(service, circle.id)
+    if mark is None:
+        return
+    if _holds(circle, mark):
+        service.profile.store.delete_private(circle.id, MARK, "head")
         return
     raise RestoredFromBackup(
         "this device was restored from an older backup: it must catch up before writing; "
