@@ -651,10 +651,13 @@ def cmd_sync(args, service: Service) -> int:
         except FolderError as exc:
             raise InvalidInput(str(exc)) from None
         if args.json:
-            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written})
+            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written,
+                       "notes": list(report.notes)})
         else:
             print(f"read {report.applied} new items, wrote {report.written} bundles"
                   + (f", refused {report.refused} bad bundles" if report.refused else ""))
+        for note in report.notes:
+            print(f"circle: {safe(note)}", file=sys.stderr)
         return 0
     if not args.address:
         raise UsageError("give a peer HOST:PORT or --folder DIR")

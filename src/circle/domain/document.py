@@ -107,6 +107,13 @@ class CircleDocument:
         doc.set_actor(actor)
         return cls(circle_id, doc)
 
+    @classmethod
+    def rebuilt(cls, circle_id: str, actor: bytes, changes: Iterable[bytes]) -> "CircleDocument":
+        """A document holding exactly `changes` (e.g. a document minus some of its own)."""
+        document = cls(circle_id, am.Document(actor_id=actor))
+        document.apply_changes(changes)
+        return document
+
     def fork_as(self, actor: bytes) -> "CircleDocument":
         """A copy that writes as another actor (another device's view of the circle)."""
         doc = self.doc.fork()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from circle.domain.document import CircleDocument
 from circle.errors import NotAllowed
 from circle.service.core import ServiceCore
+from circle.service.restore import ensure_may_write
 
 
 class BulkMixin(ServiceCore):
@@ -23,6 +24,7 @@ class BulkMixin(ServiceCore):
         with self._writing(circle_id) as circle:
             if not circle.is_active_member():
                 raise NotAllowed("you are no longer a member of this circle")
+            ensure_may_write(self, circle)
             changes: list[bytes] = []
             for write in writes:
                 changes += write(circle.document)

@@ -38,6 +38,7 @@ from circle.domain.refs import resolve as resolve_ref
 from circle.errors import CircleError, InternalError, InvalidInput, NotAllowed, NotFound
 from circle.profile import Profile
 from circle.service.opened import OpenCircle, load_open_circle, open_stored_action
+from circle.service.restore import ensure_may_write
 from circle.sync.heads import SignedHead
 
 log = logging.getLogger("circle.service")
@@ -335,6 +336,7 @@ class ServiceCore:
         with self._writing(circle_id) as circle:
             if not circle.is_active_member():
                 raise NotAllowed("you are no longer a member of this circle")
+            ensure_may_write(self, circle)
             try:
                 changes = write(circle.document)
             except DocumentWriteFailed as exc:
@@ -381,6 +383,7 @@ class ServiceCore:
         with self._writing(circle_id) as circle:
             if not circle.is_active_member():
                 raise NotAllowed("you are no longer a member of this circle")
+            ensure_may_write(self, circle)
             self._persist(circle, circle.document.rename(circle.my_member_id, name))
 
     def member_names(self, circle_id: str) -> dict[str, str]:

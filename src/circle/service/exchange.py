@@ -33,6 +33,15 @@ from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
 from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
+from circle.service.restore import (
+    catch_up,
+    forked_from,
+    lower_vector,
+    note_clashes,
+    offered_vector,
+    refusal_notes,
+    split_clashes,
+)
 from circle.sync.bundle import (
     DELTA,
     WELCOME,
@@ -66,6 +75,7 @@ class FolderReport:
     applied: int
     refused: int
     written: int
+    notes: tuple[str, ...] = ()  # one line each: changes refused or set aside
 
 
 def _merge_sent(circle_id: str, state: State | None, received) -> State | None:
@@ -97,6 +107,7 @@ class Received:
     changes_dropped: int
     sender_vector: dict[bytes, int]  # newest seq per actor the sender shipped
     sender_actions: frozenset[str]
+    notes: tuple[str, ...] = ()  # one line each: changes refused or set aside
 
 
 def _causal_order(headers: dict[bytes, tuple[ChangeHeader, bytes]]):
@@ -260,16 +271,16 @@ class ExchangeMixin(MembershipMixin):
             changes = circle.document.changes_since([])
             actions = list(circle.actions.values())
         else:
-            changes = circle.changes_missing_from(peer.vector)
+            changes = circle.changes_missing_from(lower_vector(peer.vector, circle.clashes))
             actions = [a for a in circle.actions.values() if a.id not in peer.action_ids]
-            if not changes and not actions:
+            if not changes and not actions and not forked_from(circle, peer):
                 return None
         content = BundleContent(
             actions=tuple(a.wire for a in actions),
             changes=tuple(changes),
             heads=tuple(h.encode() for h in circle.heads.values()),
         )
-        return self._seal_for(circle, device_id, DELTA, content), len(changes) + len(actions)
+        return self._seal_for(circle, device_id, DELTA, content), max(1, len(changes) + len(actions))
 
     def bundle_for(self, circle_id: str, device_id: str | None = None, peer: State | None = None) -> bytes | None:
         delta = self.delta_for(circle_id, device_id, peer)
@@ -282,7 +293,7 @@ class ExchangeMixin(MembershipMixin):
 
     def sync_state(self, circle_id: str) -> State:
         circle = self.open_circle(circle_id)
-        return State(circle_id, circle.digest(), circle.vector(), frozenset(circle.actions))
+        return State(circle_id, circle.digest(), offered_vector(self, circle), frozenset(circle.actions))
 
     def note_peer(self, circle_id: str, device_id: str, address: str) -> None:
         """Remember where and when we last synced with a device (sealed: addresses are
@@ -357,6 +368,10 @@ class ExchangeMixin(MembershipMixin):
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
         accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
+        accepted, notes = catch_up(self, circle, heads, accepted)
+        accepted, clashing = split_clashes(circle, accepted)
+        notes += refusal_notes(circle, clashing)
+        vector = lower_vector(vector, note_clashes(circle, clashing))
         accepted = _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
@@ -367,7 +382,8 @@ class ExchangeMixin(MembershipMixin):
         kept = [h for h in heads.values() if h.hash in applied_hashes and circle.keep_head(h)]
         if applied or fresh or kept:
             self._persist(circle, changes=applied, actions=fresh, heads=kept)
-        return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions))
+        return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions),
+                        tuple(notes))
 
     # -- the folder transport ---------------------------------------------------------
 
@@ -376,6 +392,7 @@ class ExchangeMixin(MembershipMixin):
         holding what we have that we never wrote to this folder."""
         seen = set(self._private_names("folder-seen"))
         applied = refused = 0
+        notes: list[str] = []
         pending = [n for n in folder.names() if n not in seen]
         already_there: dict[str, list[Received]] = {}
         progress = True
@@ -398,6 +415,7 @@ class ExchangeMixin(MembershipMixin):
                     self._remember("folder-seen", name)
                     continue
                 applied += result.changes_applied + result.actions_added
+                notes += result.notes
                 already_there.setdefault(result.circle_id, []).append(result)
                 self._remember("folder-seen", name)
                 progress = True
@@ -426,7 +444,7 @@ class ExchangeMixin(MembershipMixin):
             self._save_folder_state(circle_id, self.sync_state(circle_id), epoch)
             if leaving is not None:
                 mark_delivered(self, circle_id)  # the folder carries it to the others
-        return FolderReport(applied, refused, written)
+        return FolderReport(applied, refused, written, tuple(notes))
 
     def _private_names(self, kind: str) -> list[str]:
         return [name for name, _ in self.profile.store.private_items("", kind)]

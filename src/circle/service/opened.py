@@ -55,6 +55,9 @@ class OpenCircle:
         # Private notes opened (or found not ours) by action id: trial decryption
         # is done once per note, not on every change to the log.
         self.opened_notes: dict[str, object] = {}
+        # actor -> first seq at which a peer sent us another version of its
+        # changes (a restored device): we send ours from there (service/restore).
+        self.clashes: dict[bytes, int] = {}
         self._recompute()
 
     @property

@@ -373,6 +373,13 @@ class Store:
                 (circle_id, kind, item_id, blob),
             )
 
+    def delete_private(self, circle_id: str, kind: str, item_id: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM private_items WHERE circle_id = ? AND kind = ? AND item_id = ?",
+                (circle_id, kind, item_id),
+            )
+
     def private_items(self, circle_id: str, kind: str) -> list[tuple[str, bytes]]:
         rows = self._read(
             "SELECT item_id, blob FROM private_items WHERE circle_id = ? AND kind = ? "

@@ -211,6 +211,8 @@ class Session:
         except CircleError as exc:
             await self.stream.send(m.encode_error(str(exc)))
             raise ConnectionDropped(f"dropped peer: {exc}") from exc
+        for note in result.notes:
+            log.warning("from %s: %s", self.stream.peer_address, note)
         progress = self._circle(result.circle_id)
         progress.items_done += result.changes_applied + result.actions_added
         if progress.peer is not None:  # the sender holds what it sent: do not echo it back
