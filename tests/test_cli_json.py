@@ -255,7 +255,8 @@ def test_without_json_the_actions_print_as_before(world: World):
     assert ana.ok("react", cid, post_id, "heart").stdout == post_id + "\n"
     assert ana.ok("hide", cid, post_id, "--reason", "test").stdout == ""
     assert ana.ok("unhide", cid, post_id).stdout == ""
-    assert ana.ok("unmute", cid, "Cat").stdout == ""  # muted by the test above or by the mute case
+    assert ana.ok("mute", cid, "Cat", "--for", "1h").stdout == ""
+    assert ana.ok("unmute", cid, "Cat").stdout == ""
     assert ana.ok("invite", cid).stdout.startswith("circle1")
 
 
