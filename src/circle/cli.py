@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from circle import export
+from circle.crypto.invite_code import InviteCode
 from circle.domain.threads import thread_order
 from circle.domain.builtin_resources import builtin_resources
 from circle.domain.untrusted import shown
@@ -25,6 +26,7 @@ from circle.domain.models import REPEATS, RSVP_ANSWERS, CrisisResource
 from circle.errors import CircleError, InvalidInput, PassphraseUnavailable, ProfileExists, UsageError
 from circle.profile import Profile, default_home
 from circle.service import Service, clean_text
+from circle.sync.address import peer_address
 
 
 class _Parser(argparse.ArgumentParser):
@@ -120,6 +122,21 @@ def _short(ident: str) -> str:
     return ident[:8]
 
 
+def _done(args, record: dict, plain: object = None) -> int:
+    """With --json, `record` as the whole of stdout; else `plain` on its own line (if any)."""
+    if args.json:
+        emit_json(record)
+    elif plain is not None:
+        print(plain)
+    return 0
+
+
+def _ok(args, service: Service, circle: str, member_ref: str, **fields) -> int:
+    """The JSON answer of a governance action on a member; silent without --json."""
+    member = service.resolve_member(circle, member_ref)
+    return _done(args, {"ok": True, "circle": circle, "member": member.id, **fields})
+
+
 # -- commands ------------------------------------------------------------------
 
 
@@ -147,8 +164,8 @@ def cmd_whoami(args, service: Service) -> int:
 
 
 def cmd_new(args, service: Service) -> int:
-    print(service.create_circle(args.name, args.purpose or ""))
-    return 0
+    circle = service.create_circle(args.name, args.purpose or "")
+    return _done(args, {"id": circle, "name": service.info(circle).name}, circle)
 
 
 def cmd_circles(args, service: Service) -> int:
@@ -171,27 +188,26 @@ def _body(text: str) -> str:
 def cmd_post(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     post = service.post(circle, _body(args.text), reply_to=args.reply_to, content_warning=args.cw)
-    print(post.id)
-    return 0
+    return _done(args, {"id": post.id, "circle": circle, "reply_to": post.reply_to}, post.id)
 
 
 def cmd_edit(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.edit(circle, args.post, _body(args.text)).id)
-    return 0
+    post = service.edit(circle, args.post, _body(args.text))
+    return _done(args, {"id": post.id, "circle": circle, "edited_at": export.iso(post.edited_at)}, post.id)
 
 
 def cmd_delete(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.delete(circle, args.post).id)
-    return 0
+    post = service.delete(circle, args.post)
+    return _done(args, {"id": post.id, "circle": circle, "deleted": post.deleted}, post.id)
 
 
 def cmd_react(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     post = service.react(circle, args.post, args.kind, on=not args.remove)
-    print(post.id)
-    return 0
+    counts = {kind: len(who) for kind, who in sorted(post.reactions.items())}
+    return _done(args, {"id": post.id, "circle": circle, "reactions": counts}, post.id)
 
 
 def cmd_feed(args, service: Service) -> int:
@@ -234,8 +250,7 @@ def cmd_checkin(args, service: Service) -> int:
         circle, args.mood, energy=args.energy, note=args.note or "",
         tags=tuple(args.tag or ()), share="me" if args.private else "band" if args.band else "circle",
     )
-    print(checkin.id)
-    return 0
+    return _done(args, {"id": checkin.id, "circle": circle, "visibility": checkin.visibility}, checkin.id)
 
 
 def cmd_checkins(args, service: Service) -> int:
@@ -265,8 +280,8 @@ def cmd_event(args, service: Service) -> int:
         circle, args.title, parse_when(args.when), repeat=args.repeat,
         where=args.where or "", notes=args.notes or "",
     )
-    print(event.id)
-    return 0
+    record = export.event_record(event, {}, service.clock())
+    return _done(args, {"id": event.id, "circle": circle, "next": record["next"], "repeat": event.repeat}, event.id)
 
 
 def cmd_events(args, service: Service) -> int:
@@ -289,8 +304,8 @@ def cmd_events(args, service: Service) -> int:
 
 def cmd_rsvp(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.rsvp(circle, args.event, args.answer).id)
-    return 0
+    event = service.rsvp(circle, args.event, args.answer)
+    return _done(args, {"event": event.id, "circle": circle, "answer": args.answer}, event.id)
 
 
 def cmd_members(args, service: Service) -> int:
@@ -309,9 +324,16 @@ def cmd_members(args, service: Service) -> int:
 
 def cmd_invite(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
-                         hints=tuple(args.peer or ()), device=args.device, readmit=args.readmit))
-    return 0
+    hints = tuple(peer_address(peer) for peer in args.peer or ())
+    code = service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
+                          hints=hints, device=args.device, readmit=args.readmit)
+    invite = InviteCode.decode(code)
+    expires = export.iso(datetime.fromtimestamp(invite.expires_at, timezone.utc))
+    return _done(args, {"code": code, "id": invite.invite_id, "circle": circle, "expires": expires,
+                        "uses": args.uses, "device": args.device, "peers": list(hints),
+                        "readmit": next((i.readmit for i in service.invites(circle) if i.id == invite.invite_id),
+                                        None)},
+                 code)
 
 
 def cmd_invites(args, service: Service) -> int:
@@ -331,28 +353,31 @@ def cmd_invites(args, service: Service) -> int:
 
 def cmd_revoke_invite(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.revoke_invite(circle, args.invite).id)
-    return 0
+    invite = service.revoke_invite(circle, args.invite)
+    return _done(args, {"circle": circle, **export.invite_record(invite, service.clock())}, invite.id)
 
 
 def cmd_role(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     service.set_role(circle, args.member, args.role)
-    return 0
+    return _ok(args, service, circle, args.member, role=args.role)
 
 
 def cmd_remove(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    closed = service.remove(circle, args.member, args.reason or "")
+    member = service.resolve_member(circle, args.member).id  # before: a removed member may not resolve
+    closed = service.remove(circle, member, args.reason or "")
     if closed:  # on stderr: stdout stays the command's result
         print(f"circle: closed {closed} open invite{'s' * (closed != 1)} the removed member might know; "
               "make new ones with `circle invite`", file=sys.stderr)
-    return 0
+    return _done(args, {"ok": True, "circle": circle, "member": member, "status": "removed",
+                        "closed_invites": closed})
 
 
 def cmd_leave(args, service: Service) -> int:
-    service.leave(service.resolve_circle(args.circle))
-    return 0
+    circle = service.resolve_circle(args.circle)
+    service.leave(circle)
+    return _done(args, {"ok": True, "circle": circle, "left": True})
 
 
 def cmd_rename(args, service: Service) -> int:
@@ -368,24 +393,27 @@ def cmd_rename(args, service: Service) -> int:
 def cmd_hide(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     service.hide(circle, args.post, args.reason)
-    return 0
+    post = service.resolve_post(circle, args.post)
+    return _done(args, {"ok": True, "circle": circle, "post": post.id, "hidden": post.hidden})
 
 
 def cmd_unhide(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     service.unhide(circle, args.post)
-    return 0
+    post = service.resolve_post(circle, args.post)
+    return _done(args, {"ok": True, "circle": circle, "post": post.id, "hidden": post.hidden})
 
 
 def cmd_mute(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    service.mute(circle, args.member, parse_duration(args.duration), args.reason or "")
-    return 0
+    until = service.mute(circle, args.member, parse_duration(args.duration), args.reason or "")
+    return _ok(args, service, circle, args.member, until=export.iso(datetime.fromtimestamp(until / 1000, timezone.utc)))
 
 
 def cmd_unmute(args, service: Service) -> int:
-    service.unmute(service.resolve_circle(args.circle), args.member)
-    return 0
+    circle = service.resolve_circle(args.circle)
+    service.unmute(circle, args.member)
+    return _ok(args, service, circle, args.member, muted=False)
 
 
 def cmd_report(args, service: Service) -> int:
@@ -426,20 +454,22 @@ def cmd_reports(args, service: Service) -> int:
 def cmd_dismiss(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     dismissed = service.dismiss(circle, args.report, args.reason or "")
-    print(f"dismissed {len(dismissed)} report{'s' if len(dismissed) != 1 else ''}")
-    return 0
+    return _done(args, {"circle": circle, "dismissed": dismissed},
+                 f"dismissed {len(dismissed)} report{'s' if len(dismissed) != 1 else ''}")
 
 
 def cmd_warn(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.warn(circle, args.member, args.reason))
-    return 0
+    warning = service.warn(circle, args.member, args.reason)
+    member = service.resolve_member(circle, args.member)
+    return _done(args, {"id": warning, "circle": circle, "member": member.id}, warning)
 
 
 def cmd_reach_out(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    print(service.reach_out(circle, args.to, args.note or ""))
-    return 0
+    request = service.reach_out(circle, args.to, args.note or "")
+    to = list(dict.fromkeys(service.resolve_member(circle, ref).id for ref in args.to))
+    return _done(args, {"id": request, "circle": circle, "to": to}, request)
 
 
 def cmd_inbox(args, service: Service) -> int:
@@ -580,6 +610,8 @@ def cmd_guidelines(args, service: Service) -> int:
 
 def cmd_export(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
+    if args.json and args.format == "md" and not args.output:
+        raise UsageError("--json with --format md needs --output FILE (the Markdown goes there)")
     now = service.clock()
     checkins = service.checkins(circle)
     if args.no_private:  # what the circle saw: no private check-ins, only the band of band ones
@@ -599,6 +631,7 @@ def cmd_export(args, service: Service) -> int:
                 handle.write(text)
         except OSError as exc:
             raise InvalidInput(f"cannot write {args.output}: {exc.strerror}") from None
+        _done(args, {"circle": circle, "format": args.format, "output": args.output})
     else:
         sys.stdout.write(text)
     return 0
@@ -625,7 +658,8 @@ def cmd_serve(args, service: Service) -> int:
                 logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", exc)
         for address in args.connect or ():
             server.dial(address)
-        print(f"listening on {host}:{port}", flush=True)
+        _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
+        sys.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -694,8 +728,10 @@ def cmd_join(args, service: Service) -> int:
             continue
         circle_id = service.accept_welcome(args.code, welcome)
         asyncio.run(sync_once(service, static, peer))
-        print(circle_id)
-        if service.guidelines_pending(circle_id):
+        pending = service.guidelines_pending(circle_id)
+        _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": peer,
+                     "guidelines_pending": pending}, circle_id)
+        if pending:
             print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
                   f"(`--accept`) before posting", file=sys.stderr)
         return 0
@@ -720,14 +756,21 @@ def cmd_peers(args, service: Service) -> int:
 def cmd_tui(args, home: Path) -> int:
     """`circle` alone: the app, which unlocks the profile itself (CIRCLE_PASSPHRASE
     skips the prompt), or offers a first run when there is no profile yet."""
+    _interactive(args)
     from circle.tui.app import run_app
 
     return run_app(home=home)
 
 
+def _interactive(args) -> None:
+    if args.json:
+        raise UsageError("--json is for the scripting commands, not the app")
+
+
 def cmd_demo(args, home: Path) -> int:
     """A throwaway profile with a demo circle, opened in the app. The simulated
     members keep posting and reacting over real local sync while you watch."""
+    _interactive(args)
     import secrets
     import shutil
     import tempfile
@@ -767,9 +810,10 @@ def build_parser() -> _Parser:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
-    def command(name: str, handler: Handler, help_text: str, *, unlocked: bool = True):
+    def command(name: str, handler: Handler, help_text: str, *, unlocked: bool = True, with_json: bool = True):
         p = sub.add_parser(name, help=help_text, description=help_text)
-        p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+        if with_json:
+            p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
         p.set_defaults(handler=handler, unlocked=unlocked)
         return p
 
@@ -914,7 +958,7 @@ def build_parser() -> _Parser:
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
     p = command("peers", cmd_peers, "devices this one has synced a circle with")
     p.add_argument("circle")
-    p = command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False)
+    p = command("demo", cmd_demo, "open the app on a throwaway demo circle", unlocked=False, with_json=False)
     p.add_argument("--first-after", type=float, default=5.0, metavar="SECONDS",
                    help="when a simulated member first does something (default 5)")
     p.add_argument("--every-min", type=float, default=20.0, metavar="SECONDS", help=argparse.SUPPRESS)
