@@ -658,12 +658,12 @@ def cmd_serve(args, service: Service) -> int:
                 logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", exc)
         for address in args.connect or ():
             server.dial(address)
-        _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
-        sys.stdout.flush()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM):  # before announcing: a stop right after is clean
             loop.add_signal_handler(signum, stop.set)
+        _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
+        sys.stdout.flush()
         runner = asyncio.create_task(server.run_forever())
         await stop.wait()
         runner.cancel()
