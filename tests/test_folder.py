@@ -99,3 +99,40 @@ def test_a_device_that_missed_a_rotation_catches_up_from_the_folder(circle_of_th
     assert "after the rotation" in _bodies(ben, circle)
     cat.sync_folder(folder)
     assert "after the rotation" not in _bodies(cat, circle)
+
+
+def _posts_one_bundle_each(service: Service, circle: str, folder: BundleFolder, bodies) -> list[set[str]]:
+    """Post each body and sync after each; the files each run added, in order."""
+    runs = []
+    for body in bodies:
+        before = set(folder.names())
+        service.post(circle, body)
+        service.sync_folder(folder)
+        runs.append(set(folder.names()) - before)
+    return runs
+
+
+def test_bundles_arriving_newest_first_are_all_applied_across_restarts(circle_of_three, tmp_path):
+    """Syncthing copies files in any order: a bundle whose dependencies are not
+    here yet is read again later (also after a restart) instead of being lost."""
+    ana, ben, cat, circle, folder = circle_of_three
+    bodies = ["first walk", "second walk", "third walk"]
+    runs = _posts_one_bundle_each(ana, circle, folder, bodies)
+    assert all(runs)
+    (tmp_path / "bens-copy").mkdir()
+    bens_folder = BundleFolder(tmp_path / "bens-copy")
+    home = tmp_path / "ben"
+    ben.close()
+    for names in reversed(runs):
+        for name in names:
+            (bens_folder.root / name).write_bytes((folder.root / name).read_bytes())
+        ben = Service.unlock(home, PASS)
+        try:
+            ben.sync_folder(bens_folder)
+        finally:
+            ben.close()
+    ben = Service.unlock(home, PASS)
+    try:
+        assert set(bodies) <= _bodies(ben, circle)
+    finally:
+        ben.close()

@@ -97,6 +97,9 @@ class Received:
     changes_dropped: int
     sender_vector: dict[bytes, int]  # newest seq per actor the sender shipped
     sender_actions: frozenset[str]
+    # Changes that passed authentication but wait for dependencies not here yet:
+    # the bundle must be read again once those arrive.
+    held_back: int = 0
 
 
 def _causal_order(headers: dict[bytes, tuple[ChangeHeader, bytes]]):
@@ -357,6 +360,7 @@ class ExchangeMixin(MembershipMixin):
         _check_epoch(state, self.profile.identity, epoch_id, key)
         heads = _verified_heads(state, circle.id, content.heads)
         accepted, dropped, vector = _authenticated_changes(state, heads, content.changes)
+        authenticated = {read_change_header(c).hash for c in accepted}
         accepted = _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
@@ -367,7 +371,9 @@ class ExchangeMixin(MembershipMixin):
         kept = [h for h in heads.values() if h.hash in applied_hashes and circle.keep_head(h)]
         if applied or fresh or kept:
             self._persist(circle, changes=applied, actions=fresh, heads=kept)
-        return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions))
+        held_back = len(authenticated - circle.known_hashes()) if authenticated else 0
+        return Received(circle.id, len(applied), len(fresh), dropped, vector,
+                        frozenset(a.id for a in actions), held_back)
 
     # -- the folder transport ---------------------------------------------------------
 
@@ -399,8 +405,12 @@ class ExchangeMixin(MembershipMixin):
                     continue
                 applied += result.changes_applied + result.actions_added
                 already_there.setdefault(result.circle_id, []).append(result)
-                self._remember("folder-seen", name)
-                progress = True
+                if result.changes_applied or result.actions_added:
+                    progress = True
+                if result.held_back:
+                    still.append(name)  # read again after others, and on later runs
+                else:
+                    self._remember("folder-seen", name)
             pending = still
         written = 0
         for circle_id in self.profile.store.circle_ids():
