@@ -9,7 +9,7 @@ import os
 import pytest
 
 from circle.service import Service
-from circle.sync.folder import SUFFIX, BundleFolder
+from circle.sync.folder import MARKER, SUFFIX, BundleFolder
 
 PASS = "passphrase-folder"
 
@@ -55,7 +55,10 @@ def test_three_devices_converge_through_a_folder_without_rewriting_any_file(circ
                 assert now[name] == stamp, f"{name} was rewritten or removed"
             seen = now
     assert _bodies(ana, circle) == _bodies(ben, circle) == _bodies(cat, circle) == {"from Ana", "from Ben", "from Cat"}
+    assert MARKER in seen  # written once, never rewritten (checked above)
     for name, (_, data) in seen.items():
+        if name == MARKER:
+            continue
         assert name.endswith(SUFFIX) and name == hashlib.sha256(data).hexdigest() + SUFFIX
     # Nothing new: a further round writes nothing.
     reports = [s.sync_folder(folder) for s in (ana, ben, cat)]
@@ -136,3 +139,40 @@ def test_bundles_arriving_newest_first_are_all_applied_across_restarts(circle_of
         assert set(bodies) <= _bodies(ben, circle)
     finally:
         ben.close()
+
+
+def _reader_sees(reader: Service, circle: str, folder: BundleFolder) -> set[str]:
+    reader.sync_folder(folder)
+    return _bodies(reader, circle)
+
+
+def test_what_was_written_is_remembered_per_folder(circle_of_three, tmp_path):
+    """A second folder (a USB stick) used once does not make the first one miss
+    posts: each folder gets everything it does not hold yet."""
+    ana, ben, cat, circle, home_folder = circle_of_three
+    (tmp_path / "stick").mkdir()
+    stick = BundleFolder(tmp_path / "stick")
+    ana.post(circle, "before the trip")
+    ana.sync_folder(home_folder)
+    ana.post(circle, "on the trip")
+    ana.sync_folder(stick)
+    ana.post(circle, "back home")
+    ana.sync_folder(home_folder)
+    # Ben only ever reads the home folder, Cat only the stick.
+    assert {"before the trip", "on the trip", "back home"} <= _reader_sees(ben, circle, home_folder)
+    ana.post(circle, "second trip")
+    ana.sync_folder(stick)
+    assert {"before the trip", "on the trip", "back home", "second trip"} <= _reader_sees(cat, circle, stick)
+
+
+def test_a_folder_carrying_a_copied_marker_but_not_the_bundles_gets_everything(circle_of_three, tmp_path):
+    """The marker names a folder, but what was written is only trusted while the
+    files of the last write are still there (a wiped stick, a copied marker)."""
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "only in the first folder")
+    ana.sync_folder(folder)
+    (tmp_path / "fresh").mkdir()
+    (tmp_path / "fresh" / MARKER).write_bytes((folder.root / MARKER).read_bytes())
+    fresh = BundleFolder(tmp_path / "fresh")
+    assert ana.sync_folder(fresh).written >= 1
+    assert "only in the first folder" in _reader_sees(ben, circle, fresh)

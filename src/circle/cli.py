@@ -646,11 +646,15 @@ def cmd_sync(args, service: Service) -> int:
         except FolderError as exc:
             raise InvalidInput(str(exc)) from None
         if args.json:
-            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written})
+            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written,
+                       "waiting": report.waiting, "problems": list(report.problems)})
         else:
             print(f"read {report.applied} new items, wrote {report.written} bundles"
-                  + (f", refused {report.refused} bad bundles" if report.refused else ""))
-        return 0
+                  + (f", refused {report.refused} bad files" if report.refused else "")
+                  + (f", {report.waiting} bundles wait for what has not arrived yet" if report.waiting else ""))
+        for problem in report.problems:
+            print(f"circle: {safe(problem)}", file=sys.stderr)
+        return 1 if report.problems else 0
     if not args.address:
         raise UsageError("give a peer HOST:PORT or --folder DIR")
     circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))
