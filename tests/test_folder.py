@@ -4,7 +4,11 @@ only ever adding immutable, content-addressed files; the usual checks apply."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -176,3 +180,51 @@ def test_a_folder_carrying_a_copied_marker_but_not_the_bundles_gets_everything(c
     fresh = BundleFolder(tmp_path / "fresh")
     assert ana.sync_folder(fresh).written >= 1
     assert "only in the first folder" in _reader_sees(ben, circle, fresh)
+
+
+# What Syncthing never copies (lib/fs/tempname.go IsTemporary, lib/fs/filesystem.go IsInternal).
+def _carrier_copies(name: str) -> bool:
+    return not name.startswith((".syncthing.", "~syncthing~")) and name not in (".stfolder", ".stignore", ".stversions")
+
+
+_CRASH_BETWEEN_WRITE_AND_RENAME = """
+import json, os, sys
+from pathlib import Path
+from circle.service import Service
+from circle.sync.folder import BundleFolder
+
+root = Path(sys.argv[2])
+
+def crash(src, dst):
+    # The bundle sits whole and fsynced under its temporary name; the process dies
+    # before the rename, as on a power cut.
+    print(json.dumps(sorted(os.listdir(root))), flush=True)
+    os._exit(9)
+
+os.replace = crash
+Service.unlock(Path(sys.argv[1]), sys.argv[3]).sync_folder(BundleFolder(root))
+"""
+
+
+def test_a_write_cut_short_leaves_only_a_name_carriers_ignore_and_is_cleaned_later(circle_of_three, tmp_path):
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "written through a crash")
+    crashed = subprocess.run([sys.executable, "-c", _CRASH_BETWEEN_WRITE_AND_RENAME, str(tmp_path / "ana"),
+                              str(folder.root), PASS], capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == 9, crashed.stderr
+    at_rename = json.loads(crashed.stdout)
+    assert [n for n in at_rename if _carrier_copies(n)] == [MARKER]
+    (leftover,) = [n for n in os.listdir(folder.root) if not _carrier_copies(n)]
+    # Syncthing's own partial download of some file: not ours to remove.
+    theirs = folder.root / (".syncthing." + "a" * 64 + ".cbundle.tmp")
+    theirs.write_bytes(b"partial")
+    ana.sync_folder(folder)  # a fresh leftover may be another writer's: kept
+    assert (folder.root / leftover).exists()
+    assert "written through a crash" in _reader_sees(ben, circle, folder)
+    hours_ago = time.time() - 2 * 3600
+    for path in (folder.root / leftover, theirs):
+        os.utime(path, (hours_ago, hours_ago))
+    ana.sync_folder(folder)
+    assert not (folder.root / leftover).exists()
+    assert theirs.exists()
+    assert all(n == MARKER or n.endswith(SUFFIX) for n in os.listdir(folder.root) if _carrier_copies(n))
