@@ -11,8 +11,10 @@ import sys
 import time
 
 import pytest
+from conftest import Cli
 
 from circle.service import Service
+from circle.sync.bundle import DELTA, BundleContent, seal_bundle
 from circle.sync.folder import MARKER, SUFFIX, BundleFolder
 
 PASS = "passphrase-folder"
@@ -228,3 +230,52 @@ def test_a_write_cut_short_leaves_only_a_name_carriers_ignore_and_is_cleaned_lat
     assert not (folder.root / leftover).exists()
     assert theirs.exists()
     assert all(n == MARKER or n.endswith(SUFFIX) for n in os.listdir(folder.root) if _carrier_copies(n))
+
+
+def _place(folder: BundleFolder, data: bytes) -> str:
+    """Put bytes in the folder under the name of their own hash, as a carrier would."""
+    name = hashlib.sha256(data).hexdigest() + SUFFIX
+    (folder.root / name).write_bytes(data)
+    return name
+
+
+def test_bad_files_are_each_reported_and_never_stop_the_rest_from_applying(circle_of_three, tmp_path):
+    ana, ben, cat, circle, folder = circle_of_three
+    ana.post(circle, "good from Ana")
+    ana.sync_folder(folder)
+    runners = ana.create_circle("Runners")  # Ben is not in it: its bundle is not his to read
+    ana.post(runners, "for the runners")
+    cat.post(circle, "good from Cat")
+    cat.sync_folder(folder)
+    ana.sync_folder(folder)
+    genuine = (folder.root / folder.names()[0]).read_bytes()
+    opened = ana.open_circle(circle)
+    epoch = opened.state.write_epoch
+    # Opens with the circle's key, but no signed head vouches for its change.
+    unvouched = seal_bundle(opened.keys[epoch], circle, epoch, DELTA,
+                            BundleContent(changes=tuple(opened.document.changes_since([]))), b"")
+    never_remembered = {"0" * 64 + SUFFIX, "1" * 64 + SUFFIX, "2" * 64 + SUFFIX}
+    (folder.root / ("0" * 64 + SUFFIX)).write_bytes(b"garbage under a name it does not match")
+    (folder.root / ("1" * 64 + SUFFIX)).mkdir()
+    os.symlink("2" * 64 + SUFFIX, folder.root / ("2" * 64 + SUFFIX))  # a loop: unreadable for anyone
+    refused_once = {_place(folder, b"garbage named after itself"), _place(folder, genuine[: len(genuine) // 2]),
+                    _place(folder, unvouched)}
+    ben_cli = Cli(tmp_path / "ben", PASS)
+    ben.close()  # Ben's CLI runs as its own process from here
+
+    first = ben_cli.run("sync", "--folder", str(folder.root))
+    assert first.returncode == 1, first.stderr
+    lines = first.stderr.splitlines()
+    assert len(lines) == 6 and all(line.startswith("circle: ") for line in lines), lines
+    assert {line.split()[1].rstrip(":") for line in lines} == never_remembered | refused_once
+    assert "Traceback" not in first.stderr
+    assert "refused 6 bad files" in first.stdout
+    reader = Service.unlock(tmp_path / "ben", PASS)
+    try:
+        assert {"good from Ana", "good from Cat"} <= _bodies(reader, circle)
+    finally:
+        reader.close()
+    # Refused content never changes under its name: it is not reported again.
+    again = ben_cli.run("sync", "--folder", str(folder.root))
+    assert again.returncode == 1
+    assert {line.split()[1].rstrip(":") for line in again.stderr.splitlines()} == never_remembered
