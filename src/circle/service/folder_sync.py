@@ -67,11 +67,12 @@ class FolderMixin:
         holding what we have that we never wrote to this folder. A bad file never
         stops the run: it is named in the report and the rest is still applied."""
         folder.remove_stale_temps(self.clock().timestamp())
-        folder_id = folder.folder_id()
         present = folder.names()
         reading = _Reading(self, folder)
         seen = set(self._private_names(FOLDER_SEEN))
         reading.run([name for name in present if name not in seen])
+        # After reading: a folder we may not write to still gets read.
+        folder_id = folder.folder_id()
         problems = list(reading.problems)
         if folder_id is None:
             problems.append(f"{MARKER}: damaged; this run writes everything again and "
