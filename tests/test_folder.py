@@ -279,3 +279,15 @@ def test_bad_files_are_each_reported_and_never_stop_the_rest_from_applying(circl
     again = ben_cli.run("sync", "--folder", str(folder.root))
     assert again.returncode == 1
     assert {line.split()[1].rstrip(":") for line in again.stderr.splitlines()} == never_remembered
+
+
+def test_a_damaged_marker_is_reported_and_the_folder_is_still_synced_once_per_change(circle_of_three):
+    ana, ben, cat, circle, folder = circle_of_three
+    (folder.root / MARKER).write_bytes(b"not a marker")
+    ana.post(circle, "despite the marker")
+    first = ana.sync_folder(folder)
+    assert first.written >= 1 and any(p.startswith(MARKER) for p in first.problems)
+    again = ana.sync_folder(folder)
+    assert again.written == 0, "nothing changed, yet everything was written again"
+    assert "despite the marker" in _reader_sees(ben, circle, folder)
+    assert (folder.root / MARKER).read_bytes() == b"not a marker"

@@ -15,7 +15,9 @@ sealed private items:
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 
 from circle.errors import NotFound
@@ -75,16 +77,18 @@ class FolderMixin:
         folder_id = folder.folder_id()
         problems = list(reading.problems)
         if folder_id is None:
-            problems.append(f"{MARKER}: damaged; this run writes everything again and "
-                            "remembers nothing for this folder")
-        written = 0
+            # Still remembered, by path: the check of the last write's files
+            # catches another folder mounted there.
+            path = os.fsencode(folder.root.resolve())
+            folder_id = hashlib.sha256(b"circle/folder-path/v1\0" + path).hexdigest()[:32]
+            problems.append(f"{MARKER}: damaged; what was written is remembered by this folder's path instead")
+        written, names = 0, set(present)
         for circle_id in self.profile.store.circle_ids():
-            written += self._write_circle(folder, folder_id, set(present), circle_id,
-                                          reading.received.get(circle_id, ()))
+            written += self._write_circle(folder, folder_id, names, circle_id, reading.received.get(circle_id, ()))
         return FolderReport(reading.applied, len(reading.problems), written,
                             len(reading.waiting), reading.other_circles, tuple(problems))
 
-    def _write_circle(self, folder: BundleFolder, folder_id: str | None, present: set[str],
+    def _write_circle(self, folder: BundleFolder, folder_id: str, present: set[str],
                       circle_id: str, received: list[Received]) -> int:
         circle = self.open_circle(circle_id)
         if not may_send(self, circle):
@@ -107,9 +111,8 @@ class FolderMixin:
                     files.append(folder.write(self._seal_for(circle, device.id, DELTA, log_only)))
         for name in files:
             self._remember(FOLDER_SEEN, name)
-        if folder_id is not None:
-            kept = tuple(files) if files else (before.files if before else ())
-            self._save_folder_written(circle_id, folder_id, _Written(self.sync_state(circle_id), epoch, kept))
+        kept = tuple(files) if files else (before.files if before else ())
+        self._save_folder_written(circle_id, folder_id, _Written(self.sync_state(circle_id), epoch, kept))
         if leaving is not None:
             mark_delivered(self, circle_id)  # the folder carries it to the others
         return len(files)
@@ -120,11 +123,9 @@ class FolderMixin:
     def _remember(self, kind: str, name: str) -> None:
         self.profile.store.put_private("", kind, name, b"")
 
-    def _folder_written(self, circle_id: str, folder_id: str | None, present: set[str]) -> _Written | None:
+    def _folder_written(self, circle_id: str, folder_id: str, present: set[str]) -> _Written | None:
         """What we last wrote to this folder for this circle; None if nothing, or if
         the files of that write are no longer all there."""
-        if folder_id is None:
-            return None
         for item_id, blob in self.profile.store.private_items(circle_id, FOLDER_STATE):
             if item_id != folder_id:
                 continue
