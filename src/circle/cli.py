@@ -686,13 +686,14 @@ def cmd_sync(args, service: Service) -> int:
             raise InvalidInput(str(exc)) from None
         if args.json:
             emit_json({"applied": report.applied, "refused": report.refused, "written": report.written,
-                       "notes": list(report.notes)})
+                       "waiting": report.waiting, "problems": list(report.problems), "notes": list(report.notes)})
         else:
             print(f"read {report.applied} new items, wrote {report.written} bundles"
-                  + (f", refused {report.refused} bad bundles" if report.refused else ""))
-        for note in report.notes:
-            print(f"circle: {safe(note)}", file=sys.stderr)
-        return 0
+                  + (f", refused {report.refused} bad files" if report.refused else "")
+                  + (f", {report.waiting} bundles wait for what has not arrived yet" if report.waiting else ""))
+        for line in (*report.notes, *report.problems):
+            print(f"circle: {safe(line)}", file=sys.stderr)
+        return 1 if report.problems else 0
     if not args.address:
         raise UsageError("give a peer HOST:PORT or --folder DIR")
     circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))

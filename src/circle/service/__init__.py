@@ -3,11 +3,12 @@
 from circle.service.bulk import BulkMixin
 from circle.service.core import COMPACT_AFTER_CHANGES, CircleSummary, WhoAmI, clean_text
 from circle.service.exchange import BundleRejected, ExchangeMixin, Received
+from circle.service.folder_sync import FolderMixin
 from circle.service.membership import InviteInfo
 from circle.service.safety import SafetyMixin
 
 
-class Service(SafetyMixin, BulkMixin, ExchangeMixin):
+class Service(SafetyMixin, BulkMixin, FolderMixin, ExchangeMixin):
     """One unlocked profile: its circles, their content, governance, safety
     tools, exchange and this device's own preferences."""
 

@@ -29,7 +29,7 @@ from circle.domain.governance.actions import Action, ActionError, admit_proof_me
 from circle.domain.governance.keyring import admission_lockboxes, epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
-from circle.errors import CircleError, InvalidInput, NotAllowed, NotFound
+from circle.errors import CircleError, InvalidInput, NotAllowed
 from circle.service.departure import is_member_device, leave_to_deliver, mark_delivered, may_send
 from circle.service.membership import MembershipMixin
 from circle.service.opened import OpenCircle
@@ -53,7 +53,6 @@ from circle.sync.bundle import (
     seal_bundle,
 )
 from circle.sync.discovery import discovery_tag
-from circle.sync.folder import BundleFolder
 from circle.sync.heads import HeadError, SignedHead
 from circle.sync.messages import State
 
@@ -68,27 +67,6 @@ class PeerInfo:
     address: str
     last_contact: int  # Unix ms
     active: bool
-
-
-@dataclass(frozen=True)
-class FolderReport:
-    applied: int
-    refused: int
-    written: int
-    notes: tuple[str, ...] = ()  # one line each: changes refused or set aside
-
-
-def _merge_sent(circle_id: str, state: State | None, received) -> State | None:
-    """`state` plus what the senders of `received` bundles already carried."""
-    if not received:
-        return state
-    vector = dict(state.vector) if state else {}
-    actions = set(state.action_ids) if state else set()
-    for result in received:
-        for actor, seq in result.sender_vector.items():
-            vector[actor] = max(vector.get(actor, 0), seq)
-        actions |= result.sender_actions
-    return State(circle_id, b"", vector, frozenset(actions))
 
 
 class BundleRejected(CircleError):
@@ -108,6 +86,9 @@ class Received:
     sender_vector: dict[bytes, int]  # newest seq per actor the sender shipped
     sender_actions: frozenset[str]
     notes: tuple[str, ...] = ()  # one line each: changes refused or set aside
+    # Changes that passed authentication but wait for dependencies not here yet:
+    # the bundle must be read again once those arrive.
+    held_back: int = 0
 
 
 def _causal_order(headers: dict[bytes, tuple[ChangeHeader, bytes]]):
@@ -372,6 +353,7 @@ class ExchangeMixin(MembershipMixin):
         accepted, clashing = split_clashes(circle, accepted)
         notes += refusal_notes(circle, clashing)
         vector = lower_vector(vector, note_clashes(circle, clashing))
+        authenticated = {read_change_header(c).hash for c in accepted}
         accepted = _check_ownership(circle, state, accepted)
         before = circle.document.heads()
         circle.document.apply_changes(accepted)
@@ -382,90 +364,9 @@ class ExchangeMixin(MembershipMixin):
         kept = [h for h in heads.values() if h.hash in applied_hashes and circle.keep_head(h)]
         if applied or fresh or kept:
             self._persist(circle, changes=applied, actions=fresh, heads=kept)
-        return Received(circle.id, len(applied), len(fresh), dropped, vector, frozenset(a.id for a in actions),
-                        tuple(notes))
-
-    # -- the folder transport ---------------------------------------------------------
-
-    def sync_folder(self, folder: BundleFolder) -> FolderReport:
-        """Read every bundle we have not yet seen, then add one bundle per circle
-        holding what we have that we never wrote to this folder."""
-        seen = set(self._private_names("folder-seen"))
-        applied = refused = 0
-        notes: list[str] = []
-        pending = [n for n in folder.names() if n not in seen]
-        already_there: dict[str, list[Received]] = {}
-        progress = True
-        while pending and progress:  # a bundle may hold the key for another
-            progress, still = False, []
-            for name in pending:
-                data = folder.read(name)
-                if data is None:
-                    continue
-                try:
-                    result = self.receive_bundle(data)
-                except NotFound:
-                    self._remember("folder-seen", name)  # another circle's bundle
-                    continue
-                except MissingKey:
-                    still.append(name)
-                    continue
-                except BundleRejected:
-                    refused += 1
-                    self._remember("folder-seen", name)
-                    continue
-                applied += result.changes_applied + result.actions_added
-                notes += result.notes
-                already_there.setdefault(result.circle_id, []).append(result)
-                self._remember("folder-seen", name)
-                progress = True
-            pending = still
-        written = 0
-        for circle_id in self.profile.store.circle_ids():
-            circle = self.open_circle(circle_id)
-            if not may_send(self, circle):
-                continue
-            leaving = leave_to_deliver(self, circle)
-            last, announced = self._folder_state(circle_id)
-            last = _merge_sent(circle_id, last, already_there.get(circle_id, ()))
-            delta = self.delta_for(circle_id, None, last)
-            if delta is not None:
-                self._remember("folder-seen", folder.write(delta[0]))
-                written += 1
-            epoch = circle.state.write_epoch
-            if epoch != announced:
-                # A new key: devices that missed its rotation could not open the
-                # bundle above, so each also gets the log sealed to it alone.
-                log_only = BundleContent(actions=tuple(a.wire for a in circle.actions.values()))
-                for device in circle.state.active_devices():
-                    if device.id != self.profile.identity.device_id:
-                        self._remember("folder-seen", folder.write(self._seal_for(circle, device.id, DELTA, log_only)))
-                        written += 1
-            self._save_folder_state(circle_id, self.sync_state(circle_id), epoch)
-            if leaving is not None:
-                mark_delivered(self, circle_id)  # the folder carries it to the others
-        return FolderReport(applied, refused, written, tuple(notes))
-
-    def _private_names(self, kind: str) -> list[str]:
-        return [name for name, _ in self.profile.store.private_items("", kind)]
-
-    def _remember(self, kind: str, name: str) -> None:
-        self.profile.store.put_private("", kind, name, b"")
-
-    def _folder_state(self, circle_id: str) -> tuple[State | None, str | None]:
-        """What we last wrote to a folder for this circle, and under which epoch."""
-        rows = self.profile.store.private_items(circle_id, "folder-state")
-        if not rows:
-            return None, None
-        record = json.loads(self.profile.open(rows[0][1], "private", circle_id, "folder-state", rows[0][0]))
-        vector = {bytes.fromhex(a): s for a, s in record["vector"].items()}
-        return State(circle_id, b"", vector, frozenset(record["actions"])), record["epoch"]
-
-    def _save_folder_state(self, circle_id: str, state: State, epoch: str | None) -> None:
-        record = {"vector": {a.hex(): s for a, s in state.vector.items()},
-                  "actions": sorted(state.action_ids), "epoch": epoch}
-        sealed = self.profile.seal(json.dumps(record).encode(), "private", circle_id, "folder-state", "state")
-        self.profile.store.put_private(circle_id, "folder-state", "state", sealed)
+        held_back = len(authenticated - circle.known_hashes()) if authenticated else 0
+        return Received(circle.id, len(applied), len(fresh), dropped, vector,
+                        frozenset(a.id for a in actions), tuple(notes), held_back)
 
     # -- joining: the newcomer's side ------------------------------------------------
 
