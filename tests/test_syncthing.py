@@ -154,9 +154,12 @@ def _configure(me: Syncthing, peer: Syncthing) -> None:
     _set(gui, "address", f"{LOOPBACK}:{me.gui_port}")
     _set(gui, "apikey", me.api_key)
     options = root.find("options")
-    for old in options.findall("globalAnnounceServer") + options.findall("stunServer"):
-        options.remove(old)
+    # Every service below is also switched off; its address points at loopback's
+    # discard port anyway, so a mistake stays on this machine ("default" would not).
+    nowhere = f"{LOOPBACK}:9"
     for tag, value in {
+        "globalAnnounceServer": f"https://{nowhere}", "stunServer": nowhere, "urURL": f"http://{nowhere}/",
+        "releasesURL": f"http://{nowhere}/", "crashReportingURL": f"http://{nowhere}/",
         "listenAddress": f"tcp://{LOOPBACK}:{me.sync_port}",
         "globalAnnounceEnabled": "false", "localAnnounceEnabled": "false", "relaysEnabled": "false",
         "natEnabled": "false", "announceLANAddresses": "false", "startBrowser": "false",
