@@ -82,11 +82,14 @@ class Syncthing:
     def bundles(self) -> set[str]:
         return set(BundleFolder(self.folder).names())
 
-    def log_tail(self, lines: int = 25) -> str:
+    def log_tail(self, lines: int = 15) -> str:
+        """Its warnings and connection lines, then its last lines: what explains a stall."""
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+            log = self.log.read_text(errors="replace").splitlines()
         except OSError:
             return "(no log)"
+        telling = [line for line in log[:-lines] if "WARNING" in line or "onnect" in line or "isten" in line]
+        return "\n".join(telling + log[-lines:])
 
 
 @dataclass
