@@ -8,7 +8,9 @@ deterministic, so their handshake messages must agree byte for byte.
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -131,3 +133,31 @@ def test_nonce_is_four_zero_bytes_then_little_endian_counter() -> None:
     state.nonce = ours.MAX_NONCE  # 2^64-1 is reserved (Noise §5.1)
     with pytest.raises(ours.NoiseError):
         state._nonce()
+
+
+def _vectors() -> list[dict]:
+    path = Path(__file__).parent / "data" / "noise_xx_vectors.json"
+    return json.loads(path.read_text())["vectors"]
+
+
+@pytest.mark.parametrize("vector", _vectors(), ids=lambda v: v["prologue"][:12] or "no-prologue")
+def test_checked_in_vectors_replay_byte_for_byte(vector: dict) -> None:
+    """Fixed transcripts (tests/data, made once with the independent implementation):
+    they hold even if that package changes or is gone."""
+    key = lambda name: X25519PrivateKey.from_private_bytes(bytes.fromhex(vector[name]))
+    prologue = bytes.fromhex(vector["prologue"])
+    initiator = ours.Handshake(True, key("init_static"), prologue, ephemeral=key("init_ephemeral"))
+    responder = ours.Handshake(False, key("resp_static"), prologue, ephemeral=key("resp_ephemeral"))
+    handshake, transport = vector["messages"][:3], vector["messages"][3:]
+    for step, message in enumerate(handshake):
+        writer, reader = (initiator, responder) if step % 2 == 0 else (responder, initiator)
+        payload, ciphertext = bytes.fromhex(message["payload"]), bytes.fromhex(message["ciphertext"])
+        assert writer.write(payload) == ciphertext
+        assert reader.read(ciphertext) == payload
+    assert initiator.handshake_hash.hex() == responder.handshake_hash.hex() == vector["handshake_hash"]
+    (i_send, i_receive), (r_send, r_receive) = initiator.transport(), responder.transport()
+    for n, message in enumerate(transport):
+        send, receive = (i_send, r_receive) if n % 2 == 0 else (r_send, i_receive)
+        payload, ciphertext = bytes.fromhex(message["payload"]), bytes.fromhex(message["ciphertext"])
+        assert send.encrypt(b"", payload) == ciphertext
+        assert receive.decrypt(b"", ciphertext) == payload
