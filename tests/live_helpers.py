@@ -1,5 +1,6 @@
 """Shared pieces for the live-server tests: a clock the test moves, two member
-profiles, and a zeroconf reader bound to 127.0.0.1 that sees what a server advertises."""
+profiles, a zeroconf reader bound to 127.0.0.1 that sees what a server advertises,
+and the one pair of polling helpers (`wait_until`, `eventually`) every test uses."""
 
 from __future__ import annotations
 
@@ -59,7 +60,9 @@ async def cli(home, *args: str) -> str:
     return out.decode()
 
 
-async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0):
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05):
+    """Poll `predicate` until it returns something truthy and return that; fail after
+    `timeout` seconds with a message naming `what` was awaited."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -67,7 +70,20 @@ async def eventually(predicate: Callable[[], object], what: str, timeout: float 
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)
+        time.sleep(every)
+
+
+async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0, every: float = 0.05):
+    """`wait_until` for a test running in an event loop: it sleeps with asyncio, so
+    servers in the same loop keep running while it polls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await asyncio.sleep(every)
 
 
 class AdvertReader:
