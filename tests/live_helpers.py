@@ -15,6 +15,7 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from circle.service import Service
 from circle.sync.discovery import SERVICE_TYPE, decode_tags
+from conftest import Cli
 
 PASS = "passphrase-live-windows"
 
@@ -44,6 +45,11 @@ def two_members(tmp_path, circles: int = 1) -> tuple[Service, Service, list[str]
         ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
         ids.append(circle)
     return ana, ben, ids
+
+
+def member_id(cli: Cli) -> str:
+    """The member id `circle whoami` reports for the profile `cli` runs against."""
+    return cli.ok("whoami", "--json").json()["member_id"]
 
 
 def cli_env() -> dict[str, str]:

@@ -31,7 +31,7 @@ from circle.sync import messages as m
 from circle.sync import tcp
 from circle.sync.framing import ConnectionDropped, SecureStream
 from conftest import PASSPHRASE, Cli, CliResult
-from live_helpers import wait_until
+from live_helpers import member_id, wait_until
 
 LOOPBACK = "127.0.0.1"
 
@@ -145,10 +145,6 @@ class StoreView:
 
     def __exit__(self, *exc) -> None:
         self.service.close()
-
-
-def member_id(cli: Cli) -> str:
-    return cli.ok("whoami", "--json").json()["member_id"]
 
 
 def assert_one_line_error(result: CliResult) -> str:
