@@ -66,30 +66,30 @@ async def cli(home, *args: str) -> str:
     return out.decode()
 
 
+def _poll_once(predicate: Callable[[], object], deadline: float, timeout: float, what: str):
+    """`predicate`'s value if truthy, else None; fails naming `what` once `deadline` has passed."""
+    value = predicate()
+    if not value and time.monotonic() > deadline:
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return value or None
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05):
     """Poll `predicate` until it returns something truthy and return that; fail after
     `timeout` seconds with a message naming `what` was awaited."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    while not (value := _poll_once(predicate, deadline, timeout, what)):
         time.sleep(every)
+    return value
 
 
 async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0, every: float = 0.05):
     """`wait_until` for a test running in an event loop: it sleeps with asyncio, so
     servers in the same loop keep running while it polls."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    while not (value := _poll_once(predicate, deadline, timeout, what)):
         await asyncio.sleep(every)
+    return value
 
 
 class AdvertReader:
