@@ -1,5 +1,6 @@
 """Shared pieces for the live-server tests: a clock the test moves, two member
-profiles, and a zeroconf reader bound to 127.0.0.1 that sees what a server advertises."""
+profiles, a zeroconf reader bound to 127.0.0.1 that sees what a server advertises,
+and the one pair of polling helpers (`wait_until`, `eventually`) every test uses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from circle.service import Service
 from circle.sync.discovery import SERVICE_TYPE, decode_tags
+from conftest import Cli
 
 PASS = "passphrase-live-windows"
 
@@ -45,6 +47,11 @@ def two_members(tmp_path, circles: int = 1) -> tuple[Service, Service, list[str]
     return ana, ben, ids
 
 
+def member_id(cli: Cli) -> str:
+    """The member id `circle whoami` reports for the profile `cli` runs against."""
+    return cli.ok("whoami", "--json").json()["member_id"]
+
+
 def cli_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("CIRCLE_")} | {"CIRCLE_PASSPHRASE": PASS}
 
@@ -59,15 +66,30 @@ async def cli(home, *args: str) -> str:
     return out.decode()
 
 
-async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0):
+def _poll_once(predicate: Callable[[], object], deadline: float, timeout: float, what: str):
+    """`predicate`'s value if truthy, else None; fails naming `what` once `deadline` has passed."""
+    value = predicate()
+    if not value and time.monotonic() > deadline:
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+    return value or None
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05):
+    """Poll `predicate` until it returns something truthy and return that; fail after
+    `timeout` seconds with a message naming `what` was awaited."""
     deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        await asyncio.sleep(0.05)
+    while not (value := _poll_once(predicate, deadline, timeout, what)):
+        time.sleep(every)
+    return value
+
+
+async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0, every: float = 0.05):
+    """`wait_until` for a test running in an event loop: it sleeps with asyncio, so
+    servers in the same loop keep running while it polls."""
+    deadline = time.monotonic() + timeout
+    while not (value := _poll_once(predicate, deadline, timeout, what)):
+        await asyncio.sleep(every)
+    return value
 
 
 class AdvertReader:

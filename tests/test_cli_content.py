@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from conftest import PASSPHRASE, Cli
+from live_helpers import member_id
 
 from circle.domain import views
 from circle.service import Service
@@ -26,10 +27,6 @@ def printed_id(cli: Cli, *args: str, **kw) -> str:
     out = cli.ok(*args, **kw).stdout
     assert out.endswith("\n") and out.count("\n") == 1, repr(out)
     return out.strip()
-
-
-def member_id(cli: Cli) -> str:
-    return cli.ok("whoami", "--json").json()["member_id"]
 
 
 def by_id(records: list[dict]) -> dict[str, dict]:

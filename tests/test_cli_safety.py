@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Cli
-from test_sync_tcp import assert_one_line_error, group, member_id, serve  # noqa: F401  (serve: fixture)
+from live_helpers import member_id
+from test_sync_tcp import assert_one_line_error, group, serve  # noqa: F401  (serve: fixture)
 
 
 def sync(cli: Cli, g) -> None:

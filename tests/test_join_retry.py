@@ -7,7 +7,8 @@ import socket
 import threading
 
 from conftest import Cli
-from test_sync_tcp import LOOPBACK, assert_one_line_error, new_profiles, posts_of, serve, wait_until  # noqa: F401
+from live_helpers import wait_until
+from test_sync_tcp import LOOPBACK, assert_one_line_error, new_profiles, posts_of, serve  # noqa: F401
 
 # Larger than the Noise handshake's answer, smaller than any welcome.
 HANDSHAKE_BYTES = 512

@@ -4,7 +4,8 @@ device stop syncing it. Real processes, real sockets on 127.0.0.1."""
 from __future__ import annotations
 
 from conftest import Cli
-from test_sync_tcp import assert_one_line_error, group, member_id, serve, wait_until  # noqa: F401
+from live_helpers import member_id, wait_until
+from test_sync_tcp import assert_one_line_error, group, serve  # noqa: F401
 
 
 def statuses(cli: Cli, circle: str) -> dict[str, str]:

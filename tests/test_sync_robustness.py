@@ -31,21 +31,11 @@ from circle.sync import messages as m
 from circle.sync.framing import PROLOGUE, ConnectionDropped, SecureStream
 from circle.sync.noise import MAX_MESSAGE, TAGLEN, CipherState, Handshake
 from conftest import PASSPHRASE, Cli
+from live_helpers import wait_until
 
 LOOPBACK = "127.0.0.1"
 CHUNK = MAX_MESSAGE - TAGLEN - 1  # plaintext bytes of a full chunk after the flag byte
 NORMAL_END = "lost: connection closed"  # how the server logs a session whose peer hung up
-
-
-def wait_until(predicate, timeout: float, what: str, every: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 # -- one server for the whole module ------------------------------------------------------

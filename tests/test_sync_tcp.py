@@ -31,23 +31,12 @@ from circle.sync import messages as m
 from circle.sync import tcp
 from circle.sync.framing import ConnectionDropped, SecureStream
 from conftest import PASSPHRASE, Cli, CliResult
+from live_helpers import member_id, wait_until
 
 LOOPBACK = "127.0.0.1"
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05):
-    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
 
 
 def stop_process(proc: subprocess.Popen, grace: float = 5.0) -> None:
@@ -156,10 +145,6 @@ class StoreView:
 
     def __exit__(self, *exc) -> None:
         self.service.close()
-
-
-def member_id(cli: Cli) -> str:
-    return cli.ok("whoami", "--json").json()["member_id"]
 
 
 def assert_one_line_error(result: CliResult) -> str:

@@ -30,7 +30,8 @@ import pytest
 
 from circle.sync.folder import BundleFolder
 from conftest import Cli
-from test_sync_tcp import LOOPBACK, closed_port, new_profiles, posts_of, serve, wait_until  # noqa: F401
+from live_helpers import wait_until
+from test_sync_tcp import LOOPBACK, closed_port, new_profiles, posts_of, serve  # noqa: F401
 
 # Part of the default run (nothing deselects `slow`); about 15 s a test.
 pytestmark = pytest.mark.slow
