@@ -120,9 +120,10 @@ class Carriers:
             self.state = "joining" if done[0] == 0 else "initing"
         elif self.state == "joining" and (done := self._done()):
             self.proxy.close()
-            if done[0] != 0 and self.proxy.dropped.is_set():
-                self.counts["joins interrupted"] += 1
-            self.state = "reinviting" if done[0] != 0 else "member"
+            # not cut by the proxy (peer 0's server was down): try the interrupted join again
+            cut = done[0] != 0 and self.proxy.dropped.is_set()
+            self.counts["joins interrupted"] += cut
+            self.state = "reinviting" if cut else ("member" if done[0] == 0 else "initing")
         elif self.state == "reinviting":
             peer0 = soak.peers[0]
             self.proc = self._cli(Path(home0), "invite", soak.circle_id, "--uses", "1", "--peer", peer0.address)
