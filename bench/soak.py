@@ -348,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             soak.chaos(seconds)
             if soak.carriers is not None:
                 took = soak.carriers.finish(settle)
-                log(f"newcomer settled through the folder in {took}s: {soak.carriers.counts}")
+                log(f"newcomer settled through the folder: {'in %.1fs' % took if took is not None else 'NOT settled'}; "
+                    f"{soak.carriers.counts}")
                 soak.peers.append(soak.carriers.newcomer)
             log("chaos over: " + "; ".join(f"{k} {v}" for k, v in soak.counts.items()))
             log(f"waiting for the {PEERS} live peers to converge on {len(soak.acked)} acknowledged posts")
