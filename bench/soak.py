@@ -4,6 +4,11 @@
     python bench/soak.py --quick         # about 60 seconds
     python bench/soak.py --minutes 10 --seed 7
     python bench/soak.py --windows 5     # across discovery windows: one passes every 5 s
+    python bench/soak.py --carriers      # plus a folder-only newcomer whose first join is cut
+
+With --carriers (always on with --windows), a newcomer's first join is cut after
+its request and retried, and it then syncs only through a shared folder bridged
+by peer 0 (see bench/soak_carriers.py); it is checked like every other peer.
 
 With --windows, the servers run in this process over an injected clock that
 passes a 15-minute discovery window every N real seconds, with LAN discovery on
@@ -99,6 +104,7 @@ class Soak:
         self.counts = {"posts started": 0, "posts acknowledged": 0, "posts failed": 0, "posts killed": 0,
                        "serve restarts (SIGTERM)": 0, "serve kill -9": 0, "serve crashes seen": 0}
         self.serial = 0
+        self.carriers = None  # soak_carriers.Carriers with --carriers or --windows
 
     # -- setup ---------------------------------------------------------------------
 
@@ -238,6 +244,8 @@ class Soak:
                     self.stop_serve(peer, kill=True)
                     self.counts["serve kill -9"] += 1
                     peer.down_until = now + self.rng.uniform(0.5, 5.0)
+            if self.carriers is not None:
+                self.carriers.step()
             time.sleep(self.rng.uniform(0.1, 0.8))
         self.reap_posts(wait=True)
         for peer in self.peers:
@@ -306,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
     parser.add_argument("--windows", type=float, default=None, metavar="SECONDS",
                         help="run across discovery windows, one every SECONDS (in-process servers, discovery on)")
+    parser.add_argument("--carriers", action="store_true",
+                        help="add a folder-only newcomer whose first join is interrupted (on with --windows)")
     args = parser.parse_args(argv)
     seconds = 35.0 if args.quick else args.minutes * 60
     settle = args.settle if args.settle is not None else (60.0 if args.quick else 120.0)
@@ -319,6 +329,10 @@ def main(argv: list[str] | None = None) -> int:
         soak.setup()
         log(f"circle {soak.circle_id[:8]} with {PEERS} members; ports "
             + ", ".join(str(p.port) for p in soak.peers))
+        if args.carriers or args.windows:
+            import soak_carriers
+
+            soak.carriers = soak_carriers.Carriers(soak, seed)
         if args.windows:
             import asyncio
 
@@ -326,10 +340,17 @@ def main(argv: list[str] | None = None) -> int:
 
             measured = asyncio.run(soak_windows.run(soak, seconds, settle, args.windows, log))
             took = measured["converged"]
+            if soak.carriers is not None:
+                log(f"newcomer through the folder: {soak.carriers.counts}")
             log(f"{measured['windows']} discovery windows crossed, {measured['readvertised']} re-advertisements "
                 f"(servers alive at the end); {len(soak.acked)} acknowledged posts")
         else:
             soak.chaos(seconds)
+            if soak.carriers is not None:
+                took = soak.carriers.finish(settle)
+                log(f"newcomer settled through the folder: {'in %.1fs' % took if took is not None else 'NOT settled'}; "
+                    f"{soak.carriers.counts}")
+                soak.peers.append(soak.carriers.newcomer)
             log("chaos over: " + "; ".join(f"{k} {v}" for k, v in soak.counts.items()))
             log(f"waiting for the {PEERS} live peers to converge on {len(soak.acked)} acknowledged posts")
             took = soak.converge(settle)
@@ -343,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
             f"CancelledError while a server shut down with sessions open, {other} other")
         log("checked, with every serve stopped, each peer's store through `circle feed --json`: "
             + ", ".join(extra))
-        log(f"checked: {len(soak.acked)} acknowledged posts x {PEERS} peers, each present exactly once "
+        log(f"checked: {len(soak.acked)} acknowledged posts x {len(soak.peers)} peers, each present exactly once "
             "with its acknowledged body")
         if problems:
             for line in problems[:50]:

@@ -72,7 +72,9 @@ async def run(soak, seconds: float, settle: float, window_every: float, log) -> 
                     victim = soak.rng.choice(young)
                     victim.doomed = True
                     victim.proc.kill()
-            elif roll < 0.72:
+            if soak.carriers is not None:
+                soak.carriers.step()
+            if roll >= 0.66 and roll < 0.72:
                 await _stop(*servers[index])
                 servers[index] = await _serve(services[index], soak.peers[index].port, clock)
                 restarts += 1
@@ -83,6 +85,11 @@ async def run(soak, seconds: float, settle: float, window_every: float, log) -> 
         while soak.pending:
             soak.reap_posts()
             await asyncio.sleep(0.2)
+        if soak.carriers is not None:  # the folder-only newcomer, bridged by peer 0
+            started = time.monotonic()
+            while not soak.carriers.settle_step() and time.monotonic() - started < settle:
+                await asyncio.sleep(0.3)
+            soak.peers.append(soak.carriers.newcomer)
         windows = current_window(clock.now()) - first_window
         log(f"chaos over after {windows} window changes; {restarts} server restarts; "
             + "; ".join(f"{k} {v}" for k, v in soak.counts.items() if k.startswith("posts")))
