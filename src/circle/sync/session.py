@@ -136,6 +136,9 @@ class Session:
             unsubscribe()
             for task in tasks:
                 task.cancel()
+            # Collect every task's end: a loop that failed after the first one ended
+            # would otherwise surface only as "Task exception was never retrieved".
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self.stream.close()
         self._event("closed")
 
