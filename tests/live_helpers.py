@@ -47,6 +47,21 @@ def two_members(tmp_path, circles: int = 1) -> tuple[Service, Service, list[str]
     return ana, ben, ids
 
 
+def run_then_close(scenario: Callable[[], object], *services: Service) -> None:
+    """Run an async scenario to its end, then close the profiles whatever happened."""
+    try:
+        asyncio.run(scenario())
+    finally:
+        for service in services:
+            service.close()
+
+
+async def stop(task: asyncio.Task) -> None:
+    """Cancel a background task and wait until it has really ended."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def member_id(cli: Cli) -> str:
     """The member id `circle whoami` reports for the profile `cli` runs against."""
     return cli.ok("whoami", "--json").json()["member_id"]

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.sync import tcp
 from circle.sync.framing import LARGE_AFTER, ConnectionDropped, SecureStream
 from circle.sync.tcp import Server
-from live_helpers import eventually, two_members
+from live_helpers import eventually, run_then_close, two_members
 
 LOOPBACK = "127.0.0.1"
 IDLE = 300
@@ -70,11 +70,7 @@ def test_a_flood_of_idle_connections_neither_keeps_members_out_nor_floods_the_lo
                 writer.close()
             await server.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
     assert len(counted.records) < 60, [r.getMessage() for r in counted.records[:80]]
 
 
@@ -102,11 +98,7 @@ def test_members_past_the_stranger_limit_still_connect_and_the_total_is_capped(t
                 await peer.close()
             await server.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
 
 
 def test_a_large_message_waits_for_a_shared_slot_and_small_ones_do_not():

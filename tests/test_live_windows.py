@@ -13,7 +13,7 @@ from circle.tui.messages import SyncProblem
 from circle.tui.network_state import NetworkState
 from circle.tui.settings import Settings
 from circle.tui.sync_runner import SyncRunner
-from live_helpers import AdvertReader, ShiftedClock, cli, eventually, two_members
+from live_helpers import AdvertReader, ShiftedClock, cli, eventually, run_then_close, stop, two_members
 
 LOOPBACK = "127.0.0.1"
 
@@ -49,17 +49,12 @@ def test_a_cli_post_reaches_a_live_peer_after_each_of_several_window_changes(tmp
                 clock.offset += WINDOW_SECONDS
                 await eventually(lambda: server.discovery.window == window + 1, "the re-advertisement")
         finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+            await stop(runner)
             await reader.close()
             await peer.close()
             await server.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
 
 
 def test_a_circle_created_while_serving_is_advertised_without_waiting_for_the_window(tmp_path):
@@ -84,16 +79,11 @@ def test_a_circle_created_while_serving_is_advertised_without_waiting_for_the_wi
             await reader.until(name, lambda seen: after <= seen, "the new circle's tag on the air")
             assert current_window(clock.now()) == window  # no window change was needed
         finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+            await stop(runner)
             await reader.close()
             await server.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
 
 
 def test_thirteen_and_more_circles_are_served_and_advertised_within_dns_limits(tmp_path):
@@ -119,16 +109,11 @@ def test_thirteen_and_more_circles_are_served_and_advertised_within_dns_limits(t
                 await eventually(lambda: server.discovery.window == window + 1, "the next window")
             assert not runner.done()
         finally:
-            runner.cancel()
-            await asyncio.gather(runner, return_exceptions=True)
+            await stop(runner)
             await reader.close()
             await server.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
 
 
 def test_many_circles_advertise_a_capped_bucket_that_rotates_across_windows():
@@ -170,14 +155,9 @@ def test_the_serving_loop_survives_a_failing_iteration_and_the_problem_reaches_t
             await eventually(lambda: "after the failure" in bodies(ana, circle), "the loop to fold in a CLI post")
             assert not task.done()
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await stop(task)
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        ana.close()
-        ben.close()
+    run_then_close(scenario, ana, ben)
     network = NetworkState()
     for message in posted:
         if isinstance(message, SyncProblem):
