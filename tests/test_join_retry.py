@@ -3,58 +3,10 @@ arrived. A retry (same code or a fresh one) must complete, with real processes."
 
 from __future__ import annotations
 
-import socket
-import threading
-
 from conftest import Cli
+from cutting_proxy import WelcomeDroppingProxy
 from live_helpers import wait_until
 from test_sync_tcp import LOOPBACK, assert_one_line_error, new_profiles, posts_of, serve  # noqa: F401
-
-# Larger than the Noise handshake's answer, smaller than any welcome.
-HANDSHAKE_BYTES = 512
-
-
-class WelcomeDroppingProxy:
-    """Forwards to a loopback port, but cuts both sides as soon as the server sends
-    more than the handshake: the join request gets through, the welcome does not."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target = (LOOPBACK, target_port)
-        self.listener = socket.create_server((LOOPBACK, 0))
-        self.address = f"{LOOPBACK}:{self.listener.getsockname()[1]}"
-        self.dropped = threading.Event()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target, timeout=10)
-            threading.Thread(target=self._pump, args=(client, upstream, None), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, [0]), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket, counted: list[int] | None) -> None:
-        try:
-            while data := source.recv(65536):
-                if counted is not None:
-                    counted[0] += len(data)
-                    if counted[0] > HANDSHAKE_BYTES:
-                        self.dropped.set()
-                        break
-                sink.sendall(data)
-        except OSError:
-            pass
-        for s in (source, sink):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def invites(a: Cli, circle: str) -> dict[str, int]:
