@@ -32,4 +32,4 @@ for n, prologue in enumerate([b"circle/session/1", b"", b"John Galt"]):
                 **{k: v.hex() for k, v in keys.items()},
                 "handshake_hash": bytes(i.get_handshake_hash()).hex(), "messages": messages})
 print(json.dumps({"generated_by": "noiseprotocol 0.3.1 (an independent implementation), fixed keys",
-                  "vectors": out}, indent=1))
+                  "transport_first": "initiator", "vectors": out}, indent=1))

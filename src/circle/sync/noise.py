@@ -11,9 +11,10 @@ X25519, ChaCha20-Poly1305 and HMAC-SHA256; nothing here is a new construction.
 tests/test_noise.py checks it against an independent implementation
 (`noiseprotocol`, fixed keys: handshake messages byte for byte, both roles,
 transport both ways, tampering refused) and checks HKDF, MixKey, the initial
-hash and the nonce encoding against the spec. Three fixed transcripts made
-once with that implementation (tests/data/noise_xx_vectors.json) replay byte
-for byte without it; the cacophony vectors themselves are not checked in.
+hash and the nonce encoding against the spec. The cacophony test vector for this
+protocol (tests/data/cacophony_xx_vectors.json) and three fixed transcripts
+made once with that implementation (tests/data/noise_xx_vectors.json) replay
+byte for byte.
 """
 
 from __future__ import annotations
