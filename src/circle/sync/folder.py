@@ -146,7 +146,7 @@ class FolderMailbox:
 
     def _marker_id(self) -> str | None:
         """The id this folder's marker holds, creating the marker if there is none;
-        None if the marker is damaged (then nothing can be remembered per folder)."""
+        None if the marker is damaged."""
         path = self.root / MARKER
         try:
             text = path.read_text("ascii")
@@ -180,5 +180,5 @@ class FolderMailbox:
             return ""
 
 
-# The name the tests (and older callers) know this class by.
+# The name cli.py and the folder tests know this class by.
 BundleFolder = FolderMailbox
