@@ -44,8 +44,11 @@ def test_a_wrapped_post_is_reused_until_the_post_or_its_fold_changes():
     assert cache.block(replace(post), False, 20) is first  # an equal post is the same post
     opened = cache.block(post, True, 20)
     assert opened is not first and opened == wrap_block(post, True, 20)
+    assert cache.block(post, True, 20) is opened  # the opened post is kept, not re-wrapped
     edited = replace(post, body="changed entirely, and longer than before")
-    assert cache.block(edited, True, 20) == wrap_block(edited, True, 20)
+    rewrapped = cache.block(edited, True, 20)
+    assert rewrapped == wrap_block(edited, True, 20)
+    assert cache.block(edited, True, 20) is rewrapped
     assert cache.block(post, False, 40) == wrap_block(post, False, 40)  # widths kept apart
 
 

@@ -69,6 +69,13 @@ def test_measure_rows_measures_only_the_posts_on_screen():
     assert bytes(view.exact) == b"\x01\x00\x01\x01" + b"\x00" * 6
 
 
+def test_measure_rows_includes_a_post_that_starts_on_the_last_row():
+    view = layout(3, 3, 3)
+    measured = []
+    view.measure_rows(0, 7, lambda index: measured.append(index) or 3)  # rows 0-6
+    assert measured == [0, 1, 2]
+
+
 def test_ensure_exact_measures_once():
     view = layout(2, 2)
     calls = []

@@ -51,6 +51,9 @@ class FeedCache:
         block = self._blocks.get(key)
         if block is None or block.revealed != revealed or block.item != item:
             block = wrap_block(item, revealed, width)
+            # Textual's LRUCache.set keeps an existing entry: drop the stale one first, or an
+            # opened or edited post would be re-wrapped on every lookup.
+            self._blocks.discard(key)
             self._blocks[key] = block
         return block
 
