@@ -108,6 +108,20 @@ def test_rendered_rows_are_rebuilt_after_the_posts_or_the_styles_change():
     assert build.calls == 4
 
 
+def test_the_palette_is_resolved_once_per_change_of_styles():
+    cache = FeedCache()
+    resolved = []
+
+    def resolve() -> dict:
+        resolved.append(1)
+        return {"base": Style(bold=len(resolved) > 1)}
+
+    assert cache.palette(resolve) is cache.palette(resolve)
+    cache.styles_changed()
+    assert cache.palette(resolve)["base"].bold
+    assert len(resolved) == 2
+
+
 def test_rows_by_index_last_one_frame():
     cache = FeedCache()
     build = Builds()

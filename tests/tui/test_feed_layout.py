@@ -114,6 +114,13 @@ def test_visible_index_prefers_the_cursor_then_the_first_post_that_starts_on_scr
     assert view.visible_index(13, 4, None) == 3  # the last post has no next one
 
 
+def test_the_anchor_is_the_cursor_post_on_screen_else_the_post_at_the_top():
+    view = layout(4, 4, 4, 4)
+    assert view.anchor_at(6, 6, 2) == (2, -2)  # the cursor post, two rows below the top
+    assert view.anchor_at(6, 6, 0) == (1, 2)  # the cursor is off screen: the top post
+    assert view.anchor_at(6, 6, None) == (1, 2)
+
+
 def test_anchor_row_stays_inside_its_post():
     view = layout(3, 5)
     assert view.anchor_row(1, 2) == 5

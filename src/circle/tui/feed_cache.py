@@ -5,7 +5,7 @@
 - Wrapped posts (`Block`) by (post id, width): checked against the post and whether it is
   revealed, so an edited or opened post re-wraps without the rest being dropped.
 - Rendered rows by (post id, width, selected, time label, revealed): stale when the posts or
-  the styles change.
+  the styles change; the styles themselves are resolved once per change.
 - The rows looked up during the current frame, by post index.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from rich.style import Style
 from textual.cache import LRUCache
 from textual.strip import Strip
 
@@ -36,6 +37,7 @@ class FeedCache:
         self._blocks: LRUCache[tuple[str, int], Block] = LRUCache(BLOCKS)
         self._strips: LRUCache[StripKey, list[Strip]] = LRUCache(STRIPS)
         self._frame: dict[int, list[Strip]] = {}
+        self._palette: dict[str, Style] | None = None
 
     def layout(self, width: int, shapes: list[Shape]) -> FeedLayout:
         """The layout at `width`, estimated from `shapes` unless one is kept for that width."""
@@ -87,6 +89,13 @@ class FeedCache:
         for width in list(self._layouts.keys()):
             self._layouts[width].exact[index] = 0
 
+    def palette(self, resolve: Callable[[], dict[str, Style]]) -> dict[str, Style]:
+        """The styles rows are drawn with, from `resolve()` once per change of styles."""
+        if self._palette is None:
+            self._palette = resolve()
+        return self._palette
+
     def styles_changed(self) -> None:
-        """The widget's styles changed: rendered rows are stale."""
+        """The widget's styles changed: the palette and rendered rows are stale."""
+        self._palette = None
         self._strips.clear()

@@ -181,6 +181,13 @@ class FeedLayout:
             first += self.on_screen(first + 1, top, height)
         return first
 
+    def anchor_at(self, top: int, height: int, selected: int | None) -> tuple[int, int]:
+        """The post to keep in place across a change, and how many rows `top` is below its
+        first row: `selected` if it is on screen, else the post covering row `top`."""
+        if selected is None or not self.on_screen(selected, top, height):
+            selected = self.post_at(top)
+        return selected, top - self.starts[selected]
+
     def anchor_row(self, index: int, offset: int) -> int:
         """The row `offset` rows into post `index`, kept within the post."""
         return max(self.starts[index] + min(offset, self.heights[index] - 1), 0)

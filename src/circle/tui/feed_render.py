@@ -21,6 +21,23 @@ from circle.tui.feed_layout import GUTTER, indent_of, text_width
 CURSOR_MARK = "▌"
 UNREAD_MARK = "● new"
 COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions")
+COMPONENT_CLASSES = {f"feed-view--{name}" for name in (*COMPONENTS, "cursor")}
+FEED_CSS = """
+FeedView {
+    background: $surface;
+    color: $foreground;
+    overflow-x: hidden;
+    overflow-y: scroll;
+    & > .feed-view--author { color: $text-primary; text-style: bold; }
+    & > .feed-view--meta { color: $text-muted; }
+    & > .feed-view--unread { color: $text-accent; text-style: bold; }
+    & > .feed-view--cw { color: $text-warning; text-style: italic; }
+    & > .feed-view--notice { color: $text-muted; text-style: italic; }
+    & > .feed-view--reactions { color: $text-secondary; }
+    & > .feed-view--cursor { color: $accent; text-style: bold reverse; }
+}
+"""
+"""The feed's default look: the widget and each component `build_strips` draws with."""
 
 
 def wrap(text: str, width: int) -> list[str]:

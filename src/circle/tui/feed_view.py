@@ -4,8 +4,9 @@ Only the visible rows are rendered. Each post's height at a given width is first
 and replaced by the exact height the first time the post scrolls into view; the scroll position
 is then shifted so the rows on screen stay where they were (docs/performance.md, "Feed
 rendering", has the measurements behind this choice). The arithmetic of rows and heights is in
-`feed_layout.py`, the drawing of a post in `feed_render.py`, the caches in `feed_cache.py`; this
-module is the widget that ties them to scrolling, the cursor and events.
+`feed_layout.py`, the scroll corrections in `feed_scroll.py`, the drawing of a post in
+`feed_render.py`, the caches in `feed_cache.py`; this module is the widget that ties them to
+scrolling, the cursor and events.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from textual.strip import Strip
 from circle.tui.feed_cache import FeedCache
 from circle.tui.feed_items import FeedItem, nearest_survivor
 from circle.tui.feed_layout import FeedLayout, Shape, shape, shapes
-from circle.tui.feed_render import COMPONENTS, Block, build_strips, palette, time_label
+from circle.tui.feed_render import COMPONENT_CLASSES, FEED_CSS, Block, build_strips, palette, time_label
+from circle.tui.feed_scroll import ScrollPort, hold, settle
 
 
 class PostMessage(Message):
@@ -54,22 +56,8 @@ class FeedView(ScrollView, can_focus=True):
         Binding("end", "last", "Last post", show=False, id="feed.last"),
         Binding("enter", "activate", "Open", id="feed.activate"),
     ]
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"feed-view--{name}" for name in (*COMPONENTS, "cursor")}
-    DEFAULT_CSS = """
-    FeedView {
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: scroll;
-        & > .feed-view--author { color: $text-primary; text-style: bold; }
-        & > .feed-view--meta { color: $text-muted; }
-        & > .feed-view--unread { color: $text-accent; text-style: bold; }
-        & > .feed-view--cw { color: $text-warning; text-style: italic; }
-        & > .feed-view--notice { color: $text-muted; text-style: italic; }
-        & > .feed-view--reactions { color: $text-secondary; }
-        & > .feed-view--cursor { color: $accent; text-style: bold reverse; }
-    }
-    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
+    DEFAULT_CSS = FEED_CSS
 
     class Selected(PostMessage):
         """The cursor moved to a post."""
@@ -98,9 +86,9 @@ class FeedView(ScrollView, can_focus=True):
         self._shapes: list[Shape] = []
         self._cache = FeedCache()
         self._layout: FeedLayout | None = None
-        self._styles: dict[str, Style] | None = None
         self._syncing = False
         self._pending_show: tuple[str, bool] | None = None  # (post id, then to the end)
+        self._port = ScrollPort(lambda: self.scroll_offset.y, self._set_scroll, self._publish_size)
 
     # -- public interface ------------------------------------------------------------------
 
@@ -172,11 +160,9 @@ class FeedView(ScrollView, can_focus=True):
         if layout is None or not self._items or not self.is_mounted:
             return None
         top = self.scroll_offset.y
-        at_end = top > 0 and top >= self.max_scroll_y
-        index = self._index.get(self.selected_id) if self.selected_id else None
-        if index is None or not layout.on_screen(index, top, self._viewport()[1]):
-            index = layout.post_at(top)
-        return self._items[index].id, top - layout.starts[index], at_end
+        selected = self._index.get(self.selected_id) if self.selected_id else None
+        index, offset = layout.anchor_at(top, self._viewport()[1], selected)
+        return self._items[index].id, offset, top > 0 and top >= self.max_scroll_y
 
     def _sync(self, anchor: tuple[str, int, bool] | None = None) -> None:
         """Bring the layout up to date with the width and measure the posts on screen,
@@ -190,12 +176,12 @@ class FeedView(ScrollView, can_focus=True):
                 if anchor is None:
                     anchor = self._capture_anchor()
                 self._layout = self._cache.layout(width, self._shapes)
-            layout = self._layout
+            layout, measure = self._layout, self._measurer(width)
             if anchor is not None:
-                layout.measure_rows(self._anchor_row(layout, anchor), height, self._measurer(width))
-                self._publish_size(layout)
-                self._restore_anchor(layout, anchor)
-            self._settle(layout, width, height)
+                post_id, offset, at_end = anchor
+                hold(layout, self._index.get(post_id), offset, at_end, height, measure, self._port)
+            if settle(layout, height, measure, self._port):
+                self.refresh()
         finally:
             self._syncing = False
         self._show_pending()
@@ -214,40 +200,6 @@ class FeedView(ScrollView, can_focus=True):
     def _measurer(self, width: int) -> Callable[[int], int]:
         """The exact height of a post at `width`, by index."""
         return lambda index: self._block(index, width).height
-
-    def _anchor_row(self, layout: FeedLayout, anchor: tuple[str, int, bool]) -> int:
-        post_id, offset, _ = anchor
-        index = self._index.get(post_id)
-        if index is None:
-            return self.scroll_offset.y
-        if layout.heights:
-            layout.ensure_exact(index, self._measurer(layout.width))
-        return layout.anchor_row(index, offset)
-
-    def _restore_anchor(self, layout: FeedLayout, anchor: tuple[str, int, bool]) -> None:
-        if anchor[2]:
-            self._set_scroll(max(0, layout.total - self._viewport()[1]))
-        else:
-            self._set_scroll(self._anchor_row(layout, anchor))
-
-    def _settle(self, layout: FeedLayout, width: int, height: int) -> None:
-        """Measure what is on screen until nothing changes, keeping the first post that starts
-        on screen at the same row, so corrections never make the view jump."""
-        measure = self._measurer(width)
-        for _ in range(16):
-            top = self.scroll_offset.y
-            at_end = top > 0 and top >= layout.total - height
-            anchor = layout.first_starting_from(top)
-            anchor_start = None if anchor is None else layout.starts[anchor]
-            changed = layout.measure_rows(top, height, measure)
-            self._publish_size(layout)
-            if not changed:
-                return
-            self.refresh()
-            if at_end:
-                self._set_scroll(max(0, layout.total - height))
-            elif anchor is not None and anchor_start is not None:
-                self._set_scroll(top + layout.starts[anchor] - anchor_start)
 
     def _publish_size(self, layout: FeedLayout) -> None:
         size = Size(layout.width, layout.total)
@@ -289,13 +241,10 @@ class FeedView(ScrollView, can_focus=True):
 
     def _palette(self) -> dict[str, Style]:
         """Rich styles of the widget and its components, until the styles change."""
-        if self._styles is None:
-            self._styles = palette(self.rich_style, self.get_component_rich_style)
-        return self._styles
+        return self._cache.palette(lambda: palette(self.rich_style, self.get_component_rich_style))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles = None
         self._cache.styles_changed()
 
     # -- cursor ----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ The rules (also in docs/governance.md):
      admission is in the action's causal past (no acting on an admission one has
      not seen);
    - its author has the role the kind needs (see `_NEEDS`);
-   - its kind-specific checks pass (below).
+   - its kind-specific checks pass (below, and in admission.py, moderation.py
+     and resources.py).
    A role change or moderation action concurrent with its author's removal
    counts only if it sorts first.
 4a. Two concurrent removals of each other's authors (mutual removal): the
