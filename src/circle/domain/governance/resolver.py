@@ -12,7 +12,8 @@ The rules (also in docs/governance.md):
      admission is in the action's causal past (no acting on an admission one has
      not seen);
    - its author has the role the kind needs (see `_NEEDS`);
-   - its kind-specific checks pass (below).
+   - its kind-specific checks pass (below, and in admission.py, moderation.py
+     and resources.py).
    A role change or moderation action concurrent with its author's removal
    counts only if it sorts first.
 4a. Two concurrent removals of each other's authors (mutual removal): the
@@ -39,17 +40,16 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from circle.crypto.identity import actor_id_for
-from circle.domain.governance import admission, resources
+from circle.domain.governance import admission, moderation, resources
 from circle.domain.governance.actions import Action
 from circle.domain.governance.state import (
-    Collapsed,
     DeviceState,
     EpochState,
     GovernanceState,
-    Hidden,
     Invalid,
     LogEntry,
     MemberState,
+    active_target,
 )
 
 UNRANKED = 1 << 60
@@ -228,15 +228,8 @@ def _create(state: GovernanceState, action: Action) -> None:
     state.name = body["name"]
 
 
-def _target(state: GovernanceState, member_id: str) -> MemberState:
-    member = state.members.get(member_id)
-    if member is None or member.status != "active":
-        raise Invalid("target is not an active member")
-    return member
-
-
 def _set_role(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
+    target = active_target(state, action.body["member"])
     role = action.body["role"]
     if target.role == "organizer" and role != "organizer" and len(state.organizers()) == 1:
         raise Invalid("the last organizer cannot be demoted")
@@ -260,7 +253,7 @@ def _depart(state: GovernanceState, member: MemberState, how: str, action: Actio
 
 
 def _remove(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
+    target = active_target(state, action.body["member"])
     if target.id == author.id:
         raise Invalid("to remove yourself, leave")
     _depart(state, target, "removed", action)
@@ -337,67 +330,6 @@ def _refusable(rule, *args) -> None:
 # -- end of crisis resources ----------------------------------------------------------
 
 
-def _hide(state, action, author, is_ancestor) -> None:
-    body = action.body
-    state.hidden[body["post"]] = Hidden(body["post"], body["reason"], author.id, action.at)
-    _review(state, body["post"], is_ancestor)
-
-
-def _unhide(state, action, author, is_ancestor) -> None:
-    if state.hidden.pop(action.body["post"], None) is None:
-        raise Invalid("post is not hidden")
-    _review(state, action.body["post"], is_ancestor)
-
-
-def _review(state: GovernanceState, post: str, is_ancestor: IsAncestor) -> None:
-    """A moderator decided about this post: the reports they had seen are dealt with."""
-    state.collapsed.pop(post, None)
-    state.reviewed[post] = frozenset(n for n in state.notes if is_ancestor(n))
-
-
-def _mute(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
-    if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
-        raise Invalid("cannot mute someone of equal or higher role")
-    until = action.body["until"]
-    if until <= action.at and target.id in state.mutes:  # an unmute: end the window now, keep its start
-        since, old_until = state.mutes[target.id]
-        state.mutes[target.id] = (since, min(old_until, action.at))
-    else:
-        state.mutes[target.id] = (action.at, until)
-
-
-def _warn(state, action, author, is_ancestor) -> None:
-    state.notes.append(action.id)  # who is warned, and why, is sealed inside
-
-
-def _collapse(state, action, author, is_ancestor) -> None:
-    post, reports = action.body["post"], action.body["reports"]
-    if post in state.hidden:
-        raise Invalid("post is already hidden")
-    notes = set(state.notes)
-    if any(r not in notes or not is_ancestor(r) for r in reports):
-        raise Invalid("folds on reports its author had not seen")
-    dealt_with = set(state.dismissed) | state.reviewed.get(post, frozenset())
-    if all(r in dealt_with for r in reports):
-        raise Invalid("the reports it counted were already dealt with")
-    state.collapsed[post] = Collapsed(post, len(reports), author.id, action.at)
-
-
-def _dismiss(state, action, author, is_ancestor) -> None:
-    notes = set(state.notes)
-    for report in action.body["reports"]:
-        if report not in notes or not is_ancestor(report):
-            raise Invalid("dismisses a report its author had not seen")
-    for report in action.body["reports"]:
-        state.dismissed[report] = action.id
-    state.collapsed.pop(action.body["post"], None)
-
-
-def _set_policy(state, action, author, is_ancestor) -> None:
-    state.collapse_after = action.body["collapse_after"]
-
-
 _HANDLERS = {
     "invite": admission.invite,
     "link_invite": admission.link_invite,
@@ -410,13 +342,13 @@ _HANDLERS = {
     "rotate": _rotate,
     "set_guidelines": _set_guidelines,
     "set_resources": _set_resources,
-    "hide": _hide,
-    "unhide": _unhide,
-    "mute": _mute,
-    "warn": _warn,
-    "collapse": _collapse,
-    "dismiss": _dismiss,
-    "set_policy": _set_policy,
+    "hide": moderation.hide,
+    "unhide": moderation.unhide,
+    "mute": moderation.mute,
+    "warn": moderation.warn,
+    "collapse": moderation.collapse,
+    "dismiss": moderation.dismiss,
+    "set_policy": moderation.set_policy,
     "accept_guidelines": _accept_guidelines,
     "add_resource": _add_resource,
     "edit_resource": _edit_resource,

@@ -190,3 +190,11 @@ class GovernanceState:
     def actor_bindings(self) -> dict[bytes, str]:
         """Every actor ever bound to a device of this circle -> its member."""
         return {actor: device.member for actor, device in self.device_by_actor().items()}
+
+
+def active_target(state: GovernanceState, member_id: str) -> MemberState:
+    """The active member an action is about; Invalid if there is none."""
+    member = state.members.get(member_id)
+    if member is None or member.status != "active":
+        raise Invalid("target is not an active member")
+    return member
