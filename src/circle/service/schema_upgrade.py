@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from circle.domain import schema
+from circle.domain.roles import Role
 from circle.errors import CircleError
 from circle.profile import Profile
 
@@ -23,7 +24,7 @@ def _due(profile: Profile, circle) -> bool:
 
     if not schema.pending_versions(circle.document.doc) or not circle.is_active_member():
         return False
-    if circle.state.role_of(circle.my_member_id or "") != "organizer":
+    if circle.state.role_of(circle.my_member_id or "") != Role.ORGANIZER:
         return False
     # A device restored from a backup must catch up before it writes anything.
     return not profile.store.private_items(circle.id, MARK)
