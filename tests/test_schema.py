@@ -209,3 +209,36 @@ def test_older_code_reads_a_newer_circle_but_refuses_to_write_to_it(trio, newer_
     assert stored(bo, circle) == before
     for service in (ana, bo, cy):
         service.close()
+
+
+
+FORGERIES = {
+    "writes into another member's content": lambda tx, item: tx.put(item, "text", am.ScalarType.Str, "not Bo"),
+    "may only add new items to notes": lambda tx, item: tx.put_object(am.ROOT, "notes/b1", am.ObjType.Map),
+    "writes to the document root": lambda tx, item: tx.delete(am.ROOT, "schema/2"),
+}
+
+
+@pytest.mark.parametrize("refusal", list(FORGERIES))
+def test_nobody_overwrites_or_writes_into_another_members_item_of_a_later_collection(trio, newer_code, refusal):
+    (ana, bo, cy), circle = trio
+    newer_code.knows_notes()
+    ana, bo = _reopen(ana), _reopen(bo)
+    _note(bo, circle, "b1", "from Bo")
+    for src, dst in ((ana, bo), (bo, ana), (ana, cy)):
+        _send(src, dst, circle)
+
+    def forged(document):
+        before = document.heads()
+        with document.doc.transaction() as tx:
+            FORGERIES[refusal](tx, document.doc.get(am.ROOT, "notes/b1")[1])
+        return document.changes_since(before)
+
+    cy._write(circle, forged)  # stored and signed as Cy's client would: only the door can stop it
+    before = stored(ana, circle)
+    with pytest.raises(BundleRejected, match=refusal):
+        _send(cy, ana, circle)
+    assert stored(ana, circle) == before
+    assert _notes(ana, circle)["b1"] == (bo.whoami().member_id, "from Bo")
+    for service in (ana, bo):
+        service.close()
