@@ -18,6 +18,7 @@ from circle.domain.governance.state import (
     MemberState,
     active_target,
 )
+from circle.domain.roles import Role
 
 IsAncestor = Callable[[str], bool]
 
@@ -42,7 +43,7 @@ def review(state: GovernanceState, post: str, is_ancestor: IsAncestor) -> None:
 
 def mute(state: GovernanceState, action: Action, author: MemberState, is_ancestor: IsAncestor) -> None:
     target = active_target(state, action.body["member"])
-    if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
+    if target.role == Role.ORGANIZER or (target.role == Role.MODERATOR and author.role != Role.ORGANIZER):
         raise Invalid("cannot mute someone of equal or higher role")
     until = action.body["until"]
     if until <= action.at and target.id in state.mutes:  # an unmute: end the window now, keep its start

@@ -51,33 +51,34 @@ from circle.domain.governance.state import (
     MemberState,
     active_target,
 )
+from circle.domain.roles import MemberStatus, Role
 
 UNRANKED = 1 << 60
 
 _NEEDS = {
-    "invite": {"organizer"},
-    "link_invite": {"organizer", "moderator", "member"},
-    "readmit_invite": {"organizer"},
-    "revoke_invite": {"organizer", "moderator", "member"},
-    "set_role": {"organizer"},
-    "remove": {"organizer"},
-    "rotate": {"organizer"},
-    "set_guidelines": {"organizer"},
-    "set_resources": {"organizer"},
-    "hide": {"organizer", "moderator"},
-    "unhide": {"organizer", "moderator"},
-    "mute": {"organizer", "moderator"},
-    "warn": {"organizer", "moderator"},
-    "collapse": {"organizer", "moderator"},
-    "dismiss": {"organizer", "moderator"},
-    "set_policy": {"organizer"},
-    "accept_guidelines": {"organizer", "moderator", "member"},
-    "admit": {"organizer", "moderator", "member"},
-    "leave": {"organizer", "moderator", "member"},
+    "invite": {Role.ORGANIZER},
+    "link_invite": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "readmit_invite": {Role.ORGANIZER},
+    "revoke_invite": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "set_role": {Role.ORGANIZER},
+    "remove": {Role.ORGANIZER},
+    "rotate": {Role.ORGANIZER},
+    "set_guidelines": {Role.ORGANIZER},
+    "set_resources": {Role.ORGANIZER},
+    "hide": {Role.ORGANIZER, Role.MODERATOR},
+    "unhide": {Role.ORGANIZER, Role.MODERATOR},
+    "mute": {Role.ORGANIZER, Role.MODERATOR},
+    "warn": {Role.ORGANIZER, Role.MODERATOR},
+    "collapse": {Role.ORGANIZER, Role.MODERATOR},
+    "dismiss": {Role.ORGANIZER, Role.MODERATOR},
+    "set_policy": {Role.ORGANIZER},
+    "accept_guidelines": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "admit": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "leave": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
     # crisis resources by id (resources.py)
-    "add_resource": {"organizer"},
-    "edit_resource": {"organizer"},
-    "remove_resource": {"organizer"},
+    "add_resource": {Role.ORGANIZER},
+    "edit_resource": {Role.ORGANIZER},
+    "remove_resource": {Role.ORGANIZER},
 }
 
 IsAncestor = Callable[[str], bool]
@@ -147,7 +148,7 @@ def _linearize(circle_id: str, pool: dict[str, Action], overruled: dict[str, str
     def seniority(action: Action) -> tuple[int, str]:
         device = state.devices.get(action.author_device)
         member = state.members.get(device.member) if device else None
-        rank = member.rank if member and member.status == "active" and device.active else UNRANKED
+        rank = member.rank if member and member.status == MemberStatus.ACTIVE and device.active else UNRANKED
         return rank, action.id
 
     while ready:
@@ -198,7 +199,7 @@ def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> N
     if device.sign_pub.hex() != action.author_sign:
         raise Invalid("author key does not match the admitted device")
     author = state.members[device.member]
-    if author.status != "active":
+    if author.status != MemberStatus.ACTIVE:
         raise Invalid("author is not an active member")
     if not is_ancestor(device.admitted_by):
         raise Invalid("author acted before seeing their own admission")
@@ -207,8 +208,8 @@ def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> N
     _HANDLERS[action.kind](state, action, author, is_ancestor)
 
 
-def _new_member(state: GovernanceState, member_id: str, role: str) -> MemberState:
-    member = MemberState(member_id, role, "active", state.next_rank)
+def _new_member(state: GovernanceState, member_id: str, role: Role) -> MemberState:
+    member = MemberState(member_id, role, MemberStatus.ACTIVE, state.next_rank)
     state.next_rank += 1
     state.members[member_id] = member
     return member
@@ -220,7 +221,7 @@ def _create(state: GovernanceState, action: Action) -> None:
     body = action.body
     if body["device"]["sign"] != action.author_sign:
         raise Invalid("genesis device must be its author")
-    _new_member(state, action.author_device, "organizer")
+    _new_member(state, action.author_device, Role.ORGANIZER)
     state.devices[action.author_device] = DeviceState(
         action.author_device, action.author_device,
         bytes.fromhex(body["device"]["sign"]), bytes.fromhex(body["device"]["dh"]), action.id,
@@ -230,8 +231,8 @@ def _create(state: GovernanceState, action: Action) -> None:
 
 def _set_role(state, action, author, is_ancestor) -> None:
     target = active_target(state, action.body["member"])
-    role = action.body["role"]
-    if target.role == "organizer" and role != "organizer" and len(state.organizers()) == 1:
+    role = Role(action.body["role"])
+    if target.role == Role.ORGANIZER and role != Role.ORGANIZER and len(state.organizers()) == 1:
         raise Invalid("the last organizer cannot be demoted")
     target.role = role
 
@@ -256,16 +257,16 @@ def _remove(state, action, author, is_ancestor) -> None:
     target = active_target(state, action.body["member"])
     if target.id == author.id:
         raise Invalid("to remove yourself, leave")
-    _depart(state, target, "removed", action)
+    _depart(state, target, MemberStatus.REMOVED, action)
     admission.close_known_invites(state, target, is_ancestor)
 
 
 def _leave(state, action, author, is_ancestor) -> None:
-    was_last_organizer = author.role == "organizer" and len(state.organizers()) == 1
-    _depart(state, author, "left", action)
+    was_last_organizer = author.role == Role.ORGANIZER and len(state.organizers()) == 1
+    _depart(state, author, MemberStatus.LEFT, action)
     remaining = sorted(state.active_members(), key=lambda m: m.rank)
     if was_last_organizer and remaining:
-        remaining[0].role = "organizer"
+        remaining[0].role = Role.ORGANIZER
 
 
 def _rotate(state, action, author, is_ancestor) -> None:
