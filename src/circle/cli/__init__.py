@@ -1,5 +1,11 @@
-"""The `circle` command (see circle.cli.entry); `circle.cli:main` is the console script."""
+"""The `circle` command, one module per group of commands; `circle.cli:main` is the console script.
 
-from circle.cli.entry import build_parser, cmd_invites, main, read_passphrase, run
+entry.py runs a command line (unlocking, error handling); parser.py builds the argparse tree, to
+which each *_cmds.py module adds its own subcommands; inputs.py and output.py are what they share.
+"""
 
-__all__ = ["build_parser", "cmd_invites", "main", "read_passphrase", "run"]
+from circle.cli.entry import main, run
+from circle.cli.governance_cmds import cmd_invites
+from circle.cli.parser import build_parser
+
+__all__ = ["build_parser", "cmd_invites", "main", "run"]
