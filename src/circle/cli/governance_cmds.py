@@ -12,6 +12,7 @@ from circle import export
 from circle.cli.inputs import _decode, parse_duration
 from circle.cli.output import _done, _ok, _short, emit_json, safe
 from circle.crypto.invite_code import InviteCode
+from circle.domain.roles import ROLES, MemberStatus
 from circle.domain.untrusted import shown
 from circle.errors import InvalidInput, UsageError
 from circle.service import Service
@@ -26,7 +27,7 @@ def cmd_members(args, service: Service) -> int:
         emit_json([{**export.member_record(m), "guidelines_accepted": accepted.get(m.id)} for m in members])
         return 0
     for m in members:
-        status = "" if m.status == "active" else f"  ({m.status})"
+        status = "" if m.status == MemberStatus.ACTIVE else f"  ({m.status})"
         pending = "  (has not accepted the current guidelines)" if accepted.get(m.id) is False else ""
         print(safe(f"{_short(m.id)}  {m.name}  {m.role}{status}{pending}"))
     return 0
@@ -80,7 +81,7 @@ def cmd_remove(args, service: Service) -> int:
     if closed:  # on stderr: stdout stays the command's result
         print(f"circle: closed {closed} open invite{'s' * (closed != 1)} the removed member might know; "
               "make new ones with `circle invite`", file=sys.stderr)
-    return _done(args, {"ok": True, "circle": circle, "member": member, "status": "removed",
+    return _done(args, {"ok": True, "circle": circle, "member": member, "status": MemberStatus.REMOVED,
                         "closed_invites": closed})
 
 
@@ -148,7 +149,7 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("circle"); p.add_argument("invite")
     p = command("role", cmd_role, "set a member's role (organizers)")
     p.add_argument("circle"); p.add_argument("member")
-    p.add_argument("role", choices=("organizer", "moderator", "member"))
+    p.add_argument("role", choices=[str(r) for r in ROLES])
     p = command("remove", cmd_remove, "remove a member and rotate the circle key (organizers)")
     p.add_argument("circle"); p.add_argument("member")
     p.add_argument("--reason", help="shown in the moderation log")

@@ -11,6 +11,7 @@ from circle.cli.inputs import parse_duration
 from circle.cli.output import _done, _ok, _short, emit_json, safe
 from circle.domain.builtin_resources import builtin_resources
 from circle.domain.models import CrisisResource
+from circle.domain.roles import MODERATING, ReportStatus
 from circle.errors import UsageError
 from circle.service import Service
 
@@ -53,11 +54,11 @@ def cmd_report(args, service: Service) -> int:
 
 def cmd_reports(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    moderator = service.my_role(circle) in ("organizer", "moderator")
+    moderator = service.my_role(circle) in MODERATING
     names = service.member_names(circle)
     reports = service.reports(circle)
     if not args.all:
-        reports = [r for r in reports if r.status in ("open", "collapsed")]
+        reports = [r for r in reports if r.status in (ReportStatus.OPEN, ReportStatus.COLLAPSED)]
     records = [export.report_record(r, names, moderator=moderator) for r in reports]
     if args.json:
         emit_json(records)
