@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 
 from circle.domain.change_header import COMPRESSED_CHANGE, MAGIC, MAX_CHANGE_BYTES, ChangeFormatError
-from circle.domain.leb128 import decode_uleb
+from circle.leb128 import decode_uleb
 
 # Column specs (id << 4 | type) of the op columns we read.
 OBJ_ACTOR, OBJ_CTR = 0x01, 0x02

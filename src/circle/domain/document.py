@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 import automerge.core as am
 
 from circle.domain.change_header import read_change_header
-from circle.domain.leb128 import encode_uleb
+from circle.leb128 import encode_uleb
 
 ROOT = am.ROOT
 _STR = am.ScalarType.Str

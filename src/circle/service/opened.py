@@ -21,7 +21,7 @@ from circle.domain.ownership import Registry
 from circle.domain.views import Roster
 from circle.errors import NotFound
 from circle.profile import Profile
-from circle.sync.heads import SignedHead
+from circle.domain.heads import SignedHead
 
 
 class OpenCircle:
