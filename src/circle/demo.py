@@ -199,7 +199,7 @@ class DemoCrowd:
     def _act(self) -> None:
         names = list(self.peers)
         answered = {}
-        for name, peer in self.peers.items():
+        for peer in self.peers.values():
             for post in peer.feed(self.circle_id):
                 answered.setdefault(post.id, set()).update(*post.reactions.values())
         peer_ids = {peer.whoami().member_id for peer in self.peers.values()}

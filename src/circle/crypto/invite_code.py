@@ -70,7 +70,7 @@ class InviteCode:
         return code
 
     @classmethod
-    def decode(cls, text: str) -> "InviteCode":
+    def decode(cls, text: str) -> InviteCode:
         text = "".join(text.split())  # codes get wrapped by mail clients
         if len(text) > MAX_CODE_CHARS:
             raise InviteCodeError("invite code is too long")
@@ -86,7 +86,7 @@ class InviteCode:
         return cls._parse(raw[:-4])
 
     @classmethod
-    def _parse(cls, payload: bytes) -> "InviteCode":
+    def _parse(cls, payload: bytes) -> InviteCode:
         fixed = 1 + 16 + 8 + 32 + 8 + 1
         if len(payload) < fixed:
             raise InviteCodeError("invite code is truncated")

@@ -74,7 +74,7 @@ class Registry:
         self.objects = objects
 
     @classmethod
-    def from_document(cls, doc: am.Document, member_of: Callable[[bytes], str | None]) -> "Registry":
+    def from_document(cls, doc: am.Document, member_of: Callable[[bytes], str | None]) -> Registry:
         objects: dict[OpId, ObjInfo] = {}
         stack = [(ROOT_ID, "root")]
         while stack:

@@ -119,7 +119,10 @@ def read_info(document: CircleDocument, roster: Roster, organizers: frozenset[st
     circle = reader.obj(ROOT, "circle")
     if circle is None:
         raise ValueError("circle document has no circle settings")
-    by_organizer: WriterCheck = lambda op_id: roster.member_of_op(op_id) in organizers
+
+    def by_organizer(op_id: bytes) -> bool:
+        return roster.member_of_op(op_id) in organizers
+
     created = reader.moment(circle, "created_at", by_organizer) or from_millis(0)
     return CircleInfo(
         id=document.circle_id,

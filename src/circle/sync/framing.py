@@ -59,7 +59,7 @@ class SecureStream:
 
     @classmethod
     async def connect(cls, reader, writer, static: X25519PrivateKey, *, initiator: bool,
-                      timeout: float = HANDSHAKE_TIMEOUT) -> "SecureStream":
+                      timeout: float = HANDSHAKE_TIMEOUT) -> SecureStream:
         """Run the Noise XX handshake; the whole of it must finish within `timeout` seconds."""
         handshake = Handshake(initiator, static, PROLOGUE)
 

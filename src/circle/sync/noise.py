@@ -89,7 +89,8 @@ class CipherState:
 
 class _Symmetric:
     def __init__(self, prologue: bytes) -> None:
-        self.h = PROTOCOL_NAME.ljust(HASHLEN, b"\x00") if len(PROTOCOL_NAME) <= HASHLEN else hashlib.sha256(PROTOCOL_NAME).digest()
+        short = len(PROTOCOL_NAME) <= HASHLEN
+        self.h = PROTOCOL_NAME.ljust(HASHLEN, b"\x00") if short else hashlib.sha256(PROTOCOL_NAME).digest()
         self.ck = self.h
         self.cipher = CipherState()
         self.mix_hash(prologue)

@@ -9,10 +9,11 @@ where they were (docs/performance.md, "Feed rendering", has the measurements beh
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from itertools import accumulate
-from typing import Callable, ClassVar, NamedTuple, Sequence
+from typing import ClassVar, NamedTuple
 
 from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.segment import Segment
@@ -346,7 +347,7 @@ class FeedView(ScrollView, can_focus=True):
         old_position = self._index.get(old_selected, 0) if old_selected else 0
         old_items = self._items
         self._items = list(items)
-        self._index = dict(zip([item.id for item in self._items], range(len(self._items))))
+        self._index = dict(zip([item.id for item in self._items], range(len(self._items)), strict=True))
         self._revealed &= self._index.keys()
         self._shapes = _shapes(self._items, self._revealed)
         self._layouts.clear()

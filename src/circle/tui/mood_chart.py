@@ -107,7 +107,7 @@ def render_pulse(pulse: Pulse) -> str:
         what = "moods shared in full" if bands else "shared check-ins"
         empty = f"Circle pulse (last {pulse.days} days): no {what} yet."
         return "\n".join(x for x in (empty, band_line) if x)
-    spread = "  ".join(f"{level}: {'▮' * n}{n}" for level, n in zip(range(1, 6), pulse.spread))
+    spread = "  ".join(f"{level}: {'▮' * n}{n}" for level, n in zip(range(1, 6), pulse.spread, strict=True))
     head = (f"Circle pulse (last {pulse.days} days): {pulse.people} people, {pulse.count} shared check-ins, "
             f"average {pulse.average:.1f}")
     return "\n".join(x for x in (head, spread, band_line) if x)
