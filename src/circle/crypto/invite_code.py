@@ -18,6 +18,7 @@ possession by signing with the derived private key.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -79,7 +80,7 @@ class InviteCode:
         body = text[len(PREFIX):].upper()
         try:
             raw = base64.b32decode(body + "=" * (-len(body) % 8))
-        except (ValueError, base64.binascii.Error):
+        except (ValueError, binascii.Error):
             raise InviteCodeError("invite code has characters that do not belong; check for typos") from None
         if len(raw) < 4 or hashlib.sha256(raw[:-4]).digest()[:4] != raw[-4:]:
             raise InviteCodeError("invite code checksum does not match; check for typos")

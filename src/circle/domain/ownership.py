@@ -87,7 +87,9 @@ class Registry:
                     continue
                 child = found[1]
                 child_kind = _child_kind(kind, key if isinstance(key, str) else None)
-                owner = None if child_kind in _ITEM_CONTAINERS | {"members", "circle"} else member_of(op_actor(child))
+                shared = child_kind in _ITEM_CONTAINERS | {"members", "circle"}
+                actor = None if shared else op_actor(child)
+                owner = None if actor is None else member_of(actor)
                 objects[_opid(child)] = ObjInfo(child_kind, owner)
                 stack.append((child, child_kind))
         return cls(objects)
@@ -108,7 +110,7 @@ class Registry:
             # overwritten only by whoever wrote it.
             if target.kind != "circle":
                 for pred in op.preds:
-                    if member_of(pred.actor) != member:
+                    if (member_of(pred.actor) if pred.actor is not None else None) != member:
                         raise OwnershipError("overwrites or deletes another member's value")
             self._note_created(op, target, member, created)
         self.objects.update(created)

@@ -143,6 +143,11 @@ class Handshake:
         if self.done or my_turn != writing:
             raise NoiseError("handshake message out of turn")
 
+    def _their_ephemeral(self) -> bytes:
+        if self.re is None:  # _expect's turn order makes the peer's first message come before
+            raise NoiseError("handshake message out of turn")
+        return self.re
+
     def write(self, payload: bytes = b"") -> bytes:
         self._expect(writing=True)
         sym, out = self.sym, bytearray()
@@ -152,12 +157,12 @@ class Handshake:
         elif self.step == 1:
             out += _public(self.e)
             sym.mix_hash(_public(self.e))
-            sym.mix_key(_dh(self.e, self.re))
+            sym.mix_key(_dh(self.e, self._their_ephemeral()))
             out += sym.encrypt_and_hash(_public(self.s))
-            sym.mix_key(_dh(self.s, self.re))
+            sym.mix_key(_dh(self.s, self._their_ephemeral()))
         else:
             out += sym.encrypt_and_hash(_public(self.s))
-            sym.mix_key(_dh(self.s, self.re))
+            sym.mix_key(_dh(self.s, self._their_ephemeral()))
         out += sym.encrypt_and_hash(payload)
         self.step += 1
         if len(out) > MAX_MESSAGE:

@@ -83,6 +83,7 @@ class CheckInDialog(Dialog):
         self.query_one("#mood-3", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        assert event.button.id is not None  # every button here is made with an id
         self._record(int(event.button.id.split("-")[1]))
 
     def action_focus_field(self, name: str) -> None:

@@ -207,7 +207,7 @@ def _estimate(shapes: list[tuple[int, int, int, int]], width: int) -> list[int]:
     paragraph's last line half empty: lines ~ round(length / (avail - 2) + paragraphs / 2),
     calibrated against exact wrapping (bench/feed_paint.py --layout-only)."""
     widths = [text_width(width, depth) for depth in range(MAX_INDENT_DEPTH + 1)]
-    out = []
+    out: list[int] = []
     add = out.append
     for fixed, length, breaks, depth in shapes:
         avail = widths[0 if depth < 0 else min(depth, MAX_INDENT_DEPTH)]
@@ -471,7 +471,7 @@ class FeedView(ScrollView, can_focus=True):
             self._scroll_to_post(self._index[post_id])
             if to_end:
                 self._set_scroll(self.max_scroll_y)
-        self._pending_show: tuple[str, bool] | None = None  # (post id, then to the end)
+        self._pending_show = None
 
     def _anchor_row(self, layout: _Layout, anchor: tuple[str, int, bool]) -> int:
         post_id, offset, _ = anchor
@@ -614,7 +614,7 @@ class FeedView(ScrollView, can_focus=True):
             author = set_cell_size(author, fits - 1) + "…"
         header = [*head, Segment(author, styles["author"]), *you, *tail]
         if selected:
-            header = [Segment(s.text, s.style + cursor) for s in header]
+            header = [Segment(s.text, (s.style or Style()) + cursor) for s in header]
         strips = [line(header)]
         strips += [line([Segment(text, styles[kind])]) for kind, text in block.body]
         if item.reactions:
@@ -720,7 +720,7 @@ class FeedView(ScrollView, can_focus=True):
         layout = self._layout
         if current is None or layout is None:
             return
-        if self._index.get(self.selected_id) != current:
+        if self.selected_id is None or self._index.get(self.selected_id) != current:
             self._select(current)  # the cursor was scrolled away: resume from the screen
             return
         height = self._viewport()[1]

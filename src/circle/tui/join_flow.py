@@ -76,7 +76,7 @@ class JoinScreen(Page):
         self._start()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"join": self._start, "accept": self.action_accept, "not-now": self.action_leave}[event.button.id]()
+        {"join": self._start, "accept": self.action_accept, "not-now": self.action_leave}[event.button.id or ""]()
 
     def _start(self) -> None:
         code = "".join(self.query_one("#code", Input).value.split())

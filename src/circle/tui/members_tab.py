@@ -28,7 +28,7 @@ class MembersTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="members-hint", classes="tab-hint", markup=False)
-        table = DataTable(id="member-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="member-table", cursor_type="row")
         table.add_columns("Name", "Role", "Status", "Joined", "Last seen", "Ask")
         yield table
 
