@@ -144,7 +144,7 @@ class Handshake:
             raise NoiseError("handshake message out of turn")
 
     def _their_ephemeral(self) -> bytes:
-        if self.re is None:  # _expect's turn order makes the peer's first message come before
+        if self.re is None:  # never: _expect lets us write only after the message that carries it
             raise NoiseError("handshake message out of turn")
         return self.re
 

@@ -138,10 +138,10 @@ class CircleApp(App[None]):
         self.post_message(StoreChanged(circle_id))
 
     async def _run_companion(self) -> None:
-        companion, sync = self.companion, self.sync
-        assert companion is not None and sync is not None  # start_session runs this only with both
         # A worker that fails with exit_on_error=False ends without a word: say so.
         try:
+            companion, sync = self.companion, self.sync
+            assert companion is not None and sync is not None  # start_session runs this only with both
             await companion(sync.dial)
         except Exception as exc:
             self.log.error("the companion stopped", exc)  # the traceback, for `textual console`
