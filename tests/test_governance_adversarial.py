@@ -25,7 +25,7 @@ from circle.domain.governance.resolver import resolve
 from circle.errors import InvalidInput, NotAllowed, NotFound
 from circle.service import BundleRejected, Service
 from circle.sync.bundle import DELTA, BundleContent, open_bundle, read_header, seal_bundle
-from circle.sync.heads import SignedHead
+from circle.domain.heads import SignedHead
 from conftest import PASSPHRASE, Cli
 from in_process import Net, stored
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from circle.domain.change_header import MAGIC, ChangeFormatError, read_change_header
 from circle.domain.governance.actions import ActionError, decode_action
-from circle.domain.leb128 import encode_uleb
+from circle.leb128 import encode_uleb
 from circle.service.exchange import BundleRejected, _parse_request
 from circle.sync import messages as m
 from circle.sync.bundle import (
@@ -33,8 +33,8 @@ from circle.sync.bundle import (
     seal_bundle,
 )
 from circle.sync.framing import PROLOGUE
-from circle.sync.heads import SIZE as HEAD_SIZE
-from circle.sync.heads import HeadError, SignedHead
+from circle.domain.heads import SIZE as HEAD_SIZE
+from circle.domain.heads import HeadError, SignedHead
 from circle.sync.noise import CipherState, Handshake, NoiseError
 from circle.sync.wire import WireError
 

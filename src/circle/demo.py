@@ -60,6 +60,13 @@ class DemoClock:
 
 SEEDED_POSTS = len(_SCRIPT) + 1  # the scripted history and one post waiting for moderation
 
+def _hand_over(circle_id: str, sender: Service, receiver: Service) -> None:
+    """Gives `receiver` what it lacks of `sender`'s circle, as a bundle addressed to it."""
+    bundle = sender.bundle_for(circle_id, receiver.whoami().device_id)
+    if bundle is not None:
+        receiver.receive_bundle(bundle)
+
+
 def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[str, Service]]:
     """Create the demo circle in `service`, with simulated members under `home`.
 
@@ -79,17 +86,16 @@ def seed_demo(service: Service, home: Path, now: datetime) -> tuple[str, dict[st
         peer = Service.create_profile(home / name.lower(), name, secrets.token_urlsafe(16), clock=clock)
         peer.accept_welcome(code, service.admit_request(peer.join_request(code)))
         peer.accept_guidelines(circle_id)  # as the join flow asks every newcomer to
-        service.receive_bundle(peer.bundle_for(circle_id, service.whoami().device_id))
+        _hand_over(circle_id, peer, service)
         peers[name] = peer
-    me = service.whoami().device_id
     for peer in peers.values():  # everyone learns who else was admitted
-        peer.receive_bundle(service.bundle_for(circle_id, peer.whoami().device_id))
+        _hand_over(circle_id, service, peer)
 
     def share(peer: Service) -> None:
-        service.receive_bundle(peer.bundle_for(circle_id, me))
+        _hand_over(circle_id, peer, service)
         for other in peers.values():
             if other is not peer:
-                other.receive_bundle(peer.bundle_for(circle_id, other.whoami().device_id))
+                _hand_over(circle_id, peer, other)
 
     post_ids: list[str] = []
     for name, body, reply_to, cw in _SCRIPT:
@@ -198,8 +204,8 @@ class DemoCrowd:
 
     def _act(self) -> None:
         names = list(self.peers)
-        answered = {}
-        for name, peer in self.peers.items():
+        answered: dict[str, set[str]] = {}
+        for peer in self.peers.values():
             for post in peer.feed(self.circle_id):
                 answered.setdefault(post.id, set()).update(*post.reactions.values())
         peer_ids = {peer.whoami().member_id for peer in self.peers.values()}

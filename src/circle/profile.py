@@ -54,7 +54,7 @@ class Profile:
     @classmethod
     def create(
         cls, home: Path, name: str, passphrase: str, created_at: datetime
-    ) -> "Profile":
+    ) -> Profile:
         check_new_passphrase(passphrase)
         if Store.exists(home):
             raise ProfileExists(f"a profile already exists at {home}")
@@ -73,7 +73,7 @@ class Profile:
         return cls(home, store, identity, name, created_at, storage_key)
 
     @classmethod
-    def unlock(cls, home: Path, passphrase: str) -> "Profile":
+    def unlock(cls, home: Path, passphrase: str) -> Profile:
         check_passphrase(passphrase)
         store = Store.open(home)
         kdf_raw, sealed = store.get_meta("kdf"), store.get_meta("vault")

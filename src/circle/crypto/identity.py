@@ -62,7 +62,7 @@ class DeviceIdentity:
     dh_key: X25519PrivateKey
 
     @classmethod
-    def generate(cls) -> "DeviceIdentity":
+    def generate(cls) -> DeviceIdentity:
         return cls(Ed25519PrivateKey.generate(), X25519PrivateKey.generate())
 
     @property
@@ -88,7 +88,7 @@ class DeviceIdentity:
         )
 
     @classmethod
-    def from_secret_bytes(cls, raw: bytes) -> "DeviceIdentity":
+    def from_secret_bytes(cls, raw: bytes) -> DeviceIdentity:
         if len(raw) != 64:
             raise ValueError("device secret must be 64 bytes")
         return cls(

@@ -18,6 +18,7 @@ possession by signing with the derived private key.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ class InviteCode:
         return code
 
     @classmethod
-    def decode(cls, text: str) -> "InviteCode":
+    def decode(cls, text: str) -> InviteCode:
         text = "".join(text.split())  # codes get wrapped by mail clients
         if len(text) > MAX_CODE_CHARS:
             raise InviteCodeError("invite code is too long")
@@ -79,14 +80,14 @@ class InviteCode:
         body = text[len(PREFIX):].upper()
         try:
             raw = base64.b32decode(body + "=" * (-len(body) % 8))
-        except (ValueError, base64.binascii.Error):
+        except (ValueError, binascii.Error):
             raise InviteCodeError("invite code has characters that do not belong; check for typos") from None
         if len(raw) < 4 or hashlib.sha256(raw[:-4]).digest()[:4] != raw[-4:]:
             raise InviteCodeError("invite code checksum does not match; check for typos")
         return cls._parse(raw[:-4])
 
     @classmethod
-    def _parse(cls, payload: bytes) -> "InviteCode":
+    def _parse(cls, payload: bytes) -> InviteCode:
         fixed = 1 + 16 + 8 + 32 + 8 + 1
         if len(payload) < fixed:
             raise InviteCodeError("invite code is truncated")

@@ -27,7 +27,7 @@ class KdfParams:
     lanes: int = 4
 
     @classmethod
-    def fresh(cls) -> "KdfParams":
+    def fresh(cls) -> KdfParams:
         return cls(salt=os.urandom(16))
 
     def to_bytes(self) -> bytes:
@@ -35,7 +35,7 @@ class KdfParams:
         return json.dumps(fields, sort_keys=True).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> "KdfParams":
+    def from_bytes(cls, raw: bytes) -> KdfParams:
         fields = json.loads(raw)
         if fields.pop("alg") != "argon2id":
             raise ValueError("unknown key derivation")

@@ -21,7 +21,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 
-from circle.domain.leb128 import decode_uleb, encode_uleb
+from circle.leb128 import decode_uleb, encode_uleb
 
 MAGIC = b"\x85\x6f\x4a\x83"
 CHANGE, COMPRESSED_CHANGE = 1, 2

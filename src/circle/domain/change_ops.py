@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass
 
 from circle.domain.change_header import COMPRESSED_CHANGE, MAGIC, MAX_CHANGE_BYTES, ChangeFormatError
-from circle.domain.leb128 import decode_uleb
+from circle.leb128 import decode_uleb
 
 # Column specs (id << 4 | type) of the op columns we read.
 OBJ_ACTOR, OBJ_CTR = 0x01, 0x02
@@ -36,7 +36,7 @@ MAX_OPS = 1_000_000
 @dataclass(frozen=True)
 class OpId:
     counter: int
-    actor: bytes
+    actor: bytes | None  # None only for the document root
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,8 @@ def _string(data: bytes, pos: int) -> tuple[str, int]:
 
 
 def _delta(data: bytes) -> list:
-    out, last = [], 0
+    out: list[int | None] = []
+    last = 0
     for step in _rle(data, _sleb):
         if step is None:
             out.append(None)

@@ -31,7 +31,7 @@ import automerge.core as am
 
 from circle.domain import schema
 from circle.domain.change_header import read_change_header
-from circle.domain.leb128 import encode_uleb
+from circle.leb128 import encode_uleb
 
 ROOT = am.ROOT
 _STR = am.ScalarType.Str
@@ -93,7 +93,7 @@ class CircleDocument:
         name: str,
         purpose: str,
         created_at: datetime,
-    ) -> tuple["CircleDocument", list[bytes]]:
+    ) -> tuple[CircleDocument, list[bytes]]:
         document = cls(circle_id, am.Document(actor_id=actor))
 
         def write(tx: am.Transaction) -> None:
@@ -109,20 +109,20 @@ class CircleDocument:
     @classmethod
     def load(
         cls, circle_id: str, actor: bytes, snapshot: bytes, changes: Iterable[bytes] = ()
-    ) -> "CircleDocument":
+    ) -> CircleDocument:
         # Automerge loads a saved document followed by change chunks in one call.
         doc = am.Document.load(snapshot + b"".join(changes))
         doc.set_actor(actor)
         return cls(circle_id, doc)
 
     @classmethod
-    def rebuilt(cls, circle_id: str, actor: bytes, changes: Iterable[bytes]) -> "CircleDocument":
+    def rebuilt(cls, circle_id: str, actor: bytes, changes: Iterable[bytes]) -> CircleDocument:
         """A document holding exactly `changes` (e.g. a document minus some of its own)."""
         document = cls(circle_id, am.Document(actor_id=actor))
         document.apply_changes(changes)
         return document
 
-    def fork_as(self, actor: bytes) -> "CircleDocument":
+    def fork_as(self, actor: bytes) -> CircleDocument:
         """A copy that writes as another actor (another device's view of the circle)."""
         doc = self.doc.fork()
         doc.set_actor(actor)

@@ -9,7 +9,7 @@ of authorship we trust.
 
 from __future__ import annotations
 
-from circle.domain.leb128 import decode_uleb
+from circle.leb128 import decode_uleb
 
 ROOT_ID = b"\x00"
 

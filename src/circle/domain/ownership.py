@@ -105,7 +105,7 @@ class Registry:
         self.objects = objects
 
     @classmethod
-    def from_document(cls, doc: am.Document, member_of: Callable[[bytes], str | None]) -> "Registry":
+    def from_document(cls, doc: am.Document, member_of: Callable[[bytes], str | None]) -> Registry:
         objects: dict[OpId, ObjInfo] = {}
         stack = [(ROOT_ID, "root")]
         while stack:
@@ -118,7 +118,9 @@ class Registry:
                     continue
                 child = found[1]
                 child_kind = _child_kind(kind, key if isinstance(key, str) else None)
-                owner = None if child_kind in _ITEM_CONTAINERS | {"members", "circle"} else member_of(op_actor(child))
+                shared = child_kind in _ITEM_CONTAINERS | {"members", "circle"}
+                actor = None if shared else op_actor(child)
+                owner = None if actor is None else member_of(actor)
                 objects[_opid(child)] = ObjInfo(child_kind, owner)
                 stack.append((child, child_kind))
         return cls(objects)
@@ -141,7 +143,7 @@ class Registry:
             # overwritten only by whoever wrote it.
             if target.kind != "circle":
                 for pred in op.preds:
-                    if member_of(pred.actor) != member:
+                    if (member_of(pred.actor) if pred.actor is not None else None) != member:
                         raise OwnershipError("overwrites or deletes another member's value")
             self._note_created(op, target, member, created)
         self.objects.update(created)

@@ -55,7 +55,7 @@ class Roster:
     def member_of_op(self, op_id: bytes) -> str | None:
         actor = op_actor(op_id)
         member = self.member_by_actor.get(actor) if actor is not None else None
-        if member is None:
+        if member is None or actor is None:
             return None
         cutoff = self.cutoffs.get(actor)
         if cutoff is not None and op_counter(op_id) > cutoff:
@@ -81,9 +81,12 @@ class _Reader:
 
     def scalar(self, obj: bytes, key: str | int, allowed: WriterCheck, kind: type):
         found = self.doc.get(obj, key, self.heads)
-        if found is None or isinstance(found[0], am.ObjType):
+        if found is None:
             return None
-        (scalar_type, value), op_id = found
+        held, op_id = found
+        if isinstance(held, am.ObjType):
+            return None
+        scalar_type, value = held
         if scalar_type == am.ScalarType.Bytes and isinstance(value, list):
             value = bytes(value)  # the binding hands bytes back as a list of ints
         if not allowed(op_id) or not isinstance(value, kind):
@@ -148,7 +151,10 @@ def read_info(document: CircleDocument, roster: Roster, organizers: frozenset[st
     circle = reader.obj(ROOT, "circle")
     if circle is None:
         raise ValueError("circle document has no circle settings")
-    by_organizer: WriterCheck = lambda op_id: roster.member_of_op(op_id) in organizers
+
+    def by_organizer(op_id: bytes) -> bool:
+        return roster.member_of_op(op_id) in organizers
+
     created = reader.moment(circle, "created_at", by_organizer) or from_millis(0)
     return CircleInfo(
         id=document.circle_id,
@@ -179,7 +185,9 @@ def _reactions(reader: _Reader, post: bytes, roster: Roster) -> dict[str, frozen
     only when M wrote it."""
     out: dict[str, set[str]] = {}
     reactions = reader.obj(post, "reactions")
-    for key in reader.doc.keys(reactions, reader.heads) if reactions is not None else ():
+    if reactions is None:
+        return {}
+    for key in reader.doc.keys(reactions, reader.heads):
         member_id, _, kind = key.partition(":")
         if not kind or len(kind) > MAX_REACTION_KIND_CHARS:
             continue
@@ -263,7 +271,7 @@ def read_checkins(document: CircleDocument, roster: Roster) -> list[CheckIn]:
             continue
         energy = reader.scalar(obj, "energy", own, int)
         tags_obj = reader.obj(obj, "tags")
-        tags = ()
+        tags: tuple[str, ...] = ()
         if tags_obj is not None:
             tags = tuple(
                 value[1]
@@ -302,10 +310,11 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
         repeat = reader.scalar(obj, "repeat", own, str)
         rsvps = {}
         rsvp_obj = reader.obj(obj, "rsvps")
-        for member_id in document.doc.keys(rsvp_obj) if rsvp_obj else ():
-            answer = reader.scalar(rsvp_obj, member_id, roster.writes_as(member_id), str)
-            if answer in RSVP_ANSWERS:
-                rsvps[member_id] = answer
+        if rsvp_obj:
+            for member_id in document.doc.keys(rsvp_obj):
+                answer = reader.scalar(rsvp_obj, member_id, roster.writes_as(member_id), str)
+                if answer in RSVP_ANSWERS:
+                    rsvps[member_id] = answer
         out.append(
             Event(
                 id=event_id,

@@ -39,7 +39,7 @@ from circle.errors import CircleError, InternalError, InvalidInput, NotAllowed, 
 from circle.profile import Profile
 from circle.service.opened import OpenCircle, load_open_circle, open_stored_action
 from circle.service.restore import ensure_may_write
-from circle.sync.heads import SignedHead
+from circle.domain.heads import SignedHead
 
 log = logging.getLogger("circle.service")
 

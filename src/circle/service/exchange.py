@@ -53,7 +53,7 @@ from circle.sync.bundle import (
     seal_bundle,
 )
 from circle.sync.discovery import discovery_tag
-from circle.sync.heads import HeadError, SignedHead
+from circle.domain.heads import HeadError, SignedHead
 from circle.sync.messages import State
 
 MAX_REQUEST_BYTES = 4096

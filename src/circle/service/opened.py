@@ -17,12 +17,12 @@ from circle.domain.governance.actions import Action, ActionError, decode_action
 from circle.domain.governance.keyring import epoch_keys
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import DeviceState, GovernanceState
+from circle.domain.heads import SignedHead
 from circle.domain.ownership import Registry
 from circle.domain.views import Roster
 from circle.errors import NotFound
 from circle.profile import Profile
 from circle.service.schema_upgrade import upgraded
-from circle.sync.heads import SignedHead
 
 
 class OpenCircle:

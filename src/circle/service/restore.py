@@ -23,7 +23,7 @@ from circle.domain import views
 from circle.domain.untrusted import shown
 from circle.errors import NotAllowed
 from circle.service.opened import OpenCircle
-from circle.sync.heads import SignedHead
+from circle.domain.heads import SignedHead
 
 MARK = "restored-mark"  # the newest head peers hold for our own actor, until we hold it too
 SET_ASIDE = "set-aside"  # our changes that clashed with what the peers hold

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from circle.errors import InvalidInput, ProfileExists, ProfileMissing, StoreDamaged, StoreUnwritable
+
+# SQLite's primary result codes; the sqlite3 module names them only from Python 3.11 on.
+SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN = 3, 8, 10, 13, 14
 
 DB_FILENAME = "circle.db"
 SCHEMA_VERSION = 1
@@ -79,7 +82,7 @@ class Store:
     # -- opening -----------------------------------------------------------
 
     @classmethod
-    def create(cls, home: Path) -> "Store":
+    def create(cls, home: Path) -> Store:
         try:
             home.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = home / DB_FILENAME
@@ -91,7 +94,7 @@ class Store:
         return cls._connect(path, create=True)
 
     @classmethod
-    def open(cls, home: Path) -> "Store":
+    def open(cls, home: Path) -> Store:
         path = home / DB_FILENAME
         if not path.exists():
             raise ProfileMissing(
@@ -104,7 +107,7 @@ class Store:
         return (home / DB_FILENAME).exists()
 
     @classmethod
-    def _connect(cls, path: Path, *, create: bool) -> "Store":
+    def _connect(cls, path: Path, *, create: bool) -> Store:
         try:
             conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         except sqlite3.Error as exc:
@@ -169,16 +172,16 @@ class Store:
             yield
         except sqlite3.OperationalError as exc:
             code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-            if code == sqlite3.SQLITE_IOERR and os.statvfs(self.path.parent).f_bavail == 0:
-                code = sqlite3.SQLITE_FULL  # a full tmpfs shows up as an I/O error on the WAL
-            if code == sqlite3.SQLITE_IOERR:
+            if code == SQLITE_IOERR and os.statvfs(self.path.parent).f_bavail == 0:
+                code = SQLITE_FULL  # a full tmpfs shows up as an I/O error on the WAL
+            if code == SQLITE_IOERR:
                 raise StoreUnwritable(f"disk I/O error on {self.path}: {exc}") from exc
-            if code == sqlite3.SQLITE_FULL:
+            if code == SQLITE_FULL:
                 raise StoreUnwritable(f"the disk holding {self.path} is full: nothing was written") from exc
-            if code == sqlite3.SQLITE_READONLY or (
-                    code == sqlite3.SQLITE_CANTOPEN and not os.access(self.path.parent, os.W_OK)):
+            if code == SQLITE_READONLY or (
+                    code == SQLITE_CANTOPEN and not os.access(self.path.parent, os.W_OK)):
                 raise StoreUnwritable(f"the profile at {self.path.parent} is read-only: nothing was written") from exc
-            if code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+            if code in (SQLITE_CANTOPEN, SQLITE_PERM):
                 raise StoreUnwritable(f"cannot open the profile database {self.path}: {exc}") from exc
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreDamaged(f"profile database {self.path} is busy: {exc}") from exc
@@ -301,9 +304,9 @@ class Store:
         self,
         circle_id: str,
         *,
-        changes: list[bytes] = (),
-        actions: list[tuple[str, bytes]] = (),
-        heads: list[tuple[str, bytes]] = (),
+        changes: Sequence[bytes] = (),
+        actions: Sequence[tuple[str, bytes]] = (),
+        heads: Sequence[tuple[str, bytes]] = (),
     ) -> int:
         """Durably add document changes, governance actions and signed heads, all
         or nothing. Returns the id of the last change appended (0 if none)."""
@@ -312,7 +315,7 @@ class Store:
             for blob in changes:
                 last = conn.execute(
                     "INSERT INTO changes (circle_id, blob) VALUES (?, ?)", (circle_id, blob)
-                ).lastrowid
+                ).lastrowid or 0
             self._insert_rest(conn, circle_id, actions, heads)
             return last
 

@@ -22,6 +22,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import ifaddr
 from zeroconf import IPVersion, ServiceStateChange
@@ -120,7 +121,7 @@ class LanDiscovery:
 
     async def start(self, port: int) -> None:
         interfaces = [self.interface] if self.interface and self.interface not in ("0.0.0.0", "") else None
-        kwargs = {"ip_version": IPVersion.V4Only}
+        kwargs: dict[str, Any] = {"ip_version": IPVersion.V4Only}
         if interfaces:
             kwargs["interfaces"] = interfaces
         self._zc = AsyncZeroconf(**kwargs)
@@ -129,6 +130,7 @@ class LanDiscovery:
         self._browser = AsyncServiceBrowser(self._zc.zeroconf, SERVICE_TYPE, handlers=[self._changed])
 
     async def _advertise(self, window: int) -> None:
+        assert self._zc is not None, "start() first"
         real = frozenset(self.tags(window))
         info = AsyncServiceInfo(SERVICE_TYPE, self.name, addresses=interface_addresses(self.interface),
                                 port=self._port, properties=encode_tags(advertised_tags(set(real))),
@@ -164,6 +166,7 @@ class LanDiscovery:
             self._keep(self._inspect(name), f"looking at LAN peer {name}")
 
     async def _inspect(self, name: str) -> None:
+        assert self._zc is not None, "start() first"
         info = AsyncServiceInfo(SERVICE_TYPE, name)
         if not await info.async_request(self._zc.zeroconf, 3000):
             return

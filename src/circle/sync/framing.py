@@ -59,7 +59,7 @@ class SecureStream:
 
     @classmethod
     async def connect(cls, reader, writer, static: X25519PrivateKey, *, initiator: bool,
-                      timeout: float = HANDSHAKE_TIMEOUT) -> "SecureStream":
+                      timeout: float = HANDSHAKE_TIMEOUT) -> SecureStream:
         """Run the Noise XX handshake; the whole of it must finish within `timeout` seconds."""
         handshake = Handshake(initiator, static, PROLOGUE)
 
@@ -78,6 +78,8 @@ class SecureStream:
         except (asyncio.TimeoutError, ConnectionError) as exc:
             raise ConnectionDropped("handshake did not complete") from exc
         send, receive = handshake.transport()
+        if handshake.remote_static is None:  # transport() has checked the handshake is done
+            raise ConnectionDropped("handshake did not complete")
         return cls(reader, writer, send, receive, handshake.remote_static)
 
     @property
@@ -106,9 +108,11 @@ class SecureStream:
         finally:
             if self._holding:
                 self._holding = False
+                assert self.large is not None  # held only after acquiring it
                 self.large.release()
 
     async def _take_large_slot(self, timeout: float) -> None:
+        assert self.large is not None  # called only when there is a limit
         try:
             await asyncio.wait_for(self.large.acquire(), timeout)
         except asyncio.TimeoutError as exc:

@@ -89,7 +89,8 @@ class CipherState:
 
 class _Symmetric:
     def __init__(self, prologue: bytes) -> None:
-        self.h = PROTOCOL_NAME.ljust(HASHLEN, b"\x00") if len(PROTOCOL_NAME) <= HASHLEN else hashlib.sha256(PROTOCOL_NAME).digest()
+        short = len(PROTOCOL_NAME) <= HASHLEN
+        self.h = PROTOCOL_NAME.ljust(HASHLEN, b"\x00") if short else hashlib.sha256(PROTOCOL_NAME).digest()
         self.ck = self.h
         self.cipher = CipherState()
         self.mix_hash(prologue)
@@ -142,6 +143,11 @@ class Handshake:
         if self.done or my_turn != writing:
             raise NoiseError("handshake message out of turn")
 
+    def _their_ephemeral(self) -> bytes:
+        if self.re is None:  # never: _expect lets us write only after the message that carries it
+            raise NoiseError("handshake message out of turn")
+        return self.re
+
     def write(self, payload: bytes = b"") -> bytes:
         self._expect(writing=True)
         sym, out = self.sym, bytearray()
@@ -151,12 +157,12 @@ class Handshake:
         elif self.step == 1:
             out += _public(self.e)
             sym.mix_hash(_public(self.e))
-            sym.mix_key(_dh(self.e, self.re))
+            sym.mix_key(_dh(self.e, self._their_ephemeral()))
             out += sym.encrypt_and_hash(_public(self.s))
-            sym.mix_key(_dh(self.s, self.re))
+            sym.mix_key(_dh(self.s, self._their_ephemeral()))
         else:
             out += sym.encrypt_and_hash(_public(self.s))
-            sym.mix_key(_dh(self.s, self.re))
+            sym.mix_key(_dh(self.s, self._their_ephemeral()))
         out += sym.encrypt_and_hash(payload)
         self.step += 1
         if len(out) > MAX_MESSAGE:

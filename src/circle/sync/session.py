@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from circle.errors import CircleError
 from circle.sync import messages as m
@@ -115,7 +115,7 @@ class Session:
     async def run(self) -> None:
         """Returns when converged (one-shot) or when the connection ends (live)."""
         unsubscribe = self.host.subscribe(self._on_local_change)
-        tasks = [asyncio.create_task(self._read_loop())]
+        tasks: list[asyncio.Task[Any]] = [asyncio.create_task(self._read_loop())]
         if self.live:
             tasks += [asyncio.create_task(self._push_loop()), asyncio.create_task(self._ping_loop())]
         else:

@@ -20,6 +20,7 @@ import asyncio
 import errno
 import logging
 import socket
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
@@ -29,6 +30,9 @@ from circle.sync.clock import REAL, Clock
 from circle.sync.framing import HANDSHAKE_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.logsafe import install, watch
 from circle.sync.session import Emit, Session, SessionEvent, SessionFailed
+
+if TYPE_CHECKING:  # imported when enabled: zeroconf is slow to load
+    from circle.sync.discovery import LanDiscovery
 
 log = logging.getLogger("circle.sync")
 install(log)
@@ -124,7 +128,7 @@ class Server:
         self.refused = 0  # connections turned away at a limit
         self.evicted = 0  # strangers closed to make room
         self.iterations = 0
-        self.discovery = None
+        self.discovery: LanDiscovery | None = None
 
     async def start(self, address: str, port: int) -> tuple[str, int]:
         """Listen on `address`:`port` (0: any free port); returns the bound address.
@@ -208,8 +212,9 @@ class Server:
     async def enable_discovery(self, interface: str | None, port: int) -> None:
         from circle.sync.discovery import LanDiscovery
 
-        self.discovery = LanDiscovery(self.host.discovery_tags, self.dial, interface=interface, clock=self.clock)
-        await self.discovery.start(port)
+        discovery = LanDiscovery(self.host.discovery_tags, self.dial, interface=interface, clock=self.clock)
+        self.discovery = discovery
+        await discovery.start(port)
 
     async def close(self) -> None:
         """Stop listening, dialling and every open session, and wait for them."""
@@ -245,6 +250,7 @@ class Server:
                 writer.transport.abort()
                 return
         task = asyncio.current_task()
+        assert task is not None  # asyncio runs each connection's handler in a task of its own
         self._tasks.add(task)
         self._open += 1
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from circle.domain.leb128 import decode_uleb, encode_uleb
+from circle.leb128 import decode_uleb, encode_uleb
 
 
 class WireError(ValueError):

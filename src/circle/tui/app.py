@@ -123,7 +123,7 @@ class CircleApp(App[None]):
     def start_session(self, service: Service) -> None:
         """Start sync and show the circles; opens the last-used (or only) circle."""
         self.service = service
-        self._unsubscribe = service.subscribe(lambda circle_id: self.post_message(StoreChanged(circle_id)))
+        self._unsubscribe = service.subscribe(self._store_changed)
         self.sync = SyncRunner(service, self.settings, self.post_message)
         self.run_worker(self.sync.run(), name="sync", group="sync", exit_on_error=False)
         if self.companion is not None:
@@ -134,10 +134,15 @@ class CircleApp(App[None]):
         for circle in circles:  # what arrived while the app was closed
             self.announce_inbox(circle.id)
 
+    def _store_changed(self, circle_id: str) -> None:
+        self.post_message(StoreChanged(circle_id))
+
     async def _run_companion(self) -> None:
         # A worker that fails with exit_on_error=False ends without a word: say so.
         try:
-            await self.companion(self.sync.dial)
+            companion, sync = self.companion, self.sync
+            assert companion is not None and sync is not None  # start_session runs this only with both
+            await companion(sync.dial)
         except Exception as exc:
             self.log.error("the companion stopped", exc)  # the traceback, for `textual console`
             self.post_message(SyncProblem(f"the demo members stopped: {type(exc).__name__}: {exc}"))
@@ -153,6 +158,7 @@ class CircleApp(App[None]):
 
     def open_circle(self, circle_id: str, *, replace: bool = False) -> None:
         """Open a circle; guidelines not yet accepted are asked for there (CircleScreen)."""
+        assert self.service is not None  # circles open only after unlock
         self.service.remember_circle(circle_id)
         screen = CircleScreen(circle_id)
         if replace:
@@ -183,6 +189,7 @@ class CircleApp(App[None]):
     def announce_inbox(self, circle_id: str) -> None:
         """Tell the member, once per session, about inbox items they have not seen yet: a
         request to reach out or a moderators' warning is for now, not for the next visit."""
+        assert self.service is not None  # announced only after unlock
         try:
             fresh = [i for i in self.service.unseen_inbox(circle_id) if i.id not in self._announced]
             if not fresh:

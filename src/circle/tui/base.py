@@ -17,7 +17,7 @@ class HelpFirst:
 
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
-        bindings = super().active_bindings
+        bindings = super().active_bindings  # type: ignore[misc]  # a mixin: the Screen after it has them
         first = {key: b for key, b in bindings.items() if b.binding.id == HELP_ID}
         if not first:
             first = {key: ActiveBinding(self.app, binding, True, binding.tooltip)
@@ -30,8 +30,8 @@ def _settle_cursors(screen: Screen) -> None:
     if getattr(screen.app, "freeze_blink", False):
         for widget in screen.query(Input):
             widget.cursor_blink = False
-        for widget in screen.query(TextArea):
-            widget.cursor_blink = False
+        for area in screen.query(TextArea):
+            area.cursor_blink = False
 
 
 class Page(HelpFirst, Screen):

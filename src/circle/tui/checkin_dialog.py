@@ -61,7 +61,8 @@ class CheckInDialog(Dialog):
         self.query_one("#mood-3", Button).focus()
 
     def _show_visibility(self) -> None:
-        self.query_one("#visibility", Static).update(block(share_text(self.share, self.circle_name) + " (p changes it)"))
+        text = share_text(self.share, self.circle_name) + " (p changes it)"
+        self.query_one("#visibility", Static).update(block(text))
 
     def _typing(self) -> bool:
         return isinstance(self.focused, Input)
@@ -82,6 +83,7 @@ class CheckInDialog(Dialog):
         self.query_one("#mood-3", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        assert event.button.id is not None  # every button here is made with an id
         self._record(int(event.button.id.split("-")[1]))
 
     def action_focus_field(self, name: str) -> None:

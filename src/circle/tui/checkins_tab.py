@@ -30,7 +30,7 @@ class CheckinsTab(VerticalScroll):
         yield Static("", id="trend", markup=False)
         yield Static("", id="pulse", markup=False)
         yield Static("Recent check-ins", classes="section-title", markup=False)
-        table = DataTable(id="checkin-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="checkin-table", cursor_type="row")
         table.add_columns("When", "Who", "Mood", "Note", "Tags", "Seen by")
         yield table
 

@@ -21,7 +21,7 @@ class CircleListScreen(Page):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="intro", markup=False)
-        table = DataTable(id="circles", cursor_type="row", zebra_stripes=False)
+        table: DataTable[object] = DataTable(id="circles", cursor_type="row", zebra_stripes=False)
         table.add_columns("Circle", "New", "Members", "Your role", "Sync")
         yield table
         yield Static("", id="network-line", markup=False)

@@ -89,6 +89,7 @@ class ChoiceDialog(Dialog):
                 self.dismiss(self.options[index - 1][1])
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
+        assert event.button.id is not None  # every button here is made with an id
         self.dismiss(self.options[int(event.button.id.split("-")[1]) - 1][1])
 
 

@@ -28,7 +28,7 @@ class EventsTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("y going · m maybe · n not going (for the selected event)", classes="tab-hint", markup=False)
-        table = DataTable(id="event-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="event-table", cursor_type="row")
         table.add_columns("Event", "Next", "Repeats", "Where", "Going", "You")
         yield table
         yield Static("", id="event-notes", markup=False)

@@ -81,7 +81,7 @@ class FeedTab(Vertical):
             return False
         return True
 
-    def _when_accepted(self, then: Callable[[], None]) -> None:
+    def _when_accepted(self, then: Callable[[], object]) -> None:
         """Run `then` (opening a compose dialog) now, or once the member accepts guidelines
         they have not accepted yet: the service refuses posts until then, and finding that
         out after typing would waste the words."""
@@ -89,7 +89,12 @@ class FeedTab(Vertical):
             then()
             return
         note = "Then you can write your post."
-        self.app.push_screen(GuidelinesDialog(self.circle_id, note), lambda accepted: accepted and then())
+
+        def after(accepted: bool | None) -> None:
+            if accepted:
+                then()
+
+        self.app.push_screen(GuidelinesDialog(self.circle_id, note), after)
 
     # -- actions -----------------------------------------------------------------
 

@@ -55,7 +55,7 @@ class FirstRunScreen(Page):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         order = ["name", "passphrase", "confirm"]
-        index = order.index(event.input.id)
+        index = order.index(event.input.id or "")
         if index < len(order) - 1:
             self.query_one(f"#{order[index + 1]}", Input).focus()
         else:

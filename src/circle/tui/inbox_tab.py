@@ -46,7 +46,7 @@ class InboxTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("Sent to you alone. Up/down shows each in full below.", classes="tab-hint", markup=False)
-        table = DataTable(id="inbox-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="inbox-table", cursor_type="row")
         table.add_columns("When", "What", "New")
         yield table
         yield Static("", id="inbox-detail", markup=False)
@@ -72,7 +72,8 @@ class InboxTab(Vertical):
         service.mark_inbox_seen(self.circle_id, self.items)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        item = self.items.get(event.row_key.value)
+        key = event.row_key.value
+        item = self.items.get(key) if key is not None else None
         if item is not None:
             names = self.app.service.member_names(self.circle_id)
             self.query_one("#inbox-detail", Static).update(block(details(item, names)))

@@ -76,7 +76,7 @@ class JoinScreen(Page):
         self._start()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        {"join": self._start, "accept": self.action_accept, "not-now": self.action_leave}[event.button.id]()
+        {"join": self._start, "accept": self.action_accept, "not-now": self.action_leave}[event.button.id or ""]()
 
     def _start(self) -> None:
         code = "".join(self.query_one("#code", Input).value.split())
@@ -137,7 +137,8 @@ class JoinScreen(Page):
         self.query_one("#welcome", Static).update(block(
             f"Welcome to {shown(info.name)}. {info.purpose}\nPlease read the circle's guidelines before you start."
         ))
-        self.query_one("#join-guidelines", Static).update(block(info.guidelines or "(this circle has no guidelines yet)"))
+        guidelines = info.guidelines or "(this circle has no guidelines yet)"
+        self.query_one("#join-guidelines", Static).update(block(guidelines))
         self.query_one(ContentSwitcher).current = "step-guidelines"
         self.query_one("#accept", Button).focus()
 

@@ -36,7 +36,7 @@ class LogTab(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("What moderators and organizers did, newest first. Every member sees the same log; "
                      "each entry is signed.", classes="tab-hint", markup=False)
-        table = DataTable(id="log-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="log-table", cursor_type="row")
         table.add_columns("When", "Who", "What", "Reason", "Check")
         yield table
         yield Static("", id="log-detail", markup=False)
@@ -59,7 +59,8 @@ class LogTab(Vertical):
             self.query_one("#log-detail", Static).update("Nothing yet.")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        entry = self.entries.get(event.row_key.value)
+        key = event.row_key.value
+        entry = self.entries.get(key) if key is not None else None
         if entry is None:
             return
         names = self.app.service.member_names(self.circle_id)

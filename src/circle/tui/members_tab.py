@@ -29,7 +29,7 @@ class MembersTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="members-hint", classes="tab-hint", markup=False)
-        table = DataTable(id="member-table", cursor_type="row")
+        table: DataTable[object] = DataTable(id="member-table", cursor_type="row")
         table.add_columns("Name", "Role", "Status", "Joined", "Last seen", "Ask")
         yield table
 
@@ -46,7 +46,8 @@ class MembersTab(Vertical):
             name = f"{m.name} (you)" if m.id == me else m.name
             joined = moment(m.joined_at, self.app.display_tz) if m.joined_at else "-"
             seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
-            table.add_row(*row(name, m.role, m.status, joined, seen, "✓ chosen" if m.id in self.chosen else ""), key=m.id)
+            mark = "✓ chosen" if m.id in self.chosen else ""
+            table.add_row(*row(name, m.role, m.status, joined, seen, mark), key=m.id)
         table.move_cursor(row=min(keep, len(members) - 1))
         active = sum(1 for m in members if m.status == MemberStatus.ACTIVE)
         invite = " · i creates an invite code" if service.my_role(self.circle_id) == Role.ORGANIZER else ""

@@ -116,6 +116,8 @@ class ModerationTab(Vertical):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         post_id = event.row_key.value
+        if post_id is None:  # every row is added with its post id as key
+            return
         names = self.app.service.member_names(self.circle_id)
         entry, post = self.queue.get(post_id), self.posts.get(post_id)
         status = status_words(entry, long=True) if entry else post_status(post)

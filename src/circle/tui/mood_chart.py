@@ -36,10 +36,10 @@ def mood_trend(checkins: Sequence[CheckIn], me: str, now: datetime, days: int) -
     mine = sorted((c for c in checkins
                    if c.author_id == me and c.mood is not None and start <= c.created_at <= now),
                   key=lambda c: c.created_at)
-    for c in mine:
+    moods = [c.mood for c in mine if c.mood is not None]  # all of them: `mine` has only check-ins with one
+    for c, mood in zip(mine, moods, strict=True):
         index = min(int((c.created_at - start) / timedelta(days=per)), columns - 1)
-        sums[index].append(c.mood)
-    moods = [c.mood for c in mine]
+        sums[index].append(mood)
     return MoodTrend(
         days=days,
         buckets=tuple(sum(b) / len(b) if b else None for b in sums),
@@ -54,7 +54,7 @@ def mood_trend(checkins: Sequence[CheckIn], me: str, now: datetime, days: int) -
 
 def render_trend(trend: MoodTrend) -> str:
     """A five-row bar chart (rows are moods 5..1, one column per bucket) and a summary."""
-    if trend.count == 0:
+    if trend.count == 0 or trend.latest is None:  # the latest is None exactly when there are none
         return f"Last {trend.days} days: no check-ins yet. Press c, then 1-5."
     rows = []
     for level in range(5, 0, -1):
@@ -80,7 +80,7 @@ class Pulse:
     people: int
     count: int
     average: float | None
-    spread: tuple[int, int, int, int, int]  # how many check-ins at mood 1..5
+    spread: tuple[int, ...]  # how many check-ins at mood 1..5
     bands: tuple[tuple[str, int], ...]  # band-only check-ins: (band key, how many)
 
 
@@ -88,7 +88,7 @@ def circle_pulse(checkins: Sequence[CheckIn], now: datetime, days: int = 7) -> P
     """What everyone shared over the last `days` days: moods in full, and bands."""
     recent = [c for c in checkins if c.visibility != "me" and now - timedelta(days=days) <= c.created_at <= now]
     full = [c for c in recent if c.visibility == "circle" and c.mood is not None]
-    moods = [c.mood for c in full]
+    moods = [c.mood for c in full if c.mood is not None]  # all of them: `full` has only check-ins with one
     banded = [c.band for c in recent if c.visibility == "band" and c.band]
     return Pulse(
         days=days,
@@ -107,7 +107,7 @@ def render_pulse(pulse: Pulse) -> str:
         what = "moods shared in full" if bands else "shared check-ins"
         empty = f"Circle pulse (last {pulse.days} days): no {what} yet."
         return "\n".join(x for x in (empty, band_line) if x)
-    spread = "  ".join(f"{level}: {'▮' * n}{n}" for level, n in zip(range(1, 6), pulse.spread))
+    spread = "  ".join(f"{level}: {'▮' * n}{n}" for level, n in zip(range(1, 6), pulse.spread, strict=True))
     head = (f"Circle pulse (last {pulse.days} days): {pulse.people} people, {pulse.count} shared check-ins, "
             f"average {pulse.average:.1f}")
     return "\n".join(x for x in (head, spread, band_line) if x)

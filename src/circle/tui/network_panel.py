@@ -31,7 +31,7 @@ class NetworkScreen(Page):
         with VerticalScroll():
             yield Static("", id="listening", markup=False)
             yield Static("Peers", classes="section-title", markup=False)
-            table = DataTable(id="peer-table", cursor_type="row")
+            table: DataTable[object] = DataTable(id="peer-table", cursor_type="row")
             table.add_columns("Peer", "State", "Circle", "Progress", "Last contact", "Detail")
             yield table
             yield Static("Recent problems", classes="section-title", markup=False)

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 DEFAULT_THEME = "circle-calm"
 
@@ -58,14 +59,16 @@ def load_settings(home: Path | None, environ: Mapping[str, str] = os.environ) ->
     raw = _read_json(home / "settings.json", problems) if home else {}
     keys = _read_json(home / "keys.json", problems) if home else {}
     settings = Settings()
-    kinds = {"listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
+    kinds: dict[str, type | tuple[type, ...]] = {
+        "listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
     for name, value in raw.items():
         if name not in kinds:
             problems.append(f"settings.json: unknown setting {name!r}")
         elif not isinstance(value, kinds[name]) or (name == "peers" and not all(isinstance(p, str) for p in value)):
             problems.append(f"settings.json: {name!r} has the wrong type")
         else:
-            settings = replace(settings, **{name: tuple(value) if name == "peers" else value})
+            setting: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value}  # list: peers
+            settings = replace(settings, **setting)
     keymap = {}
     for binding_id, value in keys.items():
         if isinstance(value, str) and value.strip():
@@ -79,5 +82,6 @@ def load_settings(home: Path | None, environ: Mapping[str, str] = os.environ) ->
     for name in ("discovery", "external_editor"):
         value = environ.get(f"CIRCLE_{name.upper()}")
         if value is not None:
-            settings = replace(settings, **{name: _flag(value)})
+            flag: dict[str, Any] = {name: _flag(value)}
+            settings = replace(settings, **flag)
     return replace(settings, keymap=keymap, problems=tuple(problems))

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.domain.document import MAX_MILLIS
 from circle.domain.governance import fields as f
@@ -31,7 +34,7 @@ MAX_REPORTS = 1000
 
 # Each kind's body: field -> check (fields.py). Unknown fields are rejected so
 # that two clients never disagree about what an action says.
-_BODIES = {
+_BODIES: dict[str, dict[str, Callable[[Any], object]]] = {
     "create": {"name": lambda v: f.text(v, 200), "nonce": lambda v: f.hex_str(v, 32), "device": f.device},
     "invite": {"invite": lambda v: f.hex_str(v, 16), "key": lambda v: f.hex_str(v, 64),
                "uses": lambda v: f.integer(v, 1, 1000), "expires": lambda v: f.integer(v, 0, f.MAX_SECONDS)},

@@ -11,6 +11,7 @@ key wraps only older keys, so it learns nothing newer.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Set as AbstractSet
 
 from circle.crypto.aead import SealError, new_key, open_sealed, seal
 from circle.crypto.identity import DeviceIdentity
@@ -56,7 +57,7 @@ def epoch_keys(state: GovernanceState, identity: DeviceIdentity) -> dict[str, by
 
 
 def rotation_body(
-    state: GovernanceState, known: dict[str, bytes], *, exclude_devices: set[str] = frozenset()
+    state: GovernanceState, known: dict[str, bytes], *, exclude_devices: AbstractSet[str] = frozenset()
 ) -> tuple[dict, bytes]:
     """A `rotate` body giving a fresh key to every active device, and the key."""
     epoch_id = secrets.token_hex(16)

@@ -17,6 +17,7 @@ note into a new envelope for other people.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,7 +51,7 @@ def _hex_list(value: Any, length: int, limit: int) -> list[str]:
     return value
 
 
-_BODIES = {
+_BODIES: dict[str, dict[str, Callable[[Any], object]]] = {
     "report": {"post": lambda v: _text(v, 64, empty=False), "reason": lambda v: _text(v, 500, empty=False),
                "body": lambda v: _text(v, 20_000), "heads": lambda v: _hex_list(v, 64, 64)},
     "reach_out": {"note": lambda v: _text(v, 500), "to": lambda v: _hex_list(v, 32, 64)},

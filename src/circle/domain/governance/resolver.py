@@ -148,7 +148,7 @@ def _linearize(circle_id: str, pool: dict[str, Action], overruled: dict[str, str
     def seniority(action: Action) -> tuple[int, str]:
         device = state.devices.get(action.author_device)
         member = state.members.get(device.member) if device else None
-        rank = member.rank if member and member.status == MemberStatus.ACTIVE and device.active else UNRANKED
+        rank = member.rank if device and member and member.status == MemberStatus.ACTIVE and device.active else UNRANKED
         return rank, action.id
 
     while ready:

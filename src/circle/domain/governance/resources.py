@@ -19,8 +19,8 @@ one. The rules (also in docs/governance.md):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Callable
 
 from circle.domain.governance.actions import RESOURCE_ID_LEN, Action
 from circle.domain.governance.state import GovernanceState, MemberState

@@ -33,7 +33,7 @@ class SignedHead:
     signature: bytes
 
     @classmethod
-    def sign(cls, identity: DeviceIdentity, circle_id: str, actor: bytes, seq: int, change_hash: bytes) -> "SignedHead":
+    def sign(cls, identity: DeviceIdentity, circle_id: str, actor: bytes, seq: int, change_hash: bytes) -> SignedHead:
         return cls(actor, seq, change_hash, identity.sign(_message(circle_id, actor, seq, change_hash)))
 
     def verify(self, circle_id: str, device: DevicePublic) -> bool:
@@ -43,7 +43,7 @@ class SignedHead:
         return self.actor + struct.pack(">Q", self.seq) + self.hash + self.signature
 
     @classmethod
-    def decode(cls, raw: bytes) -> "SignedHead":
+    def decode(cls, raw: bytes) -> SignedHead:
         if len(raw) != SIZE:
             raise HeadError("signed head has the wrong size")
         (seq,) = struct.unpack(">Q", raw[ACTOR_BYTES : ACTOR_BYTES + 8])
