@@ -60,7 +60,8 @@ def cmd_feed(args, service: Service) -> int:
         elif post.hidden and not post.body:
             lines = [f"(hidden by moderators: {safe(post.hidden_reason or '')})"]
         elif post.hidden:
-            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *shown(post.body, multiline=True).splitlines()]
+            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]",
+                     *shown(post.body, multiline=True).splitlines()]
         elif post.collapsed_reason:
             cw = f"CW: {safe(post.content_warning)}; " if post.content_warning else ""
             lines = [f"({cw}folded: {safe(post.collapsed_reason)}; use --json to read)"]

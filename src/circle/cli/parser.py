@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import NoReturn
 
 from circle.cli import app_cmds, content_cmds, governance_cmds, profile_cmds, safety_cmds, sync_cmds
 from circle.errors import UsageError
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + line
+    def error(self, message: str) -> NoReturn:  # one line, not usage + line
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 

@@ -153,11 +153,12 @@ def cmd_filters(args, service: Service) -> int:
     topics = list(service.cw_filters())
     if args.add or args.remove:
         gone = {t.strip().lower() for t in args.remove or ()}
-        topics = service.set_cw_filters([t for t in topics if t not in gone] + list(args.add or ()))
+        topics = list(service.set_cw_filters([t for t in topics if t not in gone] + list(args.add or ())))
     if args.json:
         emit_json(list(topics))
     else:
-        print("\n".join(safe(t) for t in topics) if topics else "no filters: posts fold only when they carry a content warning")
+        print("\n".join(safe(t) for t in topics) if topics
+              else "no filters: posts fold only when they carry a content warning")
     return 0
 
 

@@ -133,10 +133,10 @@ def read_items(document: CircleDocument, collection: str, roster: Roster) -> lis
     for key in sorted(document.doc.keys(ROOT)):
         item = reader.obj(ROOT, key) if schema.item_collection(key) == collection else None
         author = roster.member_of_op(item) if item is not None else None
-        if author is None:
+        if item is None or author is None:
             continue
         own = roster.writes_as(author)
-        fields = {}
+        fields: dict[str, object] = {}
         for field in document.doc.keys(item):
             found = document.doc.get(item, field)
             if found is not None and not isinstance(found[0], am.ObjType) and own(found[1]):

@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from circle.domain import schema
 from circle.domain.roles import Role
 from circle.errors import CircleError
 from circle.profile import Profile
 
+if TYPE_CHECKING:
+    from circle.service.opened import OpenCircle
+
 log = logging.getLogger("circle.service")
 
 
-def _due(profile: Profile, circle) -> bool:
+def _due(profile: Profile, circle: OpenCircle) -> bool:
     # Imported here: restore imports opened, which calls this module.
     from circle.service.restore import MARK
 
@@ -30,7 +34,7 @@ def _due(profile: Profile, circle) -> bool:
     return not profile.store.private_items(circle.id, MARK)
 
 
-def upgraded(profile: Profile, circle, reload: Callable[[], object]):
+def upgraded(profile: Profile, circle: OpenCircle, reload: Callable[[], OpenCircle]) -> OpenCircle:
     """`circle`, or a copy reloaded under the write lock and upgraded, its marks stored.
 
     If the upgrade cannot be stored (e.g. the profile is read-only), the circle
@@ -46,6 +50,8 @@ def upgraded(profile: Profile, circle, reload: Callable[[], object]):
                 return fresh
             changes = fresh.document.upgrade()
             head = fresh.sign_own_head(changes)
+            if head is None:  # nothing was due after all: no change to store
+                return fresh
             actor = head.actor.hex()
             last = profile.store.append(
                 fresh.id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from itertools import accumulate
-from typing import Callable
+from collections.abc import Callable
 
 from circle.tui.feed_items import FeedItem
 
@@ -79,7 +79,7 @@ def estimate(shapes: list[Shape], width: int) -> list[int]:
     paragraph's last line half empty: lines ~ round(length / (avail - 2) + paragraphs / 2),
     calibrated against exact wrapping (bench/feed_paint.py --layout-only)."""
     widths = [text_width(width, depth) for depth in range(MAX_INDENT_DEPTH + 1)]
-    out = []
+    out: list[int] = []
     add = out.append
     for fixed, length, breaks, depth in shapes:
         avail = widths[0 if depth < 0 else min(depth, MAX_INDENT_DEPTH)]

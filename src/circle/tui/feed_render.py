@@ -7,7 +7,8 @@ Everything here is a function of the post, the width and the styles it is given;
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, Mapping, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from rich.cells import cell_len, chop_cells, set_cell_size
 from rich.segment import Segment
@@ -186,7 +187,7 @@ def build_strips(
         author = set_cell_size(author, fits - 1) + "…"
     header = [*head, Segment(author, styles["author"]), *you, *tail]
     if selected:
-        header = [Segment(s.text, s.style + cursor) for s in header]
+        header = [Segment(s.text, (s.style or Style.null()) + cursor) for s in header]
     strips = [line(header)]
     strips += [line([Segment(text, styles[kind])]) for kind, text in block.body]
     if item.reactions:

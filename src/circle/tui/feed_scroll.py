@@ -9,7 +9,7 @@ only through a `ScrollPort`, so they can be checked without an app.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from circle.tui.feed_layout import FeedLayout
 

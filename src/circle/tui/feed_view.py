@@ -12,7 +12,8 @@ scrolling, the cursor and events.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable, ClassVar, Sequence
+from typing import ClassVar
+from collections.abc import Callable, Sequence
 
 from rich.style import Style
 from textual import events
@@ -99,7 +100,7 @@ class FeedView(ScrollView, can_focus=True):
         old_position = self._index.get(old_selected, 0) if old_selected else 0
         old_items = self._items
         self._items = list(items)
-        self._index = dict(zip([item.id for item in self._items], range(len(self._items))))
+        self._index = {item.id: n for n, item in enumerate(self._items)}
         self._revealed &= self._index.keys()
         self._shapes = shapes(self._items, self._revealed)
         self._cache.posts_changed()
@@ -314,7 +315,7 @@ class FeedView(ScrollView, can_focus=True):
         layout = self._layout
         if current is None or layout is None:
             return
-        if self._index.get(self.selected_id) != current:
+        if self.selected_id is None or self._index.get(self.selected_id) != current:
             self._select(current)  # the cursor was scrolled away: resume from the screen
             return
         target = layout.scroll_within(current, self.scroll_offset.y, self._viewport()[1], delta)

@@ -127,7 +127,8 @@ def admit(state: GovernanceState, action: Action, author: MemberState, is_ancest
         member = MemberState(body["member"], Role.MEMBER, MemberStatus.ACTIVE, state.next_rank)
         state.members[member.id] = member
     else:
-        member.status, member.role, member.ended_by, member.rank = MemberStatus.ACTIVE, Role.MEMBER, None, state.next_rank
+        member.status, member.role = MemberStatus.ACTIVE, Role.MEMBER
+        member.ended_by, member.rank = None, state.next_rank
     state.next_rank += 1
     if existing is None:
         state.devices[device_id] = DeviceState(

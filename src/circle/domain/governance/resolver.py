@@ -247,7 +247,7 @@ def _record_cutoffs(state: GovernanceState, member_id: str, cutoffs: dict[str, i
         device.active = False
 
 
-def _depart(state: GovernanceState, member: MemberState, how: str, action: Action) -> None:
+def _depart(state: GovernanceState, member: MemberState, how: MemberStatus, action: Action) -> None:
     member.status, member.ended_by = how, action.id
     _record_cutoffs(state, member.id, action.body["cutoffs"])
     state.mutes.pop(member.id, None)
