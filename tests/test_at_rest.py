@@ -22,7 +22,7 @@ import pytest
 from circle.demo import GUIDELINES, seed_demo
 from circle.service import Service
 
-from conftest import Cli
+from tests.helpers.cli import Cli
 
 # -- the scanner -----------------------------------------------------------------
 

@@ -6,8 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from conftest import PASSPHRASE, Cli
-from live_helpers import member_id
+from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.live import member_id
 
 from circle.domain import views
 from circle.service import Service

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, Cli, CliResult
+from tests.helpers.cli import PASSPHRASE, Cli, CliResult
 
 from circle.demo import seed_demo
 from circle.service import Service

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from circle import cli as circle_cli
 from circle.crypto.invite_code import InviteCode
-from conftest import Cli
-from in_process import Net
+from tests.helpers.cli import Cli
+from tests.helpers.in_process import Net
 
 
 def _id(code: str) -> str:

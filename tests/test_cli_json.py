@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from cli_in_process import InProcessCli
-from conftest import PASSPHRASE, Cli
+from tests.helpers.cli_in_process import InProcessCli
+from tests.helpers.cli import PASSPHRASE, Cli
 
 from circle import cli
 from circle.domain.models import CrisisResource

@@ -9,7 +9,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from conftest import PASSPHRASE, Cli, CliResult
+from tests.helpers.cli import PASSPHRASE, Cli, CliResult
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
 DB = "circle.db"

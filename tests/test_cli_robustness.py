@@ -9,23 +9,9 @@ from contextlib import closing
 from datetime import datetime, timezone
 
 import pytest
-from conftest import Cli
 
 from circle.domain.document import CircleDocument, DocumentWriteFailed
-
-
-def raw(cli: Cli, *args: bytes | str, stdin: bytes = b"", env: dict | None = None) -> subprocess.CompletedProcess:
-    argv = [a if isinstance(a, bytes) else a.encode() for a in args]
-    return subprocess.run([sys.executable.encode(), b"-m", b"circle", *argv], input=stdin,
-                          capture_output=True, env=env or cli.env(), timeout=60)
-
-
-def one_line(proc: subprocess.CompletedProcess) -> str:
-    err = proc.stderr.decode("utf-8", "replace")
-    assert proc.returncode != 0
-    assert "Traceback" not in err
-    assert err.count("\n") == 1 and err.startswith("circle: "), err
-    return err
+from tests.helpers.cli import Cli, one_line, raw
 
 
 @pytest.fixture

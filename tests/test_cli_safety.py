@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli
-from live_helpers import member_id
-from test_sync_tcp import assert_one_line_error, group, serve  # noqa: F401  (serve: fixture)
+from tests.helpers.cli import Cli
+from tests.helpers.live import member_id
+from tests.helpers.served import assert_one_line_error, group
 
 
 def sync(cli: Cli, g) -> None:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.sync import tcp
 from circle.sync.framing import LARGE_AFTER, ConnectionDropped, SecureStream
 from circle.sync.tcp import Server
-from live_helpers import eventually, run_then_close, two_members
+from tests.helpers.live import eventually, run_then_close, two_members
 
 LOOPBACK = "127.0.0.1"
 IDLE = 300

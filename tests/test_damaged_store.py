@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Cli, CliResult
+from tests.helpers.cli import Cli, CliResult
 
 
 @dataclass(frozen=True)

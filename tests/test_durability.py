@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from circle.service import COMPACT_AFTER_CHANGES, Service
-from conftest import PASSPHRASE, Cli
+from tests.helpers.cli import PASSPHRASE, Cli
 
 POST_ID = re.compile(r"^[0-9a-f]{16}$")
 

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from conftest import Cli
+from tests.helpers.cli import Cli
 
 from circle.service import Service
 from circle.sync.bundle import DELTA, BundleContent, seal_bundle

@@ -26,8 +26,8 @@ from circle.errors import InvalidInput, NotAllowed, NotFound
 from circle.service import BundleRejected, Service
 from circle.sync.bundle import DELTA, BundleContent, open_bundle, read_header, seal_bundle
 from circle.sync.heads import SignedHead
-from conftest import PASSPHRASE, Cli
-from in_process import Net, stored
+from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.in_process import Net, stored
 
 STR, INT, BOOL = am.ScalarType.Str, am.ScalarType.Int, am.ScalarType.Boolean
 

@@ -20,7 +20,7 @@ from circle.domain.governance.keyring import epoch_keys, rotation_body
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState
 from circle.errors import InvalidInput, NotAllowed, NotFound
-from in_process import Net
+from tests.helpers.in_process import Net
 
 FAR = 4_000_000_000  # invite expiry, Unix seconds (2096)
 FAR_MS = FAR * 1000

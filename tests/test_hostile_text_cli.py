@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from hostile_world import PASSPHRASE, build
+from tests.helpers.hostile_world import PASSPHRASE, build
 
 from circle.crypto.passphrase import KdfParams
 

@@ -3,10 +3,10 @@ arrived. A retry (same code or a fresh one) must complete, with real processes."
 
 from __future__ import annotations
 
-from conftest import Cli
-from cutting_proxy import WelcomeDroppingProxy
-from live_helpers import wait_until
-from test_sync_tcp import LOOPBACK, assert_one_line_error, new_profiles, posts_of, serve  # noqa: F401
+from tests.helpers.cli import Cli
+from tests.helpers.cutting_proxy import WelcomeDroppingProxy
+from tests.helpers.live import wait_until
+from tests.helpers.served import LOOPBACK, assert_one_line_error, new_profiles, posts_of
 
 
 def invites(a: Cli, circle: str) -> dict[str, int]:

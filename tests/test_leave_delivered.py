@@ -3,9 +3,9 @@ device stop syncing it. Real processes, real sockets on 127.0.0.1."""
 
 from __future__ import annotations
 
-from conftest import Cli
-from live_helpers import member_id, wait_until
-from test_sync_tcp import assert_one_line_error, group, serve  # noqa: F401
+from tests.helpers.cli import Cli
+from tests.helpers.live import member_id, wait_until
+from tests.helpers.served import assert_one_line_error, group
 
 
 def statuses(cli: Cli, circle: str) -> dict[str, str]:

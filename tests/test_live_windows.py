@@ -13,7 +13,7 @@ from circle.tui.messages import SyncProblem
 from circle.tui.network_state import NetworkState
 from circle.tui.settings import Settings
 from circle.tui.sync_runner import SyncRunner
-from live_helpers import AdvertReader, ShiftedClock, cli, eventually, run_then_close, stop, two_members
+from tests.helpers.live import AdvertReader, ShiftedClock, cli, eventually, run_then_close, stop, two_members
 
 LOOPBACK = "127.0.0.1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from in_process import Net
+from tests.helpers.in_process import Net
 
 
 def _rotations(service, cid) -> list[tuple[str | None, str, str | None, str]]:

@@ -7,7 +7,7 @@ import pytest
 from circle.crypto.invite_code import InviteCode
 from circle.errors import InvalidInput
 from circle.sync.address import peer_address
-from cli_in_process import InProcessCli
+from tests.helpers.cli_in_process import InProcessCli
 
 GOOD = ["127.0.0.1:7000", "[::1]:7000", "host.local:7000", "my-laptop:1", "10.0.0.2:65535", "[fe80::1%eth0]:7654"]
 BAD = ["", "127.0.0.1", ":7000", "host:", "host:0", "host:65536", "host:70000", "host:-1", "host:7e3",

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from in_process import Net
+from tests.helpers.in_process import Net
 
 from circle.errors import InvalidInput
 from circle.service.exchange import BundleRejected
@@ -61,8 +61,8 @@ def test_a_forged_rename_of_another_member_is_ignored(net):
 
 
 def test_cli_rename_prints_json_and_refuses_a_bad_name_in_one_line(tmp_path):
-    from conftest import Cli
-    from test_sync_tcp import assert_one_line_error
+    from tests.helpers.cli import Cli
+    from tests.helpers.served import assert_one_line_error
 
     ana = Cli(tmp_path / "ana")
     ana.ok("init", "--name", "Ana")

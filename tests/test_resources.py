@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Cli
-from in_process import Net
+from tests.helpers.cli import Cli
+from tests.helpers.in_process import Net
 
 from circle.domain.governance.actions import ActionError, canonical, decode_action, sign_action
 from circle.domain.models import CrisisResource

@@ -13,9 +13,9 @@ import shutil
 
 import pytest
 
-from conftest import PASSPHRASE
-from in_process import Net
-from test_sync_tcp import group, serve  # noqa: F401
+from tests.helpers.cli import PASSPHRASE
+from tests.helpers.in_process import Net
+from tests.helpers.served import group
 
 from circle.service import Service
 from circle.errors import NotAllowed

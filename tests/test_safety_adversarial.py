@@ -29,8 +29,8 @@ from circle.profile import Profile
 from circle.service import BundleRejected, Service
 from circle.store.database import DB_FILENAME
 from circle.sync.bundle import DELTA, BundleContent, seal_bundle
-from conftest import PASSPHRASE, Cli
-from in_process import Net, stored
+from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.in_process import Net, stored
 
 MODERATING = ("organizer", "moderator")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from in_process import Net
+from tests.helpers.in_process import Net
 
 from circle.domain.document import ROOT
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import PASSPHRASE, Cli
-from test_cli_robustness import one_line, raw
+from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.cli import one_line, raw
 
 from circle.domain.models import CrisisResource
 from circle.errors import InvalidInput

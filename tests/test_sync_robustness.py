@@ -30,8 +30,8 @@ from circle.sync import framing
 from circle.sync import messages as m
 from circle.sync.framing import PROLOGUE, ConnectionDropped, SecureStream
 from circle.sync.noise import MAX_MESSAGE, TAGLEN, CipherState, Handshake
-from conftest import PASSPHRASE, Cli
-from live_helpers import wait_until
+from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.live import wait_until
 
 LOOPBACK = "127.0.0.1"
 CHUNK = MAX_MESSAGE - TAGLEN - 1  # plaintext bytes of a full chunk after the flag byte

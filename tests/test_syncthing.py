@@ -29,9 +29,9 @@ from pathlib import Path
 import pytest
 
 from circle.sync.folder import BundleFolder
-from conftest import Cli
-from live_helpers import wait_until
-from test_sync_tcp import LOOPBACK, closed_port, new_profiles, posts_of, serve  # noqa: F401
+from tests.helpers.cli import Cli
+from tests.helpers.live import wait_until
+from tests.helpers.served import LOOPBACK, closed_port, new_profiles, posts_of
 
 # Part of the default run (nothing deselects `slow`); about 15 s a test.
 pytestmark = pytest.mark.slow

@@ -10,7 +10,7 @@ import re
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, TabbedContent
 
-from hostile_world import MARKERS_SEEN_BY_MODERATOR, NOW, PASSPHRASE, build, hostile
+from tests.helpers.hostile_world import MARKERS_SEEN_BY_MODERATOR, NOW, PASSPHRASE, build, hostile
 from circle.service import Service
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen

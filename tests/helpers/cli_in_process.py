@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from conftest import PASSPHRASE, CliResult
+from tests.helpers.cli import PASSPHRASE, CliResult
 
 from circle import cli
 

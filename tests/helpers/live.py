@@ -15,7 +15,7 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from circle.service import Service
 from circle.sync.discovery import SERVICE_TYPE, decode_tags
-from conftest import Cli
+from tests.helpers.cli import Cli
 
 PASS = "passphrase-live-windows"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from conftest import PASSPHRASE
+from tests.helpers.cli import PASSPHRASE
 
 from circle.service import Service
 
