@@ -9,7 +9,7 @@ from pathlib import Path
 from circle import cli as circle_cli
 from circle.crypto.invite_code import InviteCode
 from tests.helpers.cli import Cli
-from tests.helpers.in_process import Net
+from tests.helpers.in_process import Net, join
 
 
 def _id(code: str) -> str:
@@ -28,7 +28,7 @@ def test_invites_lists_expired_used_up_revoked_and_open_in_plain_and_json(tmp_pa
     revoked = _id(ana.invite(net.cid, expires_in=timedelta(minutes=1)))
     ana.revoke_invite(net.cid, revoked)
     used_code = ana.invite(net.cid)
-    ben.accept_welcome(used_code, ana.admit_request(ben.join_request(used_code)))
+    join(sponsor=ana, newcomer=ben, code=used_code)
     ana.close()
     ben.close()
 
@@ -61,7 +61,7 @@ def test_remove_says_which_codes_it_closed_and_readmit_makes_the_only_way_back(t
     ana, ben = net.profile("ana"), net.profile("ben")
     net.cid = ana.create_circle("Walkers")
     group = ana.invite(net.cid, uses=5)
-    ben.accept_welcome(group, ana.admit_request(ben.join_request(group)))
+    join(sponsor=ana, newcomer=ben, code=group)
     net.send(ben, ana)
     ana.close()
     ben.close()

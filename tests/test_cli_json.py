@@ -27,6 +27,7 @@ from tests.helpers.cli import PASSPHRASE, Cli
 from circle import cli
 from circle.domain.models import CrisisResource
 from circle.service import Service
+from tests.helpers.in_process import join
 
 
 @dataclass
@@ -46,7 +47,7 @@ def _build(root: Path) -> dict:
     others = [made[n] for n in ("ben", "cat", "dan", "eve")]
     code = ana.invite(cid, uses=len(others))
     for member in others:
-        member.accept_welcome(code, ana.admit_request(member.join_request(code)))
+        join(sponsor=ana, newcomer=member, code=code)
     device = {s: s.whoami().device_id for s in made.values()}
 
     def sync() -> None:  # through the organizer, who knows every device
@@ -77,7 +78,7 @@ def _build(root: Path) -> dict:
 
     hub_circle = made["hub"].create_circle("Hub")
     hub_code = made["hub"].invite(hub_circle, uses=2)
-    ana.accept_welcome(hub_code, made["hub"].admit_request(ana.join_request(hub_code)))
+    join(sponsor=made["hub"], newcomer=ana, code=hub_code)
     made["hub"].receive_bundle(ana.bundle_for(hub_circle, device[made["hub"]]))
     gus_code = made["hub"].invite(hub_circle)
     for service in made.values():

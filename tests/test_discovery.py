@@ -13,6 +13,7 @@ import pytest
 
 from circle.service import Service
 from circle.sync.discovery import WINDOW_SECONDS, current_window, discovery_tag
+from tests.helpers.in_process import join
 
 PASS = "passphrase-discovery"
 
@@ -36,7 +37,7 @@ def test_a_removal_changes_the_advertised_tags(tmp_path):
     ben = Service.create_profile(tmp_path / "ben", "Ben", PASS)
     circle = ana.create_circle("Walkers")
     code = ana.invite(circle)
-    ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
+    join(sponsor=ana, newcomer=ben, code=code)
     ana.receive_bundle(ben.bundle_for(circle, ana.whoami().device_id))
     window = current_window(time.time())
     before = ana.discovery_tags(window)
@@ -62,7 +63,7 @@ def test_two_members_serving_on_loopback_find_each_other_and_sync_live(tmp_path)
     ben = Service.create_profile(tmp_path / "ben", "Ben", PASS)
     circle = ana.create_circle("Walkers")
     code = ana.invite(circle)
-    ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
+    join(sponsor=ana, newcomer=ben, code=code)
     ana.close()
     ben.close()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLE_")} | {"CIRCLE_PASSPHRASE": PASS}

@@ -16,6 +16,7 @@ from tests.helpers.cli import Cli
 from circle.service import Service
 from circle.sync.bundle import DELTA, BundleContent, seal_bundle
 from circle.sync.folder import MARKER, SUFFIX, BundleFolder
+from tests.helpers.in_process import join
 
 PASS = "passphrase-folder"
 
@@ -28,7 +29,7 @@ def circle_of_three(tmp_path):
     circle = ana.create_circle("Walkers")
     code = ana.invite(circle, uses=2)
     for newcomer in (ben, cat):
-        newcomer.accept_welcome(code, ana.admit_request(newcomer.join_request(code)))
+        join(sponsor=ana, newcomer=newcomer, code=code)
     shared = tmp_path / "shared"
     shared.mkdir()
     yield ana, ben, cat, circle, BundleFolder(shared)

@@ -8,6 +8,7 @@ import pytest
 
 from circle.domain.change_ops import MAKE_MAP, PUT, read_ops
 from circle.service import BundleRejected, Service
+from tests.helpers.in_process import join
 
 PASS = "passphrase-ownership"
 
@@ -21,7 +22,7 @@ def trio(tmp_path):
     circle = ana.create_circle("Walkers")
     code = ana.invite(circle, uses=2)
     for newcomer in (bo, cy):
-        newcomer.accept_welcome(code, ana.admit_request(newcomer.join_request(code)))
+        join(sponsor=ana, newcomer=newcomer, code=code)
         ana.receive_bundle(newcomer.bundle_for(circle, ana.whoami().device_id))
     post = ana.post(circle, "Made it round the lake.", content_warning=None).id
     for member in (bo, cy):

@@ -7,7 +7,7 @@ import contextlib
 
 import pytest
 
-from tests.helpers.in_process import Net
+from tests.helpers.in_process import Net, join
 
 from circle.errors import InvalidInput
 from circle.service.exchange import BundleRejected
@@ -28,7 +28,7 @@ def test_linking_a_device_keeps_the_members_name_and_join_date_for_everyone(net)
     net.join(ana, ben, cara)
     before = names(cara, net.cid)
     link = ana.invite(net.cid, device=True)
-    laptop.accept_welcome(link, ana.admit_request(laptop.join_request(link)))
+    join(sponsor=ana, newcomer=laptop, code=link)
     net.send(laptop, ana)
     net.send(ana, cara)
     net.send(laptop, cara)

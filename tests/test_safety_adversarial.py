@@ -30,7 +30,7 @@ from circle.service import BundleRejected, Service
 from circle.store.database import DB_FILENAME
 from circle.sync.bundle import DELTA, BundleContent, seal_bundle
 from tests.helpers.cli import PASSPHRASE, Cli
-from tests.helpers.in_process import Net, stored
+from tests.helpers.in_process import Net, join, stored
 
 MODERATING = ("organizer", "moderator")
 
@@ -562,7 +562,7 @@ def test_a_reach_out_is_readable_only_by_the_chosen_members_and_the_senders_devi
     cid, ana, ben, cal = net.cid, net.ana, net.ben, net.cal
     phone = net.profile("ana-phone")
     link = ana.invite(cid, device=True)
-    phone.accept_welcome(link, ana.admit_request(phone.join_request(link)))
+    join(sponsor=ana, newcomer=phone, code=link)
     for peer in everyone_but(net, ana):
         net.send(ana, peer)
     note_id = ana.reach_out(cid, [net.mid(ben)], "PRIVATE: I had a rough night")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from circle.domain.models import CrisisResource
 from circle.service import Service
+from tests.helpers.in_process import join
 
 PASSPHRASE = "correct horse battery staple"
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)
@@ -46,7 +47,7 @@ def build(root: Path) -> dict[str, object]:
     bea.add_resource(cid, CrisisResource(hostile("RESNAME"), hostile("RESCONTACT"), "GB", hostile("RESHOURS")))
     code = bea.invite(cid, uses=2)
     for newcomer in (ana, cal):
-        newcomer.accept_welcome(code, bea.admit_request(newcomer.join_request(code)))
+        join(sponsor=bea, newcomer=newcomer, code=code)
     devices = {s: s.whoami().device_id for s in (ana, bea, cal)}
 
     def sync() -> None:  # through the organizer, who knows every device first

@@ -5,9 +5,14 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from circle.service import Service
 from tests.helpers.cli import PASSPHRASE
 
-from circle.service import Service
+
+def join(*, sponsor: Service, newcomer: Service, code: str) -> str:
+    """`newcomer` redeems `code` with `sponsor`, both in this process: join request,
+    admission, welcome. Returns the circle id now on the newcomer's device."""
+    return newcomer.accept_welcome(code, sponsor.admit_request(newcomer.join_request(code)))
 
 
 class Net:
@@ -32,7 +37,7 @@ class Net:
     def join(self, organizer: Service, *newcomers: Service) -> None:
         code = organizer.invite(self.cid, uses=len(newcomers))
         for newcomer in newcomers:
-            newcomer.accept_welcome(code, organizer.admit_request(newcomer.join_request(code)))
+            join(sponsor=organizer, newcomer=newcomer, code=code)
             self.send(newcomer, organizer)
         for newcomer in newcomers:
             self.send(organizer, newcomer)

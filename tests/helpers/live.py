@@ -16,6 +16,7 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 from circle.service import Service
 from circle.sync.discovery import SERVICE_TYPE, decode_tags
 from tests.helpers.cli import Cli
+from tests.helpers.in_process import join
 
 PASS = "passphrase-live-windows"
 
@@ -42,7 +43,7 @@ def two_members(tmp_path, circles: int = 1) -> tuple[Service, Service, list[str]
     for index in range(circles):
         circle = ana.create_circle(f"Circle {index}")
         code = ana.invite(circle)
-        ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
+        join(sponsor=ana, newcomer=ben, code=code)
         ids.append(circle)
     return ana, ben, ids
 
