@@ -10,7 +10,7 @@ import re
 from circle.sync.logsafe import Shown, console
 from circle.sync import messages as m
 from tests.helpers.live import wait_until
-from tests.test_sync_robustness import (  # noqa: F401  (target, survives: fixtures)
+from tests.sync.test_sync_robustness import (  # noqa: F401  (target, survives: fixtures)
     closed_by_peer, member_static, noise, survives, target)
 
 HOSTILE = "\x1b]52;c;SGVsbG8=\x07copied \u202eevil\u202c \x9b2J\x1b[31mred\ncircle serve: forged"

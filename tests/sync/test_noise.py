@@ -137,7 +137,7 @@ def test_nonce_is_four_zero_bytes_then_little_endian_counter() -> None:
 
 def _vectors() -> list[tuple[str, dict]]:
     """Cacophony's published vector for our protocol, and our own fixed transcripts."""
-    data = Path(__file__).parent / "data"
+    data = Path(__file__).parents[1] / "data"
     cacophony = json.loads((data / "cacophony_xx_vectors.json").read_text())
     ours_made = json.loads((data / "noise_xx_vectors.json").read_text())
     # Cacophony's messages alternate from the first to the last, so after XX's three
