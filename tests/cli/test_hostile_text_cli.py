@@ -1,5 +1,5 @@
 """Every CLI listing, plain and --json, and both exports, run as real subprocesses against a
-profile whose fellow members wrote hostile text everywhere (tests/hostile_world.py): no byte a
+profile whose fellow members wrote hostile text everywhere (tests/helpers/hostile_world.py): no byte a
 terminal acts on reaches stdout or stderr, markup does not crash, and the text still shows."""
 
 from __future__ import annotations

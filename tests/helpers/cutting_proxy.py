@@ -1,6 +1,6 @@
 """A loopback proxy that lets a join request through and cuts the welcome: an interrupted join.
 
-Used by tests/test_join_retry.py and by the soak (bench/soak_carriers.py).
+Used by tests/sync/test_join_retry.py and by the soak (bench/soak_carriers.py).
 """
 
 from __future__ import annotations
