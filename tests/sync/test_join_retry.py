@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.helpers.cli import Cli
 from tests.helpers.cutting_proxy import WelcomeDroppingProxy
 from tests.helpers.live import wait_until
-from tests.helpers.served import LOOPBACK, assert_one_line_error, new_profiles, posts_of
+from tests.helpers.served import assert_one_line_error, new_profiles, posts_of
 
 
 def invites(a: Cli, circle: str) -> dict[str, int]:

@@ -10,8 +10,7 @@ import re
 from circle.sync.logsafe import Shown, console
 from circle.sync import messages as m
 from tests.helpers.live import wait_until
-from tests.sync.test_sync_robustness import (  # noqa: F401  (target, survives: fixtures)
-    closed_by_peer, member_static, noise, survives, target)
+from tests.helpers.hostile_peer import closed_by_peer, member_static, noise
 
 HOSTILE = "\x1b]52;c;SGVsbG8=\x07copied \u202eevil\u202c \x9b2J\x1b[31mred\ncircle serve: forged"
 UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")

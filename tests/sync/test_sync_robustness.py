@@ -11,14 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import re
-import signal
 import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -29,168 +23,11 @@ from circle.service import Service
 from circle.sync import framing
 from circle.sync import messages as m
 from circle.sync.framing import PROLOGUE, ConnectionDropped, SecureStream
-from circle.sync.noise import MAX_MESSAGE, TAGLEN, CipherState, Handshake
+from circle.sync.noise import Handshake
 from tests.helpers.cli import PASSPHRASE, Cli
+from tests.helpers.hostile_peer import (
+    CHUNK, LOOPBACK, closed_by_peer, connect, frame, member_static, noise, recv_frame)
 from tests.helpers.live import wait_until
-
-LOOPBACK = "127.0.0.1"
-CHUNK = MAX_MESSAGE - TAGLEN - 1  # plaintext bytes of a full chunk after the flag byte
-NORMAL_END = "lost: connection closed"  # how the server logs a session whose peer hung up
-
-
-# -- one server for the whole module ------------------------------------------------------
-
-
-@dataclass
-class Target:
-    a: Cli
-    b: Cli
-    circle: str
-    proc: subprocess.Popen
-    port: int
-    err_path: Path
-
-    @property
-    def address(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
-
-    def stderr(self) -> str:
-        return self.err_path.read_text()
-
-
-@pytest.fixture(scope="module")
-def target(tmp_path_factory) -> Target:
-    root = tmp_path_factory.mktemp("robust")
-    a, b = Cli(root / "A"), Cli(root / "B")
-    a.ok("init", "--name", "Ana")
-    b.ok("init", "--name", "Ben")
-    circle = a.ok("new", "Walkers").stdout.strip()
-    a.ok("post", circle, "hello")
-    out, err = root / "serve.out", root / "serve.err"
-    with open(out, "w") as out_file, open(err, "w") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "circle", "serve", "--host", LOOPBACK, "--port", "0", "--no-discovery"],
-            env=a.env(), stdin=subprocess.DEVNULL, stdout=out_file, stderr=err_file,
-        )
-    try:
-        def ready():
-            assert proc.poll() is None, err.read_text()
-            match = re.search(r"listening on 127\.0\.0\.1:(\d+)", out.read_text())
-            return match and int(match.group(1))
-
-        port = wait_until(ready, 30, "serve to listen")
-        code = a.ok("invite", circle, "--uses", "2", "--peer", f"{LOOPBACK}:{port}").stdout.strip()
-        b.ok("join", code)
-        yield Target(a, b, circle, proc, port, err)
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-@pytest.fixture
-def survives(target: Target):
-    """After the test's attack: a new log line, no traceback, server alive and useful."""
-    before = len(target.stderr())
-    yield
-
-    def attack_logged() -> bool:
-        # A member's sync that ended normally also logs a line; that one does not count.
-        return any(not line.endswith(NORMAL_END) for line in target.stderr()[before:].splitlines())
-
-    wait_until(attack_logged, 15, "a log line for the dropped peer")
-    log = target.stderr()
-    assert "Traceback" not in log, log
-    assert target.proc.poll() is None, "the server died"
-    for line in log[before:].strip().splitlines():
-        assert line.startswith("circle serve: "), line
-    normal_ends = log.count(NORMAL_END)
-    result = target.b.run("sync", target.address, timeout=60)
-    assert result.returncode == 0, result.stderr
-    # Let the server log the end of that sync now, not during the next test.
-    wait_until(lambda: target.stderr().count(NORMAL_END) > normal_ends, 15, "the sync's end to be logged")
-    # The store opens and reads (while the server still holds it).
-    assert [p["body"] for p in target.a.ok("feed", target.circle, "--json").json()][:1] == ["hello"]
-
-
-# -- raw helpers -------------------------------------------------------------------------
-
-
-def frame(data: bytes) -> bytes:
-    return len(data).to_bytes(2, "big") + data
-
-
-def connect(target: Target) -> socket.socket:
-    return socket.create_connection((LOOPBACK, target.port), timeout=10)
-
-
-def recv_exact(sock: socket.socket, count: int) -> bytes:
-    data = b""
-    while len(data) < count:
-        piece = sock.recv(count - len(data))
-        if not piece:
-            raise ConnectionError("closed")
-        data += piece
-    return data
-
-
-def recv_frame(sock: socket.socket) -> bytes:
-    return recv_exact(sock, int.from_bytes(recv_exact(sock, 2), "big"))
-
-
-def closed_by_peer(sock: socket.socket, timeout: float = 15) -> bool:
-    """True once the server has closed the connection (EOF or reset)."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(65536):
-            pass
-    except ConnectionError:
-        pass
-    except socket.timeout:
-        return False
-    return True
-
-
-@dataclass
-class Noise:
-    sock: socket.socket
-    send_cs: CipherState
-    recv_cs: CipherState
-    remote_static: bytes
-
-    def send_plain(self, plain: bytes) -> None:
-        self.sock.sendall(frame(self.send_cs.encrypt(b"", plain)))
-
-    def send(self, message: bytes) -> None:
-        self.send_plain(b"\x00" + message)
-
-    def receive(self) -> bytes:
-        plain = self.recv_cs.decrypt(b"", recv_frame(self.sock))
-        assert plain[:1] == b"\x00"
-        return plain[1:]
-
-
-def noise(target: Target, static: X25519PrivateKey | None = None) -> Noise:
-    sock = connect(target)
-    hs = Handshake(True, static or X25519PrivateKey.generate(), PROLOGUE)
-    sock.sendall(frame(hs.write()))
-    hs.read(recv_frame(sock))
-    sock.sendall(frame(hs.write()))
-    send_cs, recv_cs = hs.transport()
-    return Noise(sock, send_cs, recv_cs, hs.remote_static)
-
-
-def member_static(target: Target) -> X25519PrivateKey:
-    """B's device key: lets the test speak as an authenticated member."""
-    service = Service.unlock(target.b.home, PASSPHRASE)
-    try:
-        return service.profile.identity.dh_key
-    finally:
-        service.close()
 
 
 # -- before the handshake completes --------------------------------------------------------
