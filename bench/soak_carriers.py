@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from cutting_proxy import WelcomeDroppingProxy  # noqa: E402  (shared with tests/test_join_retry.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.helpers.cutting_proxy import WelcomeDroppingProxy  # noqa: E402  (shared with the join-retry test)
 
 LOOPBACK = "127.0.0.1"
 

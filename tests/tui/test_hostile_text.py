@@ -1,5 +1,5 @@
 """Every screen, tab and dialog of the app, shown to a moderator of a circle whose other members
-wrote hostile text in every field they control (tests/hostile_world.py): nothing they wrote may
+wrote hostile text in every field they control (tests/helpers/hostile_world.py): nothing they wrote may
 reach the terminal as a control sequence or bidi control, no markup of theirs may be parsed
 (or crash the app), and what they wrote still shows, as text."""
 
@@ -10,7 +10,7 @@ import re
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, TabbedContent
 
-from hostile_world import MARKERS_SEEN_BY_MODERATOR, NOW, PASSPHRASE, build, hostile
+from tests.helpers.hostile_world import MARKERS_SEEN_BY_MODERATOR, NOW, PASSPHRASE, build, hostile
 from circle.service import Service
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen

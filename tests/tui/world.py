@@ -16,6 +16,7 @@ from circle.domain.models import CrisisResource
 from circle.service import Service
 from circle.tui.app import CircleApp
 from circle.tui.settings import Settings
+from tests.helpers.in_process import join
 
 PASSPHRASE = "correct horse battery staple"
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=timezone.utc)  # a Tuesday
@@ -57,7 +58,7 @@ def build_template(root: Path) -> Template:
     ana.set_guidelines(circle_id, GUIDELINES)
     ana.add_resource(circle_id, CrisisResource("Walkers phone tree", "Ana: 07700 900123", "GB", "evenings"))
     code = ana.invite(circle_id, uses=2)
-    ben.accept_welcome(code, ana.admit_request(ben.join_request(code)))
+    join(sponsor=ana, newcomer=ben, code=code)
     ben.accept_guidelines(circle_id)  # as the join screen's Accept does
     ana_device, ben_device = ana.whoami().device_id, ben.whoami().device_id
 

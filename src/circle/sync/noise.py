@@ -8,7 +8,7 @@ one pattern we use, XX:
 Both sides authenticate with static X25519 keys (each device's key), and every
 message after the first is encrypted. The primitives are `cryptography`'s
 X25519, ChaCha20-Poly1305 and HMAC-SHA256; nothing here is a new construction.
-tests/test_noise.py checks it against an independent implementation
+tests/sync/test_noise.py checks it against an independent implementation
 (`noiseprotocol`, fixed keys: handshake messages byte for byte, both roles,
 transport both ways, tampering refused) and checks HKDF, MixKey, the initial
 hash and the nonce encoding against the spec. The cacophony test vector for this
