@@ -12,6 +12,8 @@ class Service(SafetyMixin, BulkMixin, FolderMixin, ExchangeMixin):
     """One unlocked profile: its circles, their content, governance, safety
     tools, exchange and this device's own preferences."""
 
+    def static_key(self): return self.profile.identity.dh_key
+
 
 __all__ = [
     "COMPACT_AFTER_CHANGES", "BundleRejected", "CircleSummary", "InviteInfo", "Received",

@@ -137,7 +137,7 @@ class CircleApp(App[None]):
     async def _run_companion(self) -> None:
         # A worker that fails with exit_on_error=False ends without a word: say so.
         try:
-            await self.companion(self.sync.dial)
+            await self.companion(self.sync.node.dial)
         except Exception as exc:
             self.log.error("the companion stopped", exc)  # the traceback, for `textual console`
             self.post_message(SyncProblem(f"the demo members stopped: {type(exc).__name__}: {exc}"))
