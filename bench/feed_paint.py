@@ -26,15 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import ListItem, ListView, Static  # noqa: E402
 
-from circle.tui.feed_view import (  # noqa: E402
-    FeedItem,
-    FeedView,
-    _body_pieces,
-    _estimate,
-    _shapes,
-    text_width,
-    wrap,
-)
+from circle.tui.feed_items import FeedItem  # noqa: E402
+from circle.tui.feed_layout import estimate, shapes, text_width  # noqa: E402
+from circle.tui.feed_render import body_pieces, wrap  # noqa: E402
+from circle.tui.feed_view import FeedView  # noqa: E402
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 WORDS = (
@@ -159,12 +154,12 @@ def layout_costs(count: int, width: int = 98) -> None:
     """What the two height strategies cost for `count` posts, and how far the estimate is off."""
     items = synthetic_items(count)
     start = time.perf_counter()
-    estimated = _estimate(_shapes(items, set()), width)
+    estimated = estimate(shapes(items, set()), width)
     estimate_time = time.perf_counter() - start
     start = time.perf_counter()
     exact = [
         2 + bool(item.reactions)
-        + sum(len(wrap(text, text_width(width, item.depth))) for _, text in _body_pieces(item, False))
+        + sum(len(wrap(text, text_width(width, item.depth))) for _, text in body_pieces(item, False))
         for item in items
     ]
     exact_time = time.perf_counter() - start

@@ -22,6 +22,7 @@ from circle.domain.models import (
     Report,
 )
 from circle.domain.recurrence import next_occurrence
+from circle.domain.roles import InviteStatus, MemberStatus
 from circle.domain.threads import thread_order
 from circle.domain.untrusted import shown
 
@@ -115,18 +116,18 @@ def peer_record(peer) -> dict:
             "active": peer.active}
 
 
-def invite_status(invite, now: datetime) -> str:
+def invite_status(invite, now: datetime) -> InviteStatus:
     """One of revoked, closed, used up, expired, open: the first that stops the
     invite working, judged at `now` the way the accepting member judges it."""
     if invite.revoked:
-        return "revoked"
+        return InviteStatus.REVOKED
     if invite.closed:
-        return "closed"
+        return InviteStatus.CLOSED
     if invite.used >= invite.uses:
-        return "used up"
+        return InviteStatus.USED_UP
     if invite.expires_at * 1000 < to_millis(now):
-        return "expired"
-    return "open"
+        return InviteStatus.EXPIRED
+    return InviteStatus.OPEN
 
 
 def invite_record(invite, now: datetime) -> dict:
@@ -180,7 +181,7 @@ def md_time(moment: datetime | None) -> str:
 
 
 def export_markdown(info, members, posts, checkins, events, now) -> str:
-    names = {m.id: m.name + ("" if m.status == "active" else f" ({m.status})") for m in members}
+    names = {m.id: m.name + ("" if m.status == MemberStatus.ACTIVE else f" ({m.status})") for m in members}
     lines = [f"# {md_text(info.name)}", ""]
     if info.purpose:
         lines += [md_text(info.purpose), ""]

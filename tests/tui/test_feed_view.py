@@ -11,7 +11,9 @@ from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 from circle.domain import untrusted
-from circle.tui.feed_view import CURSOR_MARK, FeedItem, FeedView, wrap
+from circle.tui.feed_items import FeedItem
+from circle.tui.feed_render import CURSOR_MARK, wrap
+from circle.tui.feed_view import FeedView
 from circle.tui.themes import CALM, HIGH_CONTRAST
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from circle import cli
+from circle.cli import entry
 from circle.service import Service
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen
@@ -78,6 +79,6 @@ def test_circle_with_no_command_leaves_unlocking_to_the_app(monkeypatch, tmp_pat
     """`circle` alone must not prompt on the terminal: the app shows first run or unlock."""
     calls = []
     monkeypatch.setattr("circle.tui.app.run_app", lambda **kw: calls.append(kw) or 0)
-    monkeypatch.setattr(cli, "read_passphrase", lambda **kw: (_ for _ in ()).throw(AssertionError("prompted")))
+    monkeypatch.setattr(entry, "read_passphrase", lambda **kw: (_ for _ in ()).throw(AssertionError("prompted")))
     assert cli.main(["--home", str(tmp_path / "h")]) == 0
     assert calls == [{"home": tmp_path / "h"}]

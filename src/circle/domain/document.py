@@ -9,6 +9,11 @@ Layout (root map):
                 | {band, created_at}}                      (shared as a band only)
     events     {event_id: {title, when, repeat, where, notes, created_at,
                            rsvps {member_id: answer}}}
+    schema/<n> True                                        written by organizers
+    <collection>/<item_id> {field: value}                  written by its creator
+
+The last two come with schema versions after 1 (see domain/schema.py): a
+circle gains a collection without anyone creating a shared map for it.
 
 Times are integers: milliseconds since the Unix epoch, UTC. Bodies are plain
 strings, not Automerge Text, which keeps a 100k-post document small in memory.
@@ -24,6 +29,7 @@ from datetime import datetime, timezone
 
 import automerge.core as am
 
+from circle.domain import schema
 from circle.domain.change_header import read_change_header
 from circle.domain.leb128 import encode_uleb
 
@@ -95,6 +101,8 @@ class CircleDocument:
             tx.put(objs["circle"], "name", _STR, name)
             tx.put(objs["circle"], "purpose", _STR, purpose)
             tx.put(objs["circle"], "created_at", _INT, to_millis(created_at))
+            for version in range(schema.BASE_VERSION + 1, schema.known_version() + 1):
+                tx.put(ROOT, schema.mark_key(version), _BOOL, True)
 
         return document, document._commit(write)
 
@@ -142,6 +150,8 @@ class CircleDocument:
         return [change.bytes for change in self.doc.get_changes(heads)]
 
     def _commit(self, write: Callable[[am.Transaction], None]) -> list[bytes]:
+        # Older code writing to a newer document could break rules it does not know.
+        schema.ensure_writable(self.doc)
         before = self.doc.get_heads()
         try:
             with self.doc.transaction() as tx:
@@ -164,6 +174,42 @@ class CircleDocument:
                 raise KeyError("/".join(path))
             obj = found[1]
         return obj
+
+    # -- schema versions and later collections ------------------------------------
+
+    def upgrade(self) -> list[bytes]:
+        """Mark every schema version this code knows and the document lacks
+        (organizers only: peers refuse anyone else's marks). No-op when current."""
+        pending = schema.pending_versions(self.doc)
+        if not pending:
+            return []
+
+        def write(tx: am.Transaction) -> None:
+            for version in pending:
+                tx.put(ROOT, schema.mark_key(version), _BOOL, True)
+
+        return self._commit(write)
+
+    def add_item(self, collection: str, item_id: str, fields: dict[str, str | int | bool]) -> list[bytes]:
+        """Add an item to a collection of a later schema version, as its own root map.
+
+        Raises NotUpgraded until the circle holds the version that adds `collection`."""
+        version = schema.collection_version(collection)
+        if version is None:
+            raise ValueError(f"unknown collection: {collection!r}")
+        if not schema.holds_version(self.doc, version):
+            raise schema.NotUpgraded(
+                f"this circle does not hold {collection} yet: an organizer's device upgrades it "
+                f"to schema {version} when it next opens the circle"
+            )
+        types = {bool: _BOOL, int: _INT, str: _STR}
+
+        def write(tx: am.Transaction) -> None:
+            item = tx.put_object(ROOT, schema.item_key(collection, item_id), _MAP)
+            for field, value in fields.items():
+                tx.put(item, field, types[type(value)], value)
+
+        return self._commit(write)
 
     # -- circle-level settings ------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from circle.domain.roles import Evidence, MemberStatus, ReportStatus, Role
+
 MOODS = range(1, 6)
 REPEATS = ("none", "weekly", "monthly")
 RSVP_ANSWERS = ("yes", "no", "maybe")
@@ -41,8 +43,8 @@ class Member:
     id: str
     name: str
     joined_at: datetime | None
-    role: str = "member"
-    status: str = "active"
+    role: Role = Role.MEMBER
+    status: MemberStatus = MemberStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,14 @@ class Report:
     id: str
     post_id: str
     reason: str
-    status: str  # "open", "collapsed", "hidden" or "dismissed"
+    status: ReportStatus
     created_at: datetime
     reporter_id: str
     # The reported text and its author, read from this device's own verified
     # copy of the circle as it stood when the report was made.
     reported_body: str | None
     author_id: str | None
-    evidence: str  # "verified", "pending" (that state has not reached us yet) or "mismatch"
+    evidence: Evidence
 
 
 @dataclass(frozen=True)

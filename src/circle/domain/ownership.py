@@ -7,7 +7,12 @@ for an op written by member M:
 
 - it may overwrite or delete only values M wrote (every pred must be M's),
   except in the `circle` map, which organizers edit together;
-- the root map is never written after the circle's first change;
+- after the circle's first change, the root map only gains keys of later
+  schema versions (domain/schema.py): a new item map "<collection>/<id>" of a
+  collection this code knows, which its creator owns, or, from an organizer,
+  a version mark "schema/<n>" this code knows; nothing at the root is ever
+  overwritten or deleted. A key of a version this code does not know is
+  refused with a line saying so: what it cannot check, it does not store;
 - `posts`, `checkins`, `events`: M may only add a new item map;
 - `members`: M may only write the entry keyed by M;
 - a post, check-in, event or member entry (and the lists inside them) belongs
@@ -26,7 +31,8 @@ from dataclasses import dataclass
 
 import automerge.core as am
 
-from circle.domain.change_ops import MAKE_LIST, MAKE_MAP, MAKE_TEXT, Op, OpId
+from circle.domain import schema
+from circle.domain.change_ops import MAKE_LIST, MAKE_MAP, MAKE_TEXT, PUT, Op, OpId
 from circle.domain.opids import ROOT_ID, op_actor, op_counter
 
 _CHILD_KIND = {
@@ -53,6 +59,31 @@ class OwnershipError(ValueError):
 class ObjInfo:
     kind: str
     owner: str | None  # member id; None for the shared containers
+
+
+_ROOT_INFO = ObjInfo("root", None)
+_NEWER = "uses a newer document schema than this version of circle knows: update circle to sync it"
+
+
+def _root_allowed(op: Op, member: str, organizers: set[str]) -> None:
+    """A root op after the first change: only what a known later schema version adds."""
+    key = op.key if isinstance(op.key, str) else ""
+    version = schema.mark_version(key)
+    collection = schema.item_collection(key)
+    if version is not None:
+        if version > schema.known_version():
+            raise OwnershipError(_NEWER)
+        if op.action != PUT or op.preds or version <= schema.BASE_VERSION:
+            raise OwnershipError("writes to the document root")
+        if member not in organizers:
+            raise OwnershipError("only organizers upgrade the circle's schema")
+    elif collection is not None:
+        if schema.collection_version(collection) is None:
+            raise OwnershipError(_NEWER)
+        if op.action != MAKE_MAP or op.preds:
+            raise OwnershipError(f"may only add new items to {collection}")
+    else:
+        raise OwnershipError("writes to the document root")
 
 
 def _child_kind(parent: str, key) -> str:
@@ -99,7 +130,9 @@ class Registry:
         created: dict[OpId, ObjInfo] = {}
         for op in ops:
             if op.obj is None:
-                raise OwnershipError("writes to the document root")
+                _root_allowed(op, member, organizers)
+                self._note_created(op, _ROOT_INFO, member, created)
+                continue
             target = created.get(op.obj) or self.objects.get(op.obj)
             if target is None:
                 raise OwnershipError("writes to an unknown object")
@@ -117,7 +150,7 @@ class Registry:
         """Record the objects created by ops already accepted (e.g. our own)."""
         created: dict[OpId, ObjInfo] = {}
         for op in ops:
-            target = ObjInfo("root", None) if op.obj is None else created.get(op.obj) or self.objects.get(op.obj)
+            target = _ROOT_INFO if op.obj is None else created.get(op.obj) or self.objects.get(op.obj)
             if target is not None:
                 self._note_created(op, target, member, created)
         self.objects.update(created)

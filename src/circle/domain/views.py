@@ -20,6 +20,7 @@ from datetime import datetime
 
 import automerge.core as am
 
+from circle.domain import schema
 from circle.domain.document import MAX_MILLIS, ROOT, CircleDocument, from_millis
 from circle.domain.models import (
     BANDS,
@@ -111,6 +112,34 @@ class _Reader:
             if child is not None:
                 out.append((key, child))
         return out
+
+
+@dataclass(frozen=True)
+class CollectionItem:
+    """One item of a collection a later schema version added (domain/schema.py)."""
+
+    id: str
+    author_id: str
+    fields: dict[str, object]
+
+
+def read_items(document: CircleDocument, collection: str, roster: Roster) -> list[CollectionItem]:
+    """A later collection's items, by id; each keeps only the fields its creator wrote."""
+    reader = _Reader(document)
+    out = []
+    for key in sorted(document.doc.keys(ROOT)):
+        item = reader.obj(ROOT, key) if schema.item_collection(key) == collection else None
+        author = roster.member_of_op(item) if item is not None else None
+        if author is None:
+            continue
+        own = roster.writes_as(author)
+        fields = {}
+        for field in document.doc.keys(item):
+            found = document.doc.get(item, field)
+            if found is not None and not isinstance(found[0], am.ObjType) and own(found[1]):
+                fields[field] = found[0][1]
+        out.append(CollectionItem(key.partition("/")[2], author, fields))
+    return out
 
 
 def read_info(document: CircleDocument, roster: Roster, organizers: frozenset[str]) -> CircleInfo:

@@ -21,6 +21,7 @@ from circle.domain.ownership import Registry
 from circle.domain.views import Roster
 from circle.errors import NotFound
 from circle.profile import Profile
+from circle.service.schema_upgrade import upgraded
 from circle.sync.heads import SignedHead
 
 
@@ -197,6 +198,13 @@ class OpenCircle:
 
 
 def load_open_circle(profile: Profile, circle_id: str) -> OpenCircle:
+    """The stored circle, upgraded to this code's document schema if this device
+    is one of its organizers (service/schema_upgrade.py)."""
+    circle = _load(profile, circle_id)
+    return upgraded(profile, circle, lambda: _load(profile, circle_id))
+
+
+def _load(profile: Profile, circle_id: str) -> OpenCircle:
     store = profile.store
     try:
         records = store.load_circle(circle_id)

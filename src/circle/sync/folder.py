@@ -1,4 +1,4 @@
-"""Folder transport: a shared directory that carries sealed bundles.
+"""Folder transport: a shared directory as a mailbox (sync/mailbox.py) for sealed bundles.
 
 Syncthing, a network share or a USB stick can move a circle this way. Each
 device only ever adds files; it never rewrites or deletes one. A file's name
@@ -14,6 +14,9 @@ run removes those older than STALE_TEMP_SECONDS.
 
 The folder names itself in a small marker file (MARKER) holding a random id,
 so a device can remember per folder what it already wrote there.
+
+Everything about files lives here; service/mailbox_sync.py decides what to read
+and write and sees only the Mailbox interface.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import re
 import secrets
 import stat
 from pathlib import Path
+
+from circle.sync.mailbox import MailboxError, MailboxId, UnreadableBundle
 
 SUFFIX = ".cbundle"
 MAX_FILE_BYTES = 256 * 1024 * 1024
@@ -39,15 +44,13 @@ _BUNDLE_NAME = re.compile(r"[0-9a-f]{64}" + re.escape(SUFFIX))
 _MARKER_TEXT = re.compile(r"circle-folder 1 ([0-9a-f]{32})\n")
 
 
-class FolderError(OSError):
+class FolderError(MailboxError):
     """The folder cannot be used (missing, unreadable, not writable)."""
 
 
-class UnreadableBundle(Exception):
-    """A file named like a bundle that cannot be taken as one; `str()` says why."""
+class FolderMailbox:
+    """A directory of `<sha256>.cbundle` files: the Mailbox the folder transport uses."""
 
-
-class BundleFolder:
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
             raise FolderError(f"not a folder: {root}")
@@ -88,7 +91,7 @@ class BundleFolder:
             raise UnreadableBundle("does not match its name (damaged, or still being copied)")
         return data
 
-    def write(self, data: bytes) -> str:
+    def put(self, data: bytes) -> str:
         name = hashlib.sha256(data).hexdigest() + SUFFIX
         final = self.root / name
         if final.exists():
@@ -113,11 +116,9 @@ class BundleFolder:
             raise FolderError(f"cannot write to {self.root}: {exc.strerror}") from None
         return temp
 
-    def remove_stale_temps(self, now: float) -> int:
+    def clean_up(self, now: float) -> None:
         """Remove our temporary files last modified more than STALE_TEMP_SECONDS
-        before `now` (Unix seconds); fresher ones may be another writer's. Returns
-        how many went."""
-        removed = 0
+        before `now` (Unix seconds); fresher ones may be another writer's."""
         try:
             listing = list(os.scandir(self.root))
         except OSError as exc:
@@ -128,14 +129,24 @@ class BundleFolder:
             try:
                 if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < now - STALE_TEMP_SECONDS:
                     os.unlink(entry.path)
-                    removed += 1
             except OSError:
                 continue  # not worth failing a sync over: Syncthing ages these out as well
-        return removed
 
-    def folder_id(self) -> str | None:
+    def mailbox_id(self) -> MailboxId:
+        """The id in the folder's marker, creating the marker if there is none. A
+        damaged marker is left as it is and the folder is named by its path instead:
+        what was last written is only trusted while its files are all there, which
+        catches another folder mounted at that path."""
+        marker_id = self._marker_id()
+        if marker_id is not None:
+            return MailboxId(marker_id)
+        path = os.fsencode(self.root.resolve())
+        return MailboxId(hashlib.sha256(b"circle/folder-path/v1\0" + path).hexdigest()[:32],
+                         f"{MARKER}: damaged; what was written is remembered by this folder's path instead")
+
+    def _marker_id(self) -> str | None:
         """The id this folder's marker holds, creating the marker if there is none;
-        None if the marker is damaged (then nothing can be remembered per folder)."""
+        None if the marker is damaged."""
         path = self.root / MARKER
         try:
             text = path.read_text("ascii")
@@ -167,3 +178,7 @@ class BundleFolder:
             return path.read_text("ascii")
         except (OSError, UnicodeError):
             return ""
+
+
+# The name cli.py and the folder tests know this class by.
+BundleFolder = FolderMailbox

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from circle.domain.roles import MODERATING
 from circle.errors import CircleError
-from circle.service.core import MODERATING_ROLES
 from circle.tui.base import Page
 from circle.tui.checkin_dialog import CheckInDialog, CheckInDraft
 from circle.tui.checkins_tab import CheckinsTab
@@ -71,7 +71,7 @@ class CircleScreen(Page):
         self.app.current_circle = self.circle_id
 
     def moderating(self) -> bool:
-        return self.app.service.my_role(self.circle_id) in MODERATING_ROLES
+        return self.app.service.my_role(self.circle_id) in MODERATING
 
     def reload(self) -> None:
         service = self.app.service

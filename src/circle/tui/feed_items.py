@@ -1,12 +1,43 @@
-"""Posts -> FeedItems in thread order (circle.domain.threads): replies under their parent."""
+"""What the feed shows of a post (`FeedItem`), and Posts -> FeedItems in thread order
+(circle.domain.threads): replies under their parent."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from circle.domain.models import Post
 from circle.domain.threads import thread_order
-from circle.tui.feed_view import FeedItem
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One post as the feed shows it. Text fields are untrusted and sanitized on display."""
+
+    id: str
+    author: str
+    body: str
+    created_at: datetime
+    depth: int  # 0 for a root post, 1+ for replies
+    content_warning: str | None
+    reactions: tuple[tuple[str, int, bool], ...]  # (kind, count, mine)
+    deleted: bool
+    hidden: bool
+    hidden_reason: str | None
+    edited: bool
+    is_mine: bool
+    unread: bool
+    # Folded until opened on purpose ("pending moderator review (3 reports)", "matches your
+    # filter: grief"); opened like a content warning.
+    collapsed_reason: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        """Whether it has a fold (warning or collapse) to open, before it is revealed. A hidden
+        post a member cannot read has none: there is nothing behind it."""
+        readable = not self.deleted and (bool(self.body) or not self.hidden)
+        return readable and bool(self.content_warning or self.collapsed_reason)
 
 
 def build_feed_items(
@@ -34,3 +65,10 @@ def build_feed_items(
             collapsed_reason=post.collapsed_reason,
         ))
     return items
+
+
+def nearest_survivor(old: Sequence[FeedItem], position: int, present: Collection[str]) -> str | None:
+    """The post to move the cursor to when the one at `position` in `old` is gone: the next
+    one after it that is still `present`, else the nearest one before it."""
+    order = [*old[position + 1 :], *reversed(old[:position])]
+    return next((item.id for item in order if item.id in present), None)

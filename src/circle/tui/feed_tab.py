@@ -13,8 +13,8 @@ from textual.widgets import Static
 from circle.errors import CircleError
 from circle.tui.compose_dialog import ComposeDialog, Draft
 from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
-from circle.tui.feed_items import build_feed_items
-from circle.tui.feed_view import FeedItem, FeedView
+from circle.tui.feed_items import FeedItem, build_feed_items
+from circle.tui.feed_view import FeedView
 from circle.tui.guidelines_dialog import GuidelinesDialog
 
 REACTIONS = (("♥ heart", "heart"), ("hug", "hug"), ("+1", "+1"), ("thanks", "thanks"))

@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
-from circle.service.core import MODERATING_ROLES
+from circle.domain.roles import MODERATING
 from circle.tui.guidelines_dialog import accept, pending_text
 from circle.tui.help_panel import describe
 from circle.tui.plain import block
@@ -55,7 +55,7 @@ class GuidelinesTab(VerticalScroll):
     def _acceptance(self) -> str:
         """For organizers and moderators: who has not accepted the version in force."""
         service = self.app.service
-        if service.my_role(self.circle_id) not in MODERATING_ROLES:
+        if service.my_role(self.circle_id) not in MODERATING:
             return ""
         names = service.member_names(self.circle_id)
         waiting = sorted(names.get(m, "?") for m, done in service.guideline_acceptance(self.circle_id).items()

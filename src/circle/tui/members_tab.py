@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from circle.domain.roles import MemberStatus, Role
 from circle.errors import CircleError
 from circle.tui.dialogs import CodeDialog, PromptDialog
 from circle.tui.when import moment
@@ -39,7 +40,7 @@ class MembersTab(Vertical):
         keep = table.cursor_row
         table.clear()
         members = service.members(self.circle_id, include_departed=True)
-        self.chosen &= {m.id for m in members if m.status == "active"}
+        self.chosen &= {m.id for m in members if m.status == MemberStatus.ACTIVE}
         last_seen = service.last_seen(self.circle_id)
         for m in members:
             name = f"{m.name} (you)" if m.id == me else m.name
@@ -47,8 +48,8 @@ class MembersTab(Vertical):
             seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
             table.add_row(*row(name, m.role, m.status, joined, seen, "✓ chosen" if m.id in self.chosen else ""), key=m.id)
         table.move_cursor(row=min(keep, len(members) - 1))
-        active = sum(1 for m in members if m.status == "active")
-        invite = " · i creates an invite code" if service.my_role(self.circle_id) == "organizer" else ""
+        active = sum(1 for m in members if m.status == MemberStatus.ACTIVE)
+        invite = " · i creates an invite code" if service.my_role(self.circle_id) == Role.ORGANIZER else ""
         self.query_one("#members-hint", Static).update(
             f"{active} active members · space chooses, r asks the chosen (or selected) members "
             f"to reach out to you; only they see it{invite}")
@@ -96,7 +97,7 @@ class MembersTab(Vertical):
 
     def action_invite(self) -> None:
         service = self.app.service
-        if service.my_role(self.circle_id) != "organizer":
+        if service.my_role(self.circle_id) != Role.ORGANIZER:
             self.notify("Only organizers can invite.", severity="warning")
             return
         address = self.app.network.listening

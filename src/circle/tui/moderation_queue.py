@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from circle.domain.models import Post, Report
+from circle.domain.roles import Evidence, ReportStatus
 
-OPEN = ("open", "collapsed")  # "collapsed": still open, and folded for members meanwhile
+OPEN = (ReportStatus.OPEN, ReportStatus.COLLAPSED)
 
 EVIDENCE = {
-    "verified": "verified: the reported text matches this device's signed copy",
-    "pending": "pending: the reported version has not reached this device yet",
-    "mismatch": "MISMATCH: the report quotes text that differs from the signed post",
+    Evidence.VERIFIED: "verified: the reported text matches this device's signed copy",
+    Evidence.PENDING: "pending: the reported version has not reached this device yet",
+    Evidence.MISMATCH: "MISMATCH: the report quotes text that differs from the signed post",
 }
 
 
@@ -27,12 +28,12 @@ class QueueEntry:
 
     @property
     def folded(self) -> bool:
-        return any(r.status == "collapsed" for r in self.reports)
+        return any(r.status == ReportStatus.COLLAPSED for r in self.reports)
 
     @property
-    def evidence(self) -> str:
+    def evidence(self) -> Evidence:
         kinds = {r.evidence for r in self.reports}
-        return next(kind for kind in ("mismatch", "pending", "verified") if kind in kinds)
+        return next(kind for kind in (Evidence.MISMATCH, Evidence.PENDING, Evidence.VERIFIED) if kind in kinds)
 
 
 def build_queue(reports: Sequence[Report], posts: Mapping[str, Post]) -> list[QueueEntry]:
@@ -44,7 +45,7 @@ def build_queue(reports: Sequence[Report], posts: Mapping[str, Post]) -> list[Qu
     out = []
     for post_id, group in grouped.items():
         post = posts.get(post_id)
-        verified = next((r for r in group if r.evidence == "verified"), None)
+        verified = next((r for r in group if r.evidence == Evidence.VERIFIED), None)
         text = verified.reported_body if verified else (post.body if post else None)
         author = next((r.author_id for r in group if r.author_id), None) or (post.author_id if post else None)
         out.append(QueueEntry(post_id, author, text, tuple(group)))

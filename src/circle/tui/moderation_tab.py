@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from circle.domain.models import Post
+from circle.domain.roles import Role
 from circle.errors import CircleError
 from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.moderation_queue import EVIDENCE, QueueEntry, build_queue, excerpt, status_words
@@ -158,7 +159,7 @@ class ModerationTab(Vertical):
         return author, self.app.service.member_names(self.circle_id).get(author, "this member")
 
     def _organizer(self) -> bool:
-        return self.app.service.my_role(self.circle_id) == "organizer"
+        return self.app.service.my_role(self.circle_id) == Role.ORGANIZER
 
     def _run(self, done: str, what, *args) -> None:
         """Call the service; say `done` if it worked, its one-line reason if not."""

@@ -20,13 +20,13 @@ from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.domain.document import MAX_MILLIS
 from circle.domain.governance import fields as f
 from circle.domain.governance.fields import ActionError
+from circle.domain.roles import ROLES
 
 VERSION = 1
 SIG_BYTES = 64
 MAX_ACTION_BYTES = 512 * 1024
 MAX_SEALED_BYTES = 200 * 1024  # a sealed note: a report quotes a post of up to 20,000 characters
 MAX_PARENTS = 64
-ROLES = ("organizer", "moderator", "member")
 MAX_REPORTS = 1000
 
 # Each kind's body: field -> check (fields.py). Unknown fields are rejected so

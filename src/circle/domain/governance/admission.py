@@ -23,6 +23,7 @@ from collections.abc import Callable
 from circle.crypto.identity import DevicePublic, device_id_of
 from circle.domain.governance.actions import Action, admit_proof_message
 from circle.domain.governance.state import DeviceState, GovernanceState, Invalid, InviteState, MemberState
+from circle.domain.roles import MemberStatus, Role
 
 IsAncestor = Callable[[str], bool]
 
@@ -44,7 +45,7 @@ def readmit_invite(state: GovernanceState, action: Action, author: MemberState, 
     """An organizer's decision to bring back one removed member (one use)."""
     body = action.body
     member = state.members.get(body["member"])
-    if member is None or member.status != "removed":
+    if member is None or member.status != MemberStatus.REMOVED:
         raise Invalid("a readmit invite names a removed member")
     if member.ended_by is None or not is_ancestor(member.ended_by):
         raise Invalid("a readmit invite must follow the removal it undoes")
@@ -62,7 +63,7 @@ def revoke_invite(state: GovernanceState, action: Action, author: MemberState, i
     found = state.invites.get(action.body["invite"])
     if found is None:
         raise Invalid("unknown invite")
-    if author.role != "organizer" and found.created_by != author.id:
+    if author.role != Role.ORGANIZER and found.created_by != author.id:
         raise Invalid(f"a {author.role} may not revoke invite")  # only their own link codes
     found.revoked = True
 
@@ -112,9 +113,9 @@ def admit(state: GovernanceState, action: Action, author: MemberState, is_ancest
     if existing is None and member is not None and found.readmit != member.id:
         raise Invalid("a new device joins an existing member only through a link or readmit invite")
     if member is not None:
-        if member.status == "active":
+        if member.status == MemberStatus.ACTIVE:
             raise Invalid("already a member")
-        if member.status == "removed" and found.readmit != member.id:
+        if member.status == MemberStatus.REMOVED and found.readmit != member.id:
             raise Invalid("a removed member comes back only through a readmit invite made for them")
         if member.ended_by is None or not is_ancestor(member.ended_by):
             raise Invalid("re-admission must follow the removal it undoes")
@@ -123,10 +124,10 @@ def admit(state: GovernanceState, action: Action, author: MemberState, is_ancest
     _check_lockboxes(state, body)
     found.used += 1
     if member is None:
-        member = MemberState(body["member"], "member", "active", state.next_rank)
+        member = MemberState(body["member"], Role.MEMBER, MemberStatus.ACTIVE, state.next_rank)
         state.members[member.id] = member
     else:
-        member.status, member.role, member.ended_by, member.rank = "active", "member", None, state.next_rank
+        member.status, member.role, member.ended_by, member.rank = MemberStatus.ACTIVE, Role.MEMBER, None, state.next_rank
     state.next_rank += 1
     if existing is None:
         state.devices[device_id] = DeviceState(
@@ -141,7 +142,7 @@ def admit(state: GovernanceState, action: Action, author: MemberState, is_ancest
 def _link_device(state, action, found, member, existing, device_id: str, sign_pub: bytes) -> None:
     """Another device for a member who is already in (a link invite)."""
     body = action.body
-    if body["member"] != found.for_member or member is None or member.status != "active":
+    if body["member"] != found.for_member or member is None or member.status != MemberStatus.ACTIVE:
         raise Invalid("a link invite adds a device to the active member who made it")
     if existing is not None:
         raise Invalid("that device is already known to the circle")

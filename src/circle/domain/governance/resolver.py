@@ -12,7 +12,8 @@ The rules (also in docs/governance.md):
      admission is in the action's causal past (no acting on an admission one has
      not seen);
    - its author has the role the kind needs (see `_NEEDS`);
-   - its kind-specific checks pass (below).
+   - its kind-specific checks pass (below, and in admission.py, moderation.py
+     and resources.py).
    A role change or moderation action concurrent with its author's removal
    counts only if it sorts first.
 4a. Two concurrent removals of each other's authors (mutual removal): the
@@ -39,45 +40,45 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from circle.crypto.identity import actor_id_for
-from circle.domain.governance import admission, resources
+from circle.domain.governance import admission, moderation, resources
 from circle.domain.governance.actions import Action
 from circle.domain.governance.state import (
-    Collapsed,
     DeviceState,
     EpochState,
     GovernanceState,
-    Hidden,
     Invalid,
     LogEntry,
     MemberState,
+    active_target,
 )
+from circle.domain.roles import MemberStatus, Role
 
 UNRANKED = 1 << 60
 
 _NEEDS = {
-    "invite": {"organizer"},
-    "link_invite": {"organizer", "moderator", "member"},
-    "readmit_invite": {"organizer"},
-    "revoke_invite": {"organizer", "moderator", "member"},
-    "set_role": {"organizer"},
-    "remove": {"organizer"},
-    "rotate": {"organizer"},
-    "set_guidelines": {"organizer"},
-    "set_resources": {"organizer"},
-    "hide": {"organizer", "moderator"},
-    "unhide": {"organizer", "moderator"},
-    "mute": {"organizer", "moderator"},
-    "warn": {"organizer", "moderator"},
-    "collapse": {"organizer", "moderator"},
-    "dismiss": {"organizer", "moderator"},
-    "set_policy": {"organizer"},
-    "accept_guidelines": {"organizer", "moderator", "member"},
-    "admit": {"organizer", "moderator", "member"},
-    "leave": {"organizer", "moderator", "member"},
+    "invite": {Role.ORGANIZER},
+    "link_invite": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "readmit_invite": {Role.ORGANIZER},
+    "revoke_invite": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "set_role": {Role.ORGANIZER},
+    "remove": {Role.ORGANIZER},
+    "rotate": {Role.ORGANIZER},
+    "set_guidelines": {Role.ORGANIZER},
+    "set_resources": {Role.ORGANIZER},
+    "hide": {Role.ORGANIZER, Role.MODERATOR},
+    "unhide": {Role.ORGANIZER, Role.MODERATOR},
+    "mute": {Role.ORGANIZER, Role.MODERATOR},
+    "warn": {Role.ORGANIZER, Role.MODERATOR},
+    "collapse": {Role.ORGANIZER, Role.MODERATOR},
+    "dismiss": {Role.ORGANIZER, Role.MODERATOR},
+    "set_policy": {Role.ORGANIZER},
+    "accept_guidelines": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "admit": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
+    "leave": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
     # crisis resources by id (resources.py)
-    "add_resource": {"organizer"},
-    "edit_resource": {"organizer"},
-    "remove_resource": {"organizer"},
+    "add_resource": {Role.ORGANIZER},
+    "edit_resource": {Role.ORGANIZER},
+    "remove_resource": {Role.ORGANIZER},
 }
 
 IsAncestor = Callable[[str], bool]
@@ -147,7 +148,7 @@ def _linearize(circle_id: str, pool: dict[str, Action], overruled: dict[str, str
     def seniority(action: Action) -> tuple[int, str]:
         device = state.devices.get(action.author_device)
         member = state.members.get(device.member) if device else None
-        rank = member.rank if member and member.status == "active" and device.active else UNRANKED
+        rank = member.rank if member and member.status == MemberStatus.ACTIVE and device.active else UNRANKED
         return rank, action.id
 
     while ready:
@@ -198,7 +199,7 @@ def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> N
     if device.sign_pub.hex() != action.author_sign:
         raise Invalid("author key does not match the admitted device")
     author = state.members[device.member]
-    if author.status != "active":
+    if author.status != MemberStatus.ACTIVE:
         raise Invalid("author is not an active member")
     if not is_ancestor(device.admitted_by):
         raise Invalid("author acted before seeing their own admission")
@@ -207,8 +208,8 @@ def _apply(state: GovernanceState, action: Action, is_ancestor: IsAncestor) -> N
     _HANDLERS[action.kind](state, action, author, is_ancestor)
 
 
-def _new_member(state: GovernanceState, member_id: str, role: str) -> MemberState:
-    member = MemberState(member_id, role, "active", state.next_rank)
+def _new_member(state: GovernanceState, member_id: str, role: Role) -> MemberState:
+    member = MemberState(member_id, role, MemberStatus.ACTIVE, state.next_rank)
     state.next_rank += 1
     state.members[member_id] = member
     return member
@@ -220,7 +221,7 @@ def _create(state: GovernanceState, action: Action) -> None:
     body = action.body
     if body["device"]["sign"] != action.author_sign:
         raise Invalid("genesis device must be its author")
-    _new_member(state, action.author_device, "organizer")
+    _new_member(state, action.author_device, Role.ORGANIZER)
     state.devices[action.author_device] = DeviceState(
         action.author_device, action.author_device,
         bytes.fromhex(body["device"]["sign"]), bytes.fromhex(body["device"]["dh"]), action.id,
@@ -228,17 +229,10 @@ def _create(state: GovernanceState, action: Action) -> None:
     state.name = body["name"]
 
 
-def _target(state: GovernanceState, member_id: str) -> MemberState:
-    member = state.members.get(member_id)
-    if member is None or member.status != "active":
-        raise Invalid("target is not an active member")
-    return member
-
-
 def _set_role(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
-    role = action.body["role"]
-    if target.role == "organizer" and role != "organizer" and len(state.organizers()) == 1:
+    target = active_target(state, action.body["member"])
+    role = Role(action.body["role"])
+    if target.role == Role.ORGANIZER and role != Role.ORGANIZER and len(state.organizers()) == 1:
         raise Invalid("the last organizer cannot be demoted")
     target.role = role
 
@@ -260,19 +254,19 @@ def _depart(state: GovernanceState, member: MemberState, how: str, action: Actio
 
 
 def _remove(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
+    target = active_target(state, action.body["member"])
     if target.id == author.id:
         raise Invalid("to remove yourself, leave")
-    _depart(state, target, "removed", action)
+    _depart(state, target, MemberStatus.REMOVED, action)
     admission.close_known_invites(state, target, is_ancestor)
 
 
 def _leave(state, action, author, is_ancestor) -> None:
-    was_last_organizer = author.role == "organizer" and len(state.organizers()) == 1
-    _depart(state, author, "left", action)
+    was_last_organizer = author.role == Role.ORGANIZER and len(state.organizers()) == 1
+    _depart(state, author, MemberStatus.LEFT, action)
     remaining = sorted(state.active_members(), key=lambda m: m.rank)
     if was_last_organizer and remaining:
-        remaining[0].role = "organizer"
+        remaining[0].role = Role.ORGANIZER
 
 
 def _rotate(state, action, author, is_ancestor) -> None:
@@ -337,67 +331,6 @@ def _refusable(rule, *args) -> None:
 # -- end of crisis resources ----------------------------------------------------------
 
 
-def _hide(state, action, author, is_ancestor) -> None:
-    body = action.body
-    state.hidden[body["post"]] = Hidden(body["post"], body["reason"], author.id, action.at)
-    _review(state, body["post"], is_ancestor)
-
-
-def _unhide(state, action, author, is_ancestor) -> None:
-    if state.hidden.pop(action.body["post"], None) is None:
-        raise Invalid("post is not hidden")
-    _review(state, action.body["post"], is_ancestor)
-
-
-def _review(state: GovernanceState, post: str, is_ancestor: IsAncestor) -> None:
-    """A moderator decided about this post: the reports they had seen are dealt with."""
-    state.collapsed.pop(post, None)
-    state.reviewed[post] = frozenset(n for n in state.notes if is_ancestor(n))
-
-
-def _mute(state, action, author, is_ancestor) -> None:
-    target = _target(state, action.body["member"])
-    if target.role == "organizer" or (target.role == "moderator" and author.role != "organizer"):
-        raise Invalid("cannot mute someone of equal or higher role")
-    until = action.body["until"]
-    if until <= action.at and target.id in state.mutes:  # an unmute: end the window now, keep its start
-        since, old_until = state.mutes[target.id]
-        state.mutes[target.id] = (since, min(old_until, action.at))
-    else:
-        state.mutes[target.id] = (action.at, until)
-
-
-def _warn(state, action, author, is_ancestor) -> None:
-    state.notes.append(action.id)  # who is warned, and why, is sealed inside
-
-
-def _collapse(state, action, author, is_ancestor) -> None:
-    post, reports = action.body["post"], action.body["reports"]
-    if post in state.hidden:
-        raise Invalid("post is already hidden")
-    notes = set(state.notes)
-    if any(r not in notes or not is_ancestor(r) for r in reports):
-        raise Invalid("folds on reports its author had not seen")
-    dealt_with = set(state.dismissed) | state.reviewed.get(post, frozenset())
-    if all(r in dealt_with for r in reports):
-        raise Invalid("the reports it counted were already dealt with")
-    state.collapsed[post] = Collapsed(post, len(reports), author.id, action.at)
-
-
-def _dismiss(state, action, author, is_ancestor) -> None:
-    notes = set(state.notes)
-    for report in action.body["reports"]:
-        if report not in notes or not is_ancestor(report):
-            raise Invalid("dismisses a report its author had not seen")
-    for report in action.body["reports"]:
-        state.dismissed[report] = action.id
-    state.collapsed.pop(action.body["post"], None)
-
-
-def _set_policy(state, action, author, is_ancestor) -> None:
-    state.collapse_after = action.body["collapse_after"]
-
-
 _HANDLERS = {
     "invite": admission.invite,
     "link_invite": admission.link_invite,
@@ -410,13 +343,13 @@ _HANDLERS = {
     "rotate": _rotate,
     "set_guidelines": _set_guidelines,
     "set_resources": _set_resources,
-    "hide": _hide,
-    "unhide": _unhide,
-    "mute": _mute,
-    "warn": _warn,
-    "collapse": _collapse,
-    "dismiss": _dismiss,
-    "set_policy": _set_policy,
+    "hide": moderation.hide,
+    "unhide": moderation.unhide,
+    "mute": moderation.mute,
+    "warn": moderation.warn,
+    "collapse": moderation.collapse,
+    "dismiss": moderation.dismiss,
+    "set_policy": moderation.set_policy,
     "accept_guidelines": _accept_guidelines,
     "add_resource": _add_resource,
     "edit_resource": _edit_resource,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from circle.crypto.identity import actor_id_for
 from circle.domain.governance.actions import MAX_PARENTS, Action
 from circle.domain.models import CrisisResource
+from circle.domain.roles import MemberStatus, Role
 
 
 class Invalid(Exception):
@@ -16,8 +17,8 @@ class Invalid(Exception):
 @dataclass
 class MemberState:
     id: str
-    role: str
-    status: str  # "active", "removed" or "left"
+    role: Role
+    status: MemberStatus
     rank: int  # seniority: order of (latest) admission; the founder is 0
     ended_by: str | None = None  # the remove/leave action, once not active
 
@@ -119,19 +120,19 @@ class GovernanceState:
     # -- questions the rest of the app asks ------------------------------------
 
     def active_members(self) -> list[MemberState]:
-        return [m for m in self.members.values() if m.status == "active"]
+        return [m for m in self.members.values() if m.status == MemberStatus.ACTIVE]
 
     def organizers(self) -> list[MemberState]:
-        return [m for m in self.active_members() if m.role == "organizer"]
+        return [m for m in self.active_members() if m.role == Role.ORGANIZER]
 
-    def role_of(self, member_id: str) -> str | None:
+    def role_of(self, member_id: str) -> Role | None:
         member = self.members.get(member_id)
-        return member.role if member and member.status == "active" else None
+        return member.role if member and member.status == MemberStatus.ACTIVE else None
 
     def active_devices(self) -> list[DeviceState]:
         return [
             d for d in self.devices.values()
-            if d.active and self.members[d.member].status == "active"
+            if d.active and self.members[d.member].status == MemberStatus.ACTIVE
         ]
 
     def parents(self) -> list[str]:
@@ -190,3 +191,11 @@ class GovernanceState:
     def actor_bindings(self) -> dict[bytes, str]:
         """Every actor ever bound to a device of this circle -> its member."""
         return {actor: device.member for actor, device in self.device_by_actor().items()}
+
+
+def active_target(state: GovernanceState, member_id: str) -> MemberState:
+    """The active member an action is about; Invalid if there is none."""
+    member = state.members.get(member_id)
+    if member is None or member.status != MemberStatus.ACTIVE:
+        raise Invalid("target is not an active member")
+    return member

@@ -1,0 +1,219 @@
+"""Commands on what members write: posts, reactions, check-ins, events, and the export."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+
+from circle import export
+from circle.cli.inputs import _body, parse_when
+from circle.cli.output import _done, _short, emit_json, json_text, safe
+from circle.domain.models import REPEATS, RSVP_ANSWERS
+from circle.domain.threads import thread_order
+from circle.domain.untrusted import shown
+from circle.errors import InvalidInput, UsageError
+from circle.service import Service
+
+
+def cmd_post(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.post(circle, _body(args.text), reply_to=args.reply_to, content_warning=args.cw)
+    return _done(args, {"id": post.id, "circle": circle, "reply_to": post.reply_to}, post.id)
+
+
+def cmd_edit(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.edit(circle, args.post, _body(args.text))
+    return _done(args, {"id": post.id, "circle": circle, "edited_at": export.iso(post.edited_at)}, post.id)
+
+
+def cmd_delete(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.delete(circle, args.post)
+    return _done(args, {"id": post.id, "circle": circle, "deleted": post.deleted}, post.id)
+
+
+def cmd_react(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    post = service.react(circle, args.post, args.kind, on=not args.remove)
+    counts = {kind: len(who) for kind, who in sorted(post.reactions.items())}
+    return _done(args, {"id": post.id, "circle": circle, "reactions": counts}, post.id)
+
+
+def cmd_feed(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    posts = service.feed(circle)
+    if args.json:
+        emit_json([export.post_record(p, names) for p in posts])
+        return 0
+    for post, depth in thread_order(posts):
+        who = safe(names.get(post.author_id, _short(post.author_id)))
+        indent = "    " * min(depth, 4)
+        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        print(f"{indent}[{_short(post.id)}] {who} · {stamp}")
+        if post.deleted:
+            lines = ["(deleted)"]
+        elif post.hidden and not post.body:
+            lines = [f"(hidden by moderators: {safe(post.hidden_reason or '')})"]
+        elif post.hidden:
+            lines = [f"[hidden from members: {safe(post.hidden_reason or '')}]", *shown(post.body, multiline=True).splitlines()]
+        elif post.collapsed_reason:
+            cw = f"CW: {safe(post.content_warning)}; " if post.content_warning else ""
+            lines = [f"({cw}folded: {safe(post.collapsed_reason)}; use --json to read)"]
+        elif post.content_warning:
+            lines = [f"CW: {safe(post.content_warning)} (body hidden; use --json to read)"]
+        else:
+            lines = shown(post.body, multiline=True).splitlines()
+        if post.reactions:
+            lines.append("  ".join(f"{safe(k)} {len(v)}" for k, v in sorted(post.reactions.items())))
+        for line in lines:
+            print(f"{indent}  {line}")
+    if not posts:
+        print("no posts yet")
+    return 0
+
+
+def cmd_checkin(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    checkin = service.checkin(
+        circle, args.mood, energy=args.energy, note=args.note or "",
+        tags=tuple(args.tag or ()), share="me" if args.private else "band" if args.band else "circle",
+    )
+    return _done(args, {"id": checkin.id, "circle": circle, "visibility": checkin.visibility}, checkin.id)
+
+
+def cmd_checkins(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    checkins = service.checkins(circle)
+    if args.json:
+        emit_json([export.checkin_record(c, names) for c in checkins])
+        return 0
+    for c in checkins:
+        stamp = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        who = names.get(c.author_id, _short(c.author_id))
+        if c.mood is None:
+            print(safe(f"{stamp}  {who}  {c.band_text}"))
+            continue
+        shared = {"me": "  (only me)", "band": f"  (circle sees: {c.band_text})"}.get(c.visibility, "")
+        note = f"  {c.note}" if c.note else ""
+        print(safe(f"{stamp}  {who}  mood {c.mood}/5{note}{shared}"))
+    if not checkins:
+        print("no check-ins yet")
+    return 0
+
+
+def cmd_event(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    event = service.add_event(
+        circle, args.title, parse_when(args.when), repeat=args.repeat,
+        where=args.where or "", notes=args.notes or "",
+    )
+    record = export.event_record(event, {}, service.clock())
+    return _done(args, {"id": event.id, "circle": circle, "next": record["next"], "repeat": event.repeat}, event.id)
+
+
+def cmd_events(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    now = service.clock()
+    records = [export.event_record(e, names, now) for e in service.events(circle)]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        repeat = f" (repeats {r['repeat']})" if r["repeat"] != "none" else ""
+        where = f" at {r['where']}" if r["where"] else ""
+        going = sum(1 for a in r["rsvps"].values() if a == "yes")
+        print(safe(f"[{_short(r['id'])}] {r['title']}  next {r['next']}{repeat}{where}  {going} going"))
+    if not records:
+        print("no events yet")
+    return 0
+
+
+def cmd_rsvp(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    event = service.rsvp(circle, args.event, args.answer)
+    return _done(args, {"event": event.id, "circle": circle, "answer": args.answer}, event.id)
+
+
+def cmd_export(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.json and args.format == "md" and not args.output:
+        raise UsageError("--json with --format md needs --output FILE (the Markdown goes there)")
+    now = service.clock()
+    checkins = service.checkins(circle)
+    if args.no_private:  # what the circle saw: no private check-ins, only the band of band ones
+        checkins = [replace(c, mood=None, energy=None, note="", tags=()) if c.visibility == "band" else c
+                    for c in checkins if c.visibility != "me"]
+    parts = (service.info(circle), service.members(circle, include_departed=True), service.feed(circle),
+             checkins, service.events(circle), now)
+    if args.format == "json":
+        text = json_text(export.export_json(*parts))
+    else:
+        text = export.export_markdown(*parts)
+    if args.output:
+        try:
+            # The export is plaintext: readable by you alone.
+            descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {args.output}: {exc.strerror}") from None
+        _done(args, {"circle": circle, "format": args.format, "output": args.output})
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def register(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Adds the post, check-in and event commands to the parser."""
+    p = command("post", cmd_post, "post to a circle (TEXT '-' reads stdin)")
+    p.add_argument("circle"); p.add_argument("text")
+    p.add_argument("--reply-to", metavar="POST")
+    p.add_argument("--cw", metavar="WARNING", help="content warning; the body stays collapsed")
+    p = command("edit", cmd_edit, "edit one of your posts")
+    p.add_argument("circle"); p.add_argument("post"); p.add_argument("text")
+    p = command("delete", cmd_delete, "delete one of your posts")
+    p.add_argument("circle"); p.add_argument("post")
+    p = command("react", cmd_react, "react to a post")
+    p.add_argument("circle"); p.add_argument("post"); p.add_argument("kind", help="e.g. heart, hug, +1")
+    p.add_argument("--remove", action="store_true", help="take your reaction back")
+    p = command("feed", cmd_feed, "show a circle's posts")
+    p.add_argument("circle")
+
+    p = command("checkin", cmd_checkin, "record how you are doing")
+    p.add_argument("circle")
+    p.add_argument("--mood", type=int, required=True, help="1 (very low) to 5 (very good)")
+    p.add_argument("--energy", type=int, help="1 to 5")
+    p.add_argument("--note")
+    p.add_argument("--tag", action="append", help="repeatable")
+    share = p.add_mutually_exclusive_group()
+    share.add_argument("--private", action="store_true", help="keep it on this device only")
+    share.add_argument("--band", action="store_true",
+                       help='share only "doing okay" or "could use support"; the rest stays on this device')
+    p = command("checkins", cmd_checkins, "list check-ins")
+    p.add_argument("circle")
+
+    p = command("event", cmd_event, "plan a meetup")
+    p.add_argument("circle"); p.add_argument("title")
+    p.add_argument("--when", required=True, help="date and time, e.g. 2026-12-01T18:30")
+    p.add_argument("--repeat", choices=REPEATS, default="none")
+    p.add_argument("--where"); p.add_argument("--notes")
+    p = command("events", cmd_events, "list events")
+    p.add_argument("circle")
+    p = command("rsvp", cmd_rsvp, "answer an event")
+    p.add_argument("circle"); p.add_argument("event"); p.add_argument("answer", choices=RSVP_ANSWERS)
+
+
+def register_export(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Adds export to the parser."""
+    p = command("export", cmd_export, "export a circle")
+    p.add_argument("circle")
+    p.add_argument("--format", choices=("json", "md"), required=True)
+    p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
+    p.add_argument("--no-private", action="store_true", help="leave out your private check-ins")

@@ -1,0 +1,148 @@
+"""Commands that reach other devices: serve, sync (TCP or a shared folder), join, peers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from circle import export
+from circle.cli.output import _done, _short, emit_json, safe
+from circle.errors import InvalidInput, UsageError
+from circle.service import Service
+
+
+def cmd_serve(args, service: Service) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from circle.sync.logsafe import console
+    from circle.sync.tcp import Server
+
+    # Log lines carry peers' words (error texts, addresses): sanitized, one record a line.
+    logging.basicConfig(level=logging.INFO, handlers=[console(sys.stderr, "circle serve: ")])
+
+    async def serve() -> None:
+        server = Server(service, service.profile.identity.dh_key)
+        host, port = await server.start(args.host, args.port)  # SyncError: one line, exit 1
+        if not args.no_discovery:
+            try:
+                await server.enable_discovery(args.host, port)
+            except Exception as exc:  # no multicast here: sync by address still works
+                logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", exc)
+        for address in args.connect or ():
+            server.dial(address)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # before announcing: a stop right after is clean
+            loop.add_signal_handler(signum, stop.set)
+        _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
+        sys.stdout.flush()
+        runner = asyncio.create_task(server.run_forever())
+        await stop.wait()
+        runner.cancel()
+        await server.close()
+
+    asyncio.run(serve())
+    return 0
+
+
+def cmd_sync(args, service: Service) -> int:
+    import asyncio
+
+    from circle.sync.folder import BundleFolder, FolderError
+    from circle.sync.tcp import sync_once
+
+    if args.folder:
+        try:
+            report = service.sync_folder(BundleFolder(Path(args.folder)))
+        except FolderError as exc:
+            raise InvalidInput(str(exc)) from None
+        if args.json:
+            emit_json({"applied": report.applied, "refused": report.refused, "written": report.written,
+                       "waiting": report.waiting, "problems": list(report.problems), "notes": list(report.notes)})
+        else:
+            print(f"read {report.applied} new items, wrote {report.written} bundles"
+                  + (f", refused {report.refused} bad files" if report.refused else "")
+                  + (f", {report.waiting} bundles wait for what has not arrived yet" if report.waiting else ""))
+        for line in (*report.notes, *report.problems):
+            print(f"circle: {safe(line)}", file=sys.stderr)
+        return 1 if report.problems else 0
+    if not args.address:
+        raise UsageError("give a peer HOST:PORT or --folder DIR")
+    circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))
+    if args.json:
+        emit_json({"synced": circles})
+    else:
+        for circle_id in circles:
+            print(f"synced {safe(service.info(circle_id).name)} ({_short(circle_id)})")
+    return 0
+
+
+def cmd_join(args, service: Service) -> int:
+    import asyncio
+
+    from circle.crypto.invite_code import InviteCode, InviteCodeError
+    from circle.sync.tcp import SyncError, join, sync_once
+
+    try:
+        hints = list(InviteCode.decode(args.code).hints)
+    except InviteCodeError as exc:
+        raise InvalidInput(str(exc)) from None
+    peers = ([args.peer] if args.peer else []) + hints
+    if not peers:
+        raise UsageError("the invite has no address hints: give one with --peer HOST:PORT")
+    request = service.join_request(args.code)
+    static = service.profile.identity.dh_key
+    failures = []
+    for peer in peers:
+        try:
+            welcome = asyncio.run(join(static, peer, request))
+        except SyncError as exc:
+            failures.append(str(exc))
+            continue
+        circle_id = service.accept_welcome(args.code, welcome)
+        asyncio.run(sync_once(service, static, peer))
+        pending = service.guidelines_pending(circle_id)
+        _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": peer,
+                     "guidelines_pending": pending}, circle_id)
+        if pending:
+            print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
+                  f"(`--accept`) before posting", file=sys.stderr)
+        return 0
+    raise SyncError(failures[-1] if len(failures) == 1 else "; ".join(failures))
+
+
+def cmd_peers(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    peers = service.peers(circle)
+    records = [export.peer_record(p) for p in peers]
+    if args.json:
+        emit_json(records)
+        return 0
+    for r in records:
+        status = "" if r["active"] else "  (no longer a member)"
+        print(safe(f"{r['name'] or r['member_id'][:8]}  {r['address']}  last contact {r['last_contact']}{status}"))
+    if not records:
+        print("no peers yet: sync with `circle sync HOST:PORT` or run `circle serve`")
+    return 0
+
+
+def register(command: Callable[..., argparse.ArgumentParser]) -> None:
+    """Adds serve, sync, join and peers to the parser."""
+    p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
+    p.add_argument("--connect", action="append", metavar="HOST:PORT",
+                   help="also keep a live session with this peer (repeatable)")
+    p.add_argument("--no-discovery", action="store_true", help="do not advertise or look for peers on the LAN")
+    p = command("sync", cmd_sync, "sync once with a peer (or a shared folder); exit when both hold the same state")
+    p.add_argument("address", metavar="HOST:PORT", nargs="?")
+    p.add_argument("--folder", metavar="DIR", help="exchange bundles through a shared folder instead")
+    p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
+    p.add_argument("code")
+    p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
+    p = command("peers", cmd_peers, "devices this one has synced a circle with")
+    p.add_argument("circle")
