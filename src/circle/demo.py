@@ -170,14 +170,14 @@ class DemoCrowd:
 
     async def run(self, dial: Callable[[str], None]) -> None:
         """Serve every member and have `dial` connect to each; act until cancelled."""
-        from circle.sync.tcp import Server
+        from circle.sync.node import Node
 
-        servers = []
+        nodes = []
         try:
             for peer in self.peers.values():
-                server = Server(peer, peer.profile.identity.dh_key, clock=self.clock)
-                host, port = await server.start("127.0.0.1", 0)
-                servers.append(server)
+                node = Node(peer, clock=self.clock)
+                host, port = await node.listen("127.0.0.1", 0)
+                nodes.append(node)
                 self.addresses.append(f"{host}:{port}")
                 dial(f"{host}:{port}")
             await self.clock.sleep(self.first_after)
@@ -190,8 +190,8 @@ class DemoCrowd:
                         exc_info=True)
                 await self.clock.sleep(self.rng.uniform(*self.every))
         finally:
-            for server in servers:
-                await server.close()
+            for node in nodes:
+                await node.close()
 
     def act(self) -> None:
         """One simulated move, written through the member's own service."""

@@ -19,31 +19,30 @@ def cmd_serve(args, service: Service) -> int:
     import signal
 
     from circle.sync.logsafe import console
-    from circle.sync.tcp import Server
+    from circle.sync.node import Node
 
     # Log lines carry peers' words (error texts, addresses): sanitized, one record a line.
     logging.basicConfig(level=logging.INFO, handlers=[console(sys.stderr, "circle serve: ")])
 
     async def serve() -> None:
-        server = Server(service, service.profile.identity.dh_key)
-        host, port = await server.start(args.host, args.port)  # SyncError: one line, exit 1
+        node = Node(service)
+        host, port = await node.listen(args.host, args.port)  # SyncError: one line, exit 1
         if not args.no_discovery:
-            try:
-                await server.enable_discovery(args.host, port)
-            except Exception as exc:  # no multicast here: sync by address still works
-                logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", exc)
+            problem = await node.announce(args.host, port)
+            if problem is not None:  # no multicast here: sync by address still works
+                logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", problem)
         for address in args.connect or ():
-            server.dial(address)
+            node.dial(address)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):  # before announcing: a stop right after is clean
             loop.add_signal_handler(signum, stop.set)
         _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
         sys.stdout.flush()
-        runner = asyncio.create_task(server.run_forever())
+        runner = asyncio.create_task(node.run_forever())
         await stop.wait()
         runner.cancel()
-        await server.close()
+        await node.close()
 
     asyncio.run(serve())
     return 0
@@ -53,7 +52,7 @@ def cmd_sync(args, service: Service) -> int:
     import asyncio
 
     from circle.sync.folder import BundleFolder, FolderError
-    from circle.sync.tcp import sync_once
+    from circle.sync.node import Node
 
     if args.folder:
         try:
@@ -72,7 +71,7 @@ def cmd_sync(args, service: Service) -> int:
         return 1 if report.problems else 0
     if not args.address:
         raise UsageError("give a peer HOST:PORT or --folder DIR")
-    circles = asyncio.run(sync_once(service, service.profile.identity.dh_key, args.address))
+    circles = asyncio.run(Node(service).sync_once(args.address))
     if args.json:
         emit_json({"synced": circles})
     else:
@@ -84,35 +83,31 @@ def cmd_sync(args, service: Service) -> int:
 def cmd_join(args, service: Service) -> int:
     import asyncio
 
-    from circle.crypto.invite_code import InviteCode, InviteCodeError
-    from circle.sync.tcp import SyncError, join, sync_once
+    from circle.crypto.invite_code import InviteCodeError
+    from circle.sync.node import Node, join_addresses
 
     try:
-        hints = list(InviteCode.decode(args.code).hints)
+        peers = join_addresses(args.code, args.peer)
     except InviteCodeError as exc:
         raise InvalidInput(str(exc)) from None
-    peers = ([args.peer] if args.peer else []) + hints
     if not peers:
         raise UsageError("the invite has no address hints: give one with --peer HOST:PORT")
-    request = service.join_request(args.code)
-    static = service.profile.identity.dh_key
-    failures = []
-    for peer in peers:
-        try:
-            welcome = asyncio.run(join(static, peer, request))
-        except SyncError as exc:
-            failures.append(str(exc))
-            continue
-        circle_id = service.accept_welcome(args.code, welcome)
-        asyncio.run(sync_once(service, static, peer))
-        pending = service.guidelines_pending(circle_id)
-        _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": peer,
-                     "guidelines_pending": pending}, circle_id)
-        if pending:
-            print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
-                  f"(`--accept`) before posting", file=sys.stderr)
-        return 0
-    raise SyncError(failures[-1] if len(failures) == 1 else "; ".join(failures))
+    node = Node(service)
+
+    async def join_and_sync():
+        joined = await node.join(args.code, peers)  # JoinFailed: every address's failure, one line
+        await node.sync_once(joined.address)
+        return joined
+
+    joined = asyncio.run(join_and_sync())
+    circle_id = joined.circle_id
+    pending = service.guidelines_pending(circle_id)
+    _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": joined.address,
+                 "guidelines_pending": pending}, circle_id)
+    if pending:
+        print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
+              f"(`--accept`) before posting", file=sys.stderr)
+    return 0
 
 
 def cmd_peers(args, service: Service) -> int:

@@ -13,6 +13,8 @@ class Service(SafetyMixin, BulkMixin, ExchangeMixin):
     """One unlocked profile: its circles, their content, governance, safety
     tools, exchange and this device's own preferences."""
 
+    def static_key(self): return self.profile.identity.dh_key
+
     def sync_folder(self, folder: Mailbox) -> MailboxReport:
         """One run over a shared folder (a FolderMailbox), or any other mailbox:
         see service/mailbox_sync.py."""

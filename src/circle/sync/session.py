@@ -9,7 +9,7 @@ A one-shot session ends when every circle converged. A live session stays:
 whatever the host stores later (own writes, other peers' bundles) is pushed
 as it happens, and pings keep a quiet connection alive.
 
-The session knows nothing of SQLite or Automerge: it talks to a SyncHost.
+The session knows nothing of SQLite or Automerge: it talks to a SyncHost (sync/host.py).
 """
 
 from __future__ import annotations
@@ -19,26 +19,17 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from circle.errors import CircleError
 from circle.sync import messages as m
 from circle.sync.framing import ConnectionDropped, SecureStream
+from circle.sync.host import SyncHost
 
 log = logging.getLogger("circle.sync")
 
 PING_EVERY = 20.0
 MAX_ROUNDS = 4
-
-
-class SyncHost(Protocol):
-    def shared_circles(self, remote_static: bytes) -> dict[str, str]: ...
-    def sync_state(self, circle_id: str) -> m.State: ...
-    def delta_for(self, circle_id: str, device_id: str | None, peer: m.State | None) -> tuple[bytes, int] | None: ...
-    def receive_bundle(self, data: bytes): ...
-    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]: ...
-    def note_peer(self, circle_id: str, device_id: str, address: str) -> None: ...
-    def leave_delivered(self, circle_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ class _CircleProgress:
 
 
 class Session:
-    def __init__(self, host, stream: SecureStream, circles: dict[str, str], *, live: bool,
+    def __init__(self, host: SyncHost, stream: SecureStream, circles: dict[str, str], *, live: bool,
                  emit: Emit = lambda event: None) -> None:
         self.host, self.stream, self.live, self.emit = host, stream, live, emit
         self.progress = {cid: _CircleProgress(device) for cid, device in circles.items()}

@@ -28,6 +28,7 @@ from circle.errors import CircleError
 from circle.sync import messages as m
 from circle.sync.clock import REAL, Clock
 from circle.sync.framing import HANDSHAKE_TIMEOUT, ConnectionDropped, SecureStream
+from circle.sync.host import SyncHost
 from circle.sync.logsafe import install, watch
 from circle.sync.session import Emit, Session, SessionEvent, SessionFailed
 
@@ -71,7 +72,8 @@ async def _open(address: str, static: X25519PrivateKey) -> SecureStream:
         raise SyncError(f"{address} did not complete a secure handshake: {exc}") from None
 
 
-async def sync_once(host, static: X25519PrivateKey, address: str, *, emit: Emit = lambda e: None) -> list[str]:
+async def sync_once(host: SyncHost, static: X25519PrivateKey, address: str, *,
+                    emit: Emit = lambda e: None) -> list[str]:
     """Sync every circle shared with the peer at `address` until both hold the
     same state; returns those circle ids."""
     stream = await _open(address, static)
@@ -110,8 +112,8 @@ async def join(static: X25519PrivateKey, address: str, request: bytes) -> bytes:
 class Server:
     """Listens, runs a live session per member peer, answers join requests."""
 
-    def __init__(self, host, static: X25519PrivateKey, *, emit: Emit = lambda e: None, clock: Clock = REAL,
-                 poll_every: float = POLL_LOCAL_EVERY, max_connections: int = MAX_CONNECTIONS,
+    def __init__(self, host: SyncHost, static: X25519PrivateKey, *, emit: Emit = lambda e: None,
+                 clock: Clock = REAL, poll_every: float = POLL_LOCAL_EVERY, max_connections: int = MAX_CONNECTIONS,
                  max_unauthenticated: int = MAX_UNAUTHENTICATED, handshake_timeout: float = HANDSHAKE_TIMEOUT,
                  join_timeout: float = JOIN_TIMEOUT, large_receives: int = LARGE_RECEIVES) -> None:
         self.host, self.static, self.emit, self.clock = host, static, emit, clock

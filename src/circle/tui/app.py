@@ -142,7 +142,7 @@ class CircleApp(App[None]):
         try:
             companion, sync = self.companion, self.sync
             assert companion is not None and sync is not None  # start_session runs this only with both
-            await companion(sync.dial)
+            await companion(sync.node.dial)
         except Exception as exc:
             self.log.error("the companion stopped", exc)  # the traceback, for `textual console`
             self.post_message(SyncProblem(f"the demo members stopped: {type(exc).__name__}: {exc}"))

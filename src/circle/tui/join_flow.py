@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, ContentSwitcher, Footer, Header, Input, LoadingIndicator, ProgressBar, Static
 
-from circle.crypto.invite_code import InviteCode, InviteCodeError
+from circle.crypto.invite_code import InviteCodeError
 from circle.errors import CircleError
+from circle.sync.node import JoinFailed, join_addresses
 from circle.tui.base import Page
 from circle.tui.messages import SyncProgress
 from circle.domain.untrusted import shown
@@ -82,10 +83,9 @@ class JoinScreen(Page):
         code = "".join(self.query_one("#code", Input).value.split())
         peer = self.query_one("#peer", Input).value.strip()
         try:
-            hints = list(InviteCode.decode(code).hints)
+            peers = join_addresses(code, peer or None)
         except InviteCodeError as exc:
             return self._error(f"That code does not work: {exc}")
-        peers = ([peer] if peer else []) + [h for h in hints if h != peer]
         if not peers:
             return self._error("This code carries no address: ask the member for theirs and enter it above.")
         self._join(code, peers)
@@ -94,40 +94,32 @@ class JoinScreen(Page):
         self.query_one(ContentSwitcher).current = "step-code"
         self.query_one("#join-error", Static).update(block(text))
 
+    def _asking(self, address: str) -> None:
+        self.query_one(ContentSwitcher).current = "step-joining"
+        self.query_one("#joining-status", Static).update(block(f"Asking the member at {address} to let you in…"))
+
     @work(exclusive=True, group="join")
     async def _join(self, code: str, peers: list[str]) -> None:
-        service = self.app.service
+        node = self.app.sync.node
         try:
-            request = service.join_request(code)
+            joined = await node.join(code, peers, trying=self._asking)
+        except JoinFailed as exc:
+            return self._error(f"Could not join: {exc}")
         except CircleError as exc:
             return self._error(str(exc))
-        failures = []
-        for address in peers:
-            self.query_one(ContentSwitcher).current = "step-joining"
-            self.query_one("#joining-status", Static).update(block(f"Asking the member at {address} to let you in…"))
-            try:
-                welcome = await self.app.sync.join(address, request)
-            except CircleError as exc:
-                failures.append(str(exc))
-                continue
-            try:
-                self.circle_id = service.accept_welcome(code, welcome)
-            except CircleError as exc:
-                return self._error(str(exc))
-            self._show_guidelines()
-            self._sync_status(f"Syncing with {address}…")
-            try:
-                await self.app.sync.sync_once(address, emit=lambda e: self.post_message(SyncProgress(e)))
-                self._sync_status("Synced: you have everything the member had.", done=True)
-            except CircleError as exc:
-                self._sync_status(f"Could not finish syncing now ({exc}). circle keeps trying in the background.",
-                                  done=True)
-            self.app.sync.dial(address)  # and stay in touch
-            self.synced = True
-            if self.accepted:
-                self._open()
-            return
-        self._error("Could not join: " + "; ".join(failures))
+        self.circle_id = joined.circle_id
+        self._show_guidelines()
+        self._sync_status(f"Syncing with {joined.address}…")
+        try:
+            await node.sync_once(joined.address, emit=lambda e: self.post_message(SyncProgress(e)))
+            self._sync_status("Synced: you have everything the member had.", done=True)
+        except CircleError as exc:
+            self._sync_status(f"Could not finish syncing now ({exc}). circle keeps trying in the background.",
+                              done=True)
+        node.dial(joined.address)  # and stay in touch
+        self.synced = True
+        if self.accepted:
+            self._open()
 
     # -- step 2: guidelines and progress ------------------------------------------------
 
