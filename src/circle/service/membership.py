@@ -37,7 +37,7 @@ class InviteInfo:
     readmit: str | None = None  # the removed member it brings back
 
     @classmethod
-    def of(cls, invite: InviteState) -> "InviteInfo":
+    def of(cls, invite: InviteState) -> InviteInfo:
         return cls(invite.id, invite.uses, invite.used, invite.expires, invite.revoked, invite.created_by,
                    invite.for_member is not None, invite.closed_by is not None, invite.readmit)
 
