@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
 
 from rich.style import Style
 
@@ -11,18 +10,10 @@ from circle.tui.feed_cache import LAYOUTS, FeedCache
 from circle.tui.feed_items import FeedItem
 from circle.tui.feed_layout import estimate, shapes
 from circle.tui.feed_render import CURSOR_MARK, build_strips, palette, wrap_block
-
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
-
+from tests.helpers.feed_items import feed_item
 
 def item(n: int, body: str = "a few words to wrap here", **fields) -> FeedItem:
-    values = dict(
-        id=f"p{n}", author="ana", body=body, created_at=NOW, depth=0, content_warning=None,
-        reactions=(), deleted=False, hidden=False, hidden_reason=None, edited=False,
-        is_mine=False, unread=False,
-    )
-    values.update(fields)
-    return FeedItem(**values)
+    return feed_item(n, body, **fields)
 
 
 class Builds:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
 
 import pytest
 
 from circle.tui.feed_items import FeedItem, nearest_survivor
 from circle.tui.feed_layout import FeedLayout, estimate, shape, shapes, text_width
 from circle.tui.feed_render import wrap_block
-
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
-
+from tests.helpers.feed_items import feed_item
 
 def item(n: int, body: str = "hello", **fields) -> FeedItem:
-    values = dict(
-        id=f"p{n}", author="ana", body=body, created_at=NOW, depth=0, content_warning=None,
-        reactions=(), deleted=False, hidden=False, hidden_reason=None, edited=False,
-        is_mine=False, unread=False,
-    )
-    values.update(fields)
-    return FeedItem(**values)
+    return feed_item(n, body, **fields)
 
 
 def layout(*heights: int) -> FeedLayout:
