@@ -42,7 +42,7 @@ def _forge(service: Service, circle: str, write) -> None:
             write(tx, document)
         return document.changes_since(before)
 
-    service._write(circle, change)
+    service.repo.write(circle, change)
 
 
 def _obj(document, *path):

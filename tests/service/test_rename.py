@@ -53,8 +53,8 @@ def test_a_forged_rename_of_another_member_is_ignored(net):
     ana, ben, cara = net.profile("Ana"), net.profile("Ben"), net.profile("Cara")
     net.cid = ana.create_circle("Walkers")
     net.join(ana, ben, cara)
-    with ben._writing(net.cid) as circle:  # a modified client writing Ana's name
-        ben._persist(circle, circle.document.rename(net.mid(ana), "Not Ana"))
+    with ben.repo.writing(net.cid) as circle:  # a modified client writing Ana's name
+        ben.repo.persist(circle, circle.document.rename(net.mid(ana), "Not Ana"))
     with contextlib.suppress(BundleRejected):  # refusing the bundle is as good as ignoring it
         net.send(ben, cara)
     assert names(cara, net.cid)[net.mid(ana)][0] == "Ana"

@@ -71,7 +71,7 @@ def test_a_member_may_not_edit_or_remove_and_forgeries_are_ignored(net) -> None:
                        net.mal.now_ms(), body)
     remove = sign_action(net.mal.profile.identity, net.cid, "remove_resource", [edit.id],
                          net.mal.now_ms(), {"resource": net.rid})
-    net.mal._persist(circle, actions=[edit, remove])
+    net.mal.repo.persist(circle, actions=[edit, remove])
     for peer in (net.ana, net.ben, net.zoe):
         net.send(net.mal, peer)
         state = peer.open_circle(net.cid).state
@@ -106,7 +106,7 @@ def test_an_old_set_resources_log_stays_readable_with_ids(net) -> None:
                          {"name": "Day line", "contact": "0800 5", "region": "", "hours": ""}]}
     action = sign_action(net.ana.profile.identity, net.cid, "set_resources", list(circle.state.heads),
                          net.ana.now_ms(), old)
-    net.ana._persist(circle, actions=[action])
+    net.ana.repo.persist(circle, actions=[action])
     ids = [r.id for r in net.ana.info(net.cid).resources]
     assert ids == [net.rid, action.id[:14] + "01"]  # the unchanged entry keeps its id
     net.ana.remove_resource(net.cid, ids[1])

@@ -45,7 +45,7 @@ def _reopen(service: Service) -> Service:
 
 
 def _note(service: Service, circle: str, note_id: str, text: str) -> None:
-    service._write(circle, lambda document: document.add_item("notes", note_id, {"text": text}))
+    service.repo.write(circle, lambda document: document.add_item("notes", note_id, {"text": text}))
 
 
 def _notes(service: Service, circle: str) -> dict[str, tuple[str, object]]:
@@ -158,7 +158,7 @@ def test_a_member_cannot_mark_the_schema_and_older_code_refuses_what_it_cannot_c
             tx.put(am.ROOT, "schema/2", am.ScalarType.Boolean, True)
         return document.changes_since(before)
 
-    cy._write(circle, forged_mark)
+    cy.repo.write(circle, forged_mark)
     before = stored(ana, circle)
     with pytest.raises(BundleRejected, match="only organizers upgrade the circle's schema"):
         _send(cy, ana, circle)
@@ -234,7 +234,7 @@ def test_nobody_overwrites_or_writes_into_another_members_item_of_a_later_collec
             FORGERIES[refusal](tx, document.doc.get(am.ROOT, "notes/b1")[1])
         return document.changes_since(before)
 
-    cy._write(circle, forged)  # stored and signed as Cy's client would: only the door can stop it
+    cy.repo.write(circle, forged)  # stored and signed as Cy's client would: only the door can stop it
     before = stored(ana, circle)
     with pytest.raises(BundleRejected, match=refusal):
         _send(cy, ana, circle)

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from circle.domain.change_header import MAGIC, ChangeFormatError, read_change_header
 from circle.domain.governance.actions import ActionError, decode_action
 from circle.leb128 import encode_uleb
-from circle.service.exchange import BundleRejected, _parse_request
+from circle.service.admission import _parse_request
+from circle.service.verify import BundleRejected
 from circle.sync import messages as m
 from circle.sync.bundle import (
     DELTA,

@@ -51,7 +51,7 @@ def forge(attacker: Service, circle_id: str, write) -> None:
             write(tx, document)
         return document.changes_since(before)
 
-    attacker._write(circle_id, raw)
+    attacker.repo.write(circle_id, raw)
 
 
 def sign_as(service: Service, circle_id: str, kind: str, body: dict):
@@ -144,7 +144,7 @@ def test_a_reaction_entered_in_another_members_name_is_ignored(net) -> None:
     net.send(net.ana, net.mal)
     net.mal.react(net.cid, post.id, "hug")  # her own reaction: counts
     net.send(net.mal, net.ana)
-    net.mal._write(net.cid, lambda d: d.set_reaction(post.id, "heart", net.mid(net.ben), True))  # in ben's name
+    net.mal.repo.write(net.cid, lambda d: d.set_reaction(post.id, "heart", net.mid(net.ben), True))  # in ben's name
     ship(net, net.mal, net.ana)
     document, roster = forced(net, net.ana, net.mal)
     for posts in (net.ana.feed(net.cid), views.read_posts(document, roster)):
@@ -245,7 +245,7 @@ def test_a_member_cannot_hide_a_post_by_service_cli_or_forged_action(net) -> Non
     assert not net.ben.refresh(net.cid) and stored(net.ben, net.cid) == before
 
     forged = sign_as(net.ben, net.cid, "hide", {"post": post.id, "reason": "spam"})
-    net.ben._persist(net.ben.open_circle(net.cid), actions=[forged])
+    net.ben.repo.persist(net.ben.open_circle(net.cid), actions=[forged])
     net.send(net.ben, net.ana)
     state = net.ana.open_circle(net.cid).state
     assert [(e.valid, e.reason) for e in state.log if e.action.id == forged.id] == [
@@ -262,7 +262,7 @@ def test_a_member_cannot_change_a_role(net) -> None:
     assert result.returncode != 0 and "may not set role" in result.stderr
     for target in (net.ben, net.mal):
         forged = sign_as(net.ben, net.cid, "set_role", {"member": net.mid(target), "role": "organizer"})
-        net.ben._persist(net.ben.open_circle(net.cid), actions=[forged])
+        net.ben.repo.persist(net.ben.open_circle(net.cid), actions=[forged])
     net.send(net.ben, net.ana)
     roles = {m.id: m.role for m in net.ana.members(net.cid)}
     assert roles == {net.mid(net.ana): "organizer", net.mid(net.ben): "member", net.mid(net.mal): "member"}
@@ -286,7 +286,7 @@ def test_a_rotation_by_a_non_organizer_never_becomes_current_and_its_key_opens_n
 
     # 2. The rotation inside a properly sealed bundle: recorded, refused, no effect.
     write_epoch = net.ana.open_circle(net.cid).state.write_epoch
-    net.ben._persist(circle, actions=[rotation])
+    net.ben.repo.persist(circle, actions=[rotation])
     net.send(net.ben, net.ana)
     state = net.ana.open_circle(net.cid).state
     assert [(e.valid, e.reason) for e in state.log if e.action.id == rotation.id] == [

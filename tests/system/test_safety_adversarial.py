@@ -80,7 +80,7 @@ def sign_as(service: Service, circle_id: str, kind: str, body: dict, identity: D
 
 def inject(service: Service, circle_id: str, *actions: Action) -> None:
     """A modified client stores actions as its own; they leave in its next bundle."""
-    service._persist(service.open_circle(circle_id), actions=list(actions))
+    service.repo.persist(service.open_circle(circle_id), actions=list(actions))
 
 
 def sealed_note(service: Service, circle_id: str, kind: str, body: dict, recipients, *,

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from circle.errors import NotFound
 from circle.service.departure import leave_to_deliver, mark_delivered, may_send
-from circle.service.exchange import BundleRejected, MissingKey, Received
+from circle.service.exchange import Received
+from circle.service.verify import BundleRejected, MissingKey
 from circle.sync.bundle import DELTA, BundleContent
 from circle.sync.mailbox import Mailbox, UnreadableBundle
 from circle.sync.messages import State
@@ -97,9 +98,9 @@ class MailboxSync:
                       circle_id: str, received: list[Received]) -> int:
         service = self.service
         circle = service.open_circle(circle_id)
-        if not may_send(service, circle):
+        if not may_send(service.repo, circle):
             return 0
-        leaving = leave_to_deliver(service, circle)
+        leaving = leave_to_deliver(service.repo, circle)
         before = self._written(circle_id, mailbox_id, present)
         last, announced = (before.state, before.epoch) if before else (None, None)
         last = _merge_sent(circle_id, last, received)
@@ -114,13 +115,13 @@ class MailboxSync:
             log_only = BundleContent(actions=tuple(a.wire for a in circle.actions.values()))
             for device in circle.state.active_devices():
                 if device.id != service.profile.identity.device_id:
-                    names.append(mailbox.put(service._seal_for(circle, device.id, DELTA, log_only)))
+                    names.append(mailbox.put(service.exchange.seal_for(circle, device.id, DELTA, log_only)))
         for name in names:
             self.remember_seen(name)
         kept = tuple(names) if names else (before.names if before else ())
         self._save_written(circle_id, mailbox_id, _Written(service.sync_state(circle_id), epoch, kept))
         if leaving is not None:
-            mark_delivered(service, circle_id)  # the mailbox carries it to the others
+            mark_delivered(service.repo, circle_id)  # the mailbox carries it to the others
         return len(names)
 
     def _seen(self) -> list[str]:

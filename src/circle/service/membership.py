@@ -1,4 +1,6 @@
-"""Governance actions from this device: invites, roles, removal, moderation, settings."""
+"""Governance actions from this device: invites, roles, removal, moderation,
+settings and crisis resources. Every one is signed here, checked against the
+state it would produce (domain/governance/resolver.py), and only then stored."""
 
 from __future__ import annotations
 
@@ -9,16 +11,20 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives import serialization
 
 from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
-from circle.domain.document import from_millis
+from circle.crypto.identity import DeviceIdentity
+from circle.domain.document import from_millis, to_millis
 from circle.domain.governance.actions import Action, sign_action
 from circle.domain.governance.admission import usable
 from circle.domain.governance.keyring import rotation_body
 from circle.domain.governance.state import InviteState
 from circle.domain.models import CircleInfo, CrisisResource, Member
 from circle.domain.refs import resolve as resolve_ref
+from circle.domain.roles import MemberStatus, Role
 from circle.errors import InvalidInput, NotAllowed, NotFound
-from circle.service.core import ServiceCore, clean_text
+from circle.service.content import Content
+from circle.service.core import Clock, clean_text
 from circle.service.opened import OpenCircle
+from circle.service.repository import CircleRepository
 
 MAX_INVITE_USES = 1000
 MAX_INVITE_DAYS = 90
@@ -42,8 +48,14 @@ class InviteInfo:
                    invite.for_member is not None, invite.closed_by is not None, invite.readmit)
 
 
-class MembershipMixin(ServiceCore):
-    def _act(self, circle_id: str, kind: str, body: dict, *, rekey: bool = False) -> Action:
+class Membership:
+    def __init__(self, repo: CircleRepository, content: Content, identity: DeviceIdentity, clock: Clock) -> None:
+        self.repo, self.content, self.identity, self.clock = repo, content, identity, clock
+
+    def now_ms(self) -> int:
+        return to_millis(self.clock())
+
+    def act(self, circle_id: str, kind: str, body: dict, *, rekey: bool = False) -> Action:
         """Sign, check and durably record a governance action.
 
         The action is checked against the state it would produce; if the rules
@@ -51,9 +63,7 @@ class MembershipMixin(ServiceCore):
         `rekey`, a key rotation computed from that new state is recorded in the
         same transaction, so a removal never lands without its rotation.
         """
-        with self._writing(circle_id) as circle:
-            if not circle.is_active_member():
-                raise NotAllowed("you are no longer a member of this circle")
+        with self.repo.writing(circle_id, as_member=True) as circle:
             action = self._sign(circle, kind, body, circle.state.parents())
             state = circle.resolve_with(action)
             verdict = next(entry for entry in state.log if entry.action.id == action.id)
@@ -63,22 +73,18 @@ class MembershipMixin(ServiceCore):
             if rekey:
                 rotation, _ = rotation_body(state, circle.keys)
                 actions.append(self._sign(circle, "rotate", rotation, state.parents()))
-            self._persist(circle, actions=actions)
+            self.repo.persist(circle, actions=actions)
         return action
 
     def _sign(self, circle: OpenCircle, kind: str, body: dict, parents: list[str]) -> Action:
-        return sign_action(self.profile.identity, circle.id, kind, parents, self.now_ms(), body)
+        return sign_action(self.identity, circle.id, kind, parents, self.now_ms(), body)
 
     def rotate_key(self, circle_id: str) -> str:
         """Give every active device a fresh epoch key; returns the epoch id."""
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         body, _ = rotation_body(circle.state, circle.keys)
-        self._act(circle_id, "rotate", body)
+        self.act(circle_id, "rotate", body)
         return body["epoch"]
-
-    def _after_new_actions(self, circle_id: str) -> None:
-        """What this device does when others' governance actions arrive."""
-        self.heal_keys(circle_id)
 
     def heal_keys(self, circle_id: str) -> bool:
         """Rotate if governance says the current key is stale and we may rotate.
@@ -86,9 +92,9 @@ class MembershipMixin(ServiceCore):
         Only the most senior organizer mends what stops nobody reading or
         writing (two key chains): two organizers healing at once would each
         start a chain, see the other's, and heal again forever."""
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         state, me = circle.state, circle.my_member_id or ""
-        if not state.needs_rekey or state.role_of(me) != "organizer":
+        if not state.needs_rekey or state.role_of(me) != Role.ORGANIZER:
             return False
         active = {device.id for device in state.active_devices()}
         stuck = state.write_epoch is None or state.holders(state.write_epoch) != active
@@ -122,36 +128,37 @@ class MembershipMixin(ServiceCore):
         except InviteCodeError as exc:
             raise InvalidInput(str(exc)) from None
         if device:
-            self._act(circle_id, "link_invite", {"invite": invite_id, "key": public.hex(), "expires": expires})
+            self.act(circle_id, "link_invite", {"invite": invite_id, "key": public.hex(), "expires": expires})
         elif readmitted is not None:
-            self._act(circle_id, "readmit_invite", {"invite": invite_id, "key": public.hex(),
+            self.act(circle_id, "readmit_invite", {"invite": invite_id, "key": public.hex(),
                                                     "member": readmitted.id, "expires": expires})
         else:
-            self._act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
+            self.act(circle_id, "invite", {"invite": invite_id, "key": public.hex(), "uses": uses,
                                             "expires": expires})
         return code
 
     def _removed_member(self, circle_id: str, ref: str) -> Member:
-        removed = [m for m in self.members(circle_id, include_departed=True) if m.status == "removed"]
+        everyone = self.content.members(circle_id, include_departed=True)
+        removed = [m for m in everyone if m.status == MemberStatus.REMOVED]
         if not removed:
             raise NotFound("no member of this circle has been removed")
         found = {m.id: m for m in removed}
         return found[resolve_ref(ref, ((m.id, m.name) for m in removed), "removed member")]
 
     def invites(self, circle_id: str) -> list[InviteInfo]:
-        return [InviteInfo.of(i) for i in self.open_circle(circle_id).state.invites.values()]
+        return [InviteInfo.of(i) for i in self.repo.open(circle_id).state.invites.values()]
 
     def revoke_invite(self, circle_id: str, ref: str) -> InviteInfo:
-        invites = self.open_circle(circle_id).state.invites
+        invites = self.repo.open(circle_id).state.invites
         invite_id = resolve_ref(ref, ((i, "") for i in invites), "invite")
-        self._act(circle_id, "revoke_invite", {"invite": invite_id})
-        return InviteInfo.of(self.open_circle(circle_id).state.invites[invite_id])
+        self.act(circle_id, "revoke_invite", {"invite": invite_id})
+        return InviteInfo.of(self.repo.open(circle_id).state.invites[invite_id])
 
     # -- roles and membership ------------------------------------------------------
 
     def set_role(self, circle_id: str, member_ref: str, role: str) -> None:
-        member = self.resolve_member(circle_id, member_ref)
-        self._act(circle_id, "set_role", {"member": member.id, "role": role})
+        member = self.content.resolve_member(circle_id, member_ref)
+        self.act(circle_id, "set_role", {"member": member.id, "role": role})
 
     def _cutoffs(self, circle: OpenCircle, member_id: str) -> dict[str, int]:
         """The last op of each of the member's actors that this device has seen."""
@@ -168,65 +175,65 @@ class MembershipMixin(ServiceCore):
         """Remove a member and rotate the key so they read nothing written after.
         Returns how many open invites the removal closed (see admission.py)."""
         reason = clean_text(reason, "reason", 500, allow_empty=True)
-        member = self.resolve_member(circle_id, member_ref)
-        circle = self.open_circle(circle_id)
+        member = self.content.resolve_member(circle_id, member_ref)
+        circle = self.repo.open(circle_id)
         cutoffs = self._cutoffs(circle, member.id)
         before = sum(1 for i in circle.state.invites.values() if usable(i))
-        self._act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs, "reason": reason}, rekey=True)
-        after = sum(1 for i in self.open_circle(circle_id).state.invites.values() if usable(i))
+        self.act(circle_id, "remove", {"member": member.id, "cutoffs": cutoffs, "reason": reason}, rekey=True)
+        after = sum(1 for i in self.repo.open(circle_id).state.invites.values() if usable(i))
         return before - after
 
     def leave(self, circle_id: str) -> None:
-        circle = self.open_circle(circle_id)
-        self._act(circle_id, "leave", {"cutoffs": self._cutoffs(circle, circle.my_member_id or "")})
+        circle = self.repo.open(circle_id)
+        self.act(circle_id, "leave", {"cutoffs": self._cutoffs(circle, circle.my_member_id or "")})
 
     # -- moderation ---------------------------------------------------------------
 
     def hide(self, circle_id: str, post_ref: str, reason: str) -> None:
-        post = self.resolve_post(circle_id, post_ref)
-        self._act(circle_id, "hide", {"post": post.id, "reason": clean_text(reason, "reason", 500)})
+        post = self.content.resolve_post(circle_id, post_ref)
+        self.act(circle_id, "hide", {"post": post.id, "reason": clean_text(reason, "reason", 500)})
 
     def unhide(self, circle_id: str, post_ref: str) -> None:
-        post = self.resolve_post(circle_id, post_ref)
-        self._act(circle_id, "unhide", {"post": post.id})
+        post = self.content.resolve_post(circle_id, post_ref)
+        self.act(circle_id, "unhide", {"post": post.id})
 
     def mute(self, circle_id: str, member_ref: str, duration: timedelta, reason: str = "") -> int:
         if not timedelta(minutes=1) <= duration <= timedelta(days=365):
             raise InvalidInput("a mute lasts between 1 minute and 365 days")
         reason = clean_text(reason, "reason", 500, allow_empty=True)
-        member = self.resolve_member(circle_id, member_ref)
+        member = self.content.resolve_member(circle_id, member_ref)
         until = self.now_ms() + int(duration.total_seconds() * 1000)
-        self._act(circle_id, "mute", {"member": member.id, "until": until, "reason": reason})
+        self.act(circle_id, "mute", {"member": member.id, "until": until, "reason": reason})
         return until
 
     def unmute(self, circle_id: str, member_ref: str) -> None:
         """End a member's mute now (a mute whose end is its start)."""
-        member = self.resolve_member(circle_id, member_ref)
+        member = self.content.resolve_member(circle_id, member_ref)
         if member.id not in self.muted(circle_id):
             raise NotAllowed(f"{member.name} is not muted")
-        self._act(circle_id, "mute", {"member": member.id, "until": self.now_ms(), "reason": ""})
+        self.act(circle_id, "mute", {"member": member.id, "until": self.now_ms(), "reason": ""})
 
     def muted(self, circle_id: str) -> dict[str, datetime]:
         """Members muted right now, and until when."""
         now = self.now_ms()
-        mutes = self.open_circle(circle_id).state.mutes
+        mutes = self.repo.open(circle_id).state.mutes
         return {member: from_millis(until) for member, (_, until) in mutes.items() if until > now}
 
     # -- circle settings ------------------------------------------------------------
 
     def set_guidelines(self, circle_id: str, text: str) -> CircleInfo:
-        self._act(circle_id, "set_guidelines", {"text": clean_text(text, "guidelines", 20_000)})
-        return self.info(circle_id)
+        self.act(circle_id, "set_guidelines", {"text": clean_text(text, "guidelines", 20_000)})
+        return self.content.info(circle_id)
 
     # -- crisis resources, by id (rules: domain/governance/resources.py) -------------
 
     def add_resource(self, circle_id: str, resource: CrisisResource) -> CircleInfo:
-        self._act(circle_id, "add_resource", _resource_body(resource))
-        return self.info(circle_id)
+        self.act(circle_id, "add_resource", _resource_body(resource))
+        return self.content.info(circle_id)
 
     def resolve_resource(self, circle_id: str, ref: str) -> CrisisResource:
         """The circle's own resource whose id is `ref` or starts with it (unique, 4+ digits)."""
-        listed = {r.id: r for r in self.open_circle(circle_id).state.resources}
+        listed = {r.id: r for r in self.repo.open(circle_id).state.resources}
         return listed[resolve_ref(ref, ((rid, rid) for rid in listed), "resource")]
 
     def edit_resource(self, circle_id: str, ref: str, *, name: str | None = None, contact: str | None = None,
@@ -237,13 +244,13 @@ class MembershipMixin(ServiceCore):
             current.name if name is None else name, current.contact if contact is None else contact,
             current.region if region is None else region, current.hours if hours is None else hours,
         )
-        self._act(circle_id, "edit_resource", {"resource": current.id, **_resource_body(changed)})
-        return self.info(circle_id)
+        self.act(circle_id, "edit_resource", {"resource": current.id, **_resource_body(changed)})
+        return self.content.info(circle_id)
 
     def remove_resource(self, circle_id: str, ref: str) -> CircleInfo:
         current = self.resolve_resource(circle_id, ref)
-        self._act(circle_id, "remove_resource", {"resource": current.id})
-        return self.info(circle_id)
+        self.act(circle_id, "remove_resource", {"resource": current.id})
+        return self.content.info(circle_id)
 
 
 def _resource_body(resource: CrisisResource) -> dict:

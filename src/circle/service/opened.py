@@ -15,6 +15,7 @@ from circle.domain.change_ops import read_ops
 from circle.domain.document import CircleDocument
 from circle.domain.governance.actions import Action, ActionError, decode_action
 from circle.domain.governance.keyring import epoch_keys
+from circle.domain.governance.notes import Note
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import DeviceState, GovernanceState
 from circle.domain.heads import SignedHead
@@ -22,7 +23,6 @@ from circle.domain.ownership import Registry
 from circle.domain.views import Roster
 from circle.errors import NotFound
 from circle.profile import Profile
-from circle.service.schema_upgrade import upgraded
 
 
 class OpenCircle:
@@ -55,7 +55,7 @@ class OpenCircle:
         self.tampered: dict[str, str] = {}
         # Private notes opened (or found not ours) by action id: trial decryption
         # is done once per note, not on every change to the log.
-        self.opened_notes: dict[str, object] = {}
+        self.opened_notes: dict[str, Note | None] = {}
         # actor -> first seq at which a peer sent us another version of its
         # changes (a restored device): we send ours from there (service/restore).
         self.clashes: dict[bytes, int] = {}
@@ -198,13 +198,7 @@ class OpenCircle:
 
 
 def load_open_circle(profile: Profile, circle_id: str) -> OpenCircle:
-    """The stored circle, upgraded to this code's document schema if this device
-    is one of its organizers (service/schema_upgrade.py)."""
-    circle = _load(profile, circle_id)
-    return upgraded(profile, circle, lambda: _load(profile, circle_id))
-
-
-def _load(profile: Profile, circle_id: str) -> OpenCircle:
+    """The stored circle as it is on disk (the repository upgrades its schema)."""
     store = profile.store
     try:
         records = store.load_circle(circle_id)

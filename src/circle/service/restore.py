@@ -17,6 +17,8 @@ content ("duplicate seq": Automerge refuses the whole batch). Two sides:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from circle.domain.change_header import ChangeHeader, read_change_header
 from circle.domain.document import CircleDocument
 from circle.domain import views
@@ -24,6 +26,9 @@ from circle.domain.untrusted import shown
 from circle.errors import NotAllowed
 from circle.service.opened import OpenCircle
 from circle.domain.heads import SignedHead
+
+if TYPE_CHECKING:  # the repository imports this module
+    from circle.service.repository import CircleRepository
 
 MARK = "restored-mark"  # the newest head peers hold for our own actor, until we hold it too
 SET_ASIDE = "set-aside"  # our changes that clashed with what the peers hold
@@ -109,10 +114,10 @@ def refusal_notes(circle: OpenCircle, clashing: list[ChangeHeader]) -> list[str]
     return lines
 
 
-def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
+def catch_up(repo: CircleRepository, circle: OpenCircle, heads: dict[bytes, SignedHead],
              changes: list[bytes]) -> tuple[list[bytes], list[str]]:
     """Follow each device's own newest version of its changes, before applying
-    `changes` (call inside `_writing`).
+    `changes` (call inside `writing`).
 
     For our own actor: if a peer's head is ahead of what we hold, remember it
     (writing waits until we hold it too); if it differs, drop what we wrote
@@ -123,7 +128,7 @@ def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
     them. Returns `changes` without any set aside here before (a peer that took
     them may relay them, or replay their heads: we must not flip back), and the
     lines to tell the person."""
-    aside = {bytes.fromhex(item) for item, _ in service.profile.store.private_items(circle.id, SET_ASIDE)}
+    aside = {bytes.fromhex(item) for item, _ in repo.profile.store.private_items(circle.id, SET_ASIDE)}
     parsed = [(raw, read_change_header(raw)) for raw in changes]
     if aside:
         parsed = [(raw, header) for raw, header in parsed if header.hash not in aside]
@@ -141,14 +146,14 @@ def catch_up(service, circle: OpenCircle, heads: dict[bytes, SignedHead],
         head = heads.get(actor)
         if actor == own or head is None or head.seq <= len(circle.change_index().get(actor, [])):
             continue
-        taken = _rewind(service, circle, actor, first, head, only_its_own=True)
+        taken = _rewind(repo, circle, actor, first, head, only_its_own=True)
         if taken:
             notes.append(f"{_who(circle, actor)} went on from other changes after a restore: "
                          f"{taken} change(s) of it held here were set aside")
-    return changes, notes + _catch_up_own(service, circle, heads.get(own), firsts.get(own))
+    return changes, notes + _catch_up_own(repo, circle, heads.get(own), firsts.get(own))
 
 
-def _catch_up_own(service, circle: OpenCircle, head: SignedHead | None, first: int | None) -> list[str]:
+def _catch_up_own(repo: CircleRepository, circle: OpenCircle, head: SignedHead | None, first: int | None) -> list[str]:
     own = circle.document.doc.get_actor()
     if head is None:
         return []
@@ -158,25 +163,25 @@ def _catch_up_own(service, circle: OpenCircle, head: SignedHead | None, first: i
     fork = head.seq if head.seq <= len(chain) else None
     if first is not None:
         fork = first if fork is None else min(fork, first)
-    mark = _mark(service, circle.id)
+    mark = _mark(repo, circle.id)
     if mark is None or mark.seq < head.seq:
-        sealed = service.profile.seal(head.encode(), "private", circle.id, MARK, "head")
-        service.profile.store.put_private(circle.id, MARK, "head", sealed)
+        sealed = repo.profile.seal(head.encode(), "private", circle.id, MARK, "head")
+        repo.profile.store.put_private(circle.id, MARK, "head", sealed)
     if fork is None:
         return []
-    set_aside = _rewind(service, circle, own, fork, head)
+    set_aside = _rewind(repo, circle, own, fork, head)
     circle.clashes[own] = min(circle.clashes.get(own, fork), fork)  # others may hold what we dropped
     return [f"this device was restored from an older backup: {set_aside} change(s) it wrote since "
             "were set aside (the others hold different ones under the same numbers)"]
 
 
-def offered_vector(service, circle: OpenCircle) -> dict[bytes, int]:
+def offered_vector(repo: CircleRepository, circle: OpenCircle) -> dict[bytes, int]:
     """Our version vector as we tell peers. While we are behind on our own actor
     it leaves that actor out: a peer then sends our own changes from where the
     others' changes stop covering them, which shows where a restored device's
     own chain parted from the one its peers hold."""
     vector = circle.vector()
-    mark = _mark(service, circle.id)
+    mark = _mark(repo, circle.id)
     if mark is not None and not _holds(circle, mark):
         vector.pop(circle.document.doc.get_actor(), None)
     return vector
@@ -187,14 +192,14 @@ def _holds(circle: OpenCircle, head: SignedHead) -> bool:
     return head.seq <= len(chain) and chain[head.seq - 1] == head.hash
 
 
-def ensure_may_write(service, circle: OpenCircle) -> None:
+def ensure_may_write(repo: CircleRepository, circle: OpenCircle) -> None:
     """Raise RestoredFromBackup while peers hold more of our own actor than we
-    do (call inside `_writing`: once caught up, the mark is dropped)."""
-    mark = _mark(service, circle.id)
+    do (call inside `writing`: once caught up, the mark is dropped)."""
+    mark = _mark(repo, circle.id)
     if mark is None:
         return
     if _holds(circle, mark):
-        service.profile.store.delete_private(circle.id, MARK, "head")
+        repo.profile.store.delete_private(circle.id, MARK, "head")
         return
     raise RestoredFromBackup(
         "this device was restored from an older backup: it must catch up before writing; "
@@ -209,13 +214,13 @@ def _who(circle: OpenCircle, actor: bytes) -> str:
     return f"{shown(names.get(device.member, ('a member',))[0], limit=40)}'s device {device.id[:8]}"
 
 
-def _mark(service, circle_id: str) -> SignedHead | None:
-    for item_id, blob in service.profile.store.private_items(circle_id, MARK):
-        return SignedHead.decode(service.profile.open(blob, "private", circle_id, MARK, item_id))
+def _mark(repo: CircleRepository, circle_id: str) -> SignedHead | None:
+    for item_id, blob in repo.profile.store.private_items(circle_id, MARK):
+        return SignedHead.decode(repo.profile.open(blob, "private", circle_id, MARK, item_id))
     return None
 
 
-def _rewind(service, circle: OpenCircle, actor: bytes, fork: int, head: SignedHead, *,
+def _rewind(repo: CircleRepository, circle: OpenCircle, actor: bytes, fork: int, head: SignedHead, *,
             only_its_own: bool = False) -> int:
     """Rebuild the document without `actor`'s changes from seq `fork` on, nor
     anything building on them (with `only_its_own`, do nothing if that would
@@ -234,7 +239,7 @@ def _rewind(service, circle: OpenCircle, actor: bytes, fork: int, head: SignedHe
                 dropped.add(change.hash)
                 grew = True
     document = CircleDocument.rebuilt(circle.id, own, [c.bytes for c in changes if c.hash not in dropped])
-    profile, store = service.profile, service.profile.store
+    profile, store = repo.profile, repo.profile.store
 
     def build(newer: list[bytes]) -> bytes:
         # Another process's writes since our last refresh (the write lock is held).
@@ -248,7 +253,7 @@ def _rewind(service, circle: OpenCircle, actor: bytes, fork: int, head: SignedHe
             sealed = profile.seal(change.bytes, "private", circle.id, SET_ASIDE, item)
             store.put_private(circle.id, SET_ASIDE, item, sealed)
     circle.last_change_id = store.compact(circle.id, circle.last_change_id, build)
-    store.append(circle.id, heads=[service._sealed_head(circle.id, head)])
+    store.append(circle.id, heads=[repo.sealed_head(circle.id, head)])
     circle.heads[actor] = head
     circle.document = document
     circle.changes_since_snapshot = 0

@@ -14,18 +14,21 @@ from collections.abc import Callable, Iterable
 
 from circle.crypto.identity import DeviceIdentity
 from circle.domain import views
-from circle.domain.document import from_millis
+from circle.domain.document import from_millis, to_millis
 from circle.domain.governance.actions import sign_action
 from circle.domain.governance.modlog import moderation_log
 from circle.domain.governance.notes import Note, NoteError, open_note, seal_note
 from circle.domain.governance.state import DeviceState, GovernanceState
 from circle.domain.models import GuidelinesStatus, InboxItem, ModlogEntry, Report
 from circle.domain.refs import resolve as resolve_ref
+from circle.domain.roles import MODERATING, Evidence, ReportStatus
 from circle.errors import InvalidInput, NotAllowed
-from circle.service.core import MODERATING_ROLES, clean_text
-from circle.service.membership import MembershipMixin
+from circle.service.content import Content
+from circle.service.core import Clock, clean_text
+from circle.service.membership import Membership
 from circle.service.opened import OpenCircle
-from circle.service.preferences import PreferencesMixin
+from circle.service.preferences import Preferences
+from circle.service.repository import CircleRepository
 
 log = logging.getLogger("circle.service")
 
@@ -33,7 +36,7 @@ Recipients = Callable[[GovernanceState], list[DeviceState]]
 
 
 def _moderator_devices(state: GovernanceState) -> list[DeviceState]:
-    return [d for d in state.active_devices() if state.role_of(d.member) in MODERATING_ROLES]
+    return [d for d in state.active_devices() if state.role_of(d.member) in MODERATING]
 
 
 def _devices_of(state: GovernanceState, *members: str) -> list[DeviceState]:
@@ -48,7 +51,15 @@ def _sealed(sender: DeviceIdentity, circle_id: str, envelope_key: str, kind: str
         raise InvalidInput(f"cannot send this {kind.replace('_', '-')}: {exc}") from None
 
 
-class SafetyMixin(PreferencesMixin, MembershipMixin):
+class Safety:
+    def __init__(self, repo: CircleRepository, content: Content, membership: Membership, prefs: Preferences,
+                 identity: DeviceIdentity, clock: Clock) -> None:
+        self.repo, self.content, self.membership, self.prefs = repo, content, membership, prefs
+        self.identity, self.clock = identity, clock
+
+    def now_ms(self) -> int:
+        return to_millis(self.clock())
+
     # -- private notes -------------------------------------------------------------
 
     def _notes(self, circle: OpenCircle) -> list[tuple[Note, str]]:
@@ -57,14 +68,14 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         for action_id in circle.state.notes:
             if action_id not in circle.opened_notes:
                 try:
-                    circle.opened_notes[action_id] = open_note(self.profile.identity.dh_key,
+                    circle.opened_notes[action_id] = open_note(self.identity.dh_key,
                                                                circle.actions[action_id])
                 except NoteError as exc:
                     log.warning("note %s in %s ignored: %s", action_id[:8], circle.id[:8], exc)
                     circle.opened_notes[action_id] = None
             note = circle.opened_notes[action_id]
             device = circle.state.devices.get(note.sender_device) if note else None
-            if device is None:
+            if note is None or device is None:
                 continue
             # A departed member's reports and reach-outs stop counting, like their
             # posts (old keys still let them add envelopes). A warning stays: the
@@ -77,16 +88,14 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
     def _send_note(self, circle_id: str, kind: str, body: dict, recipients: Recipients) -> str:
         """Seal a note to `recipients` (and this member's own devices) in an
         envelope signed by a one-time key; returns the envelope's id."""
-        with self._writing(circle_id) as circle:
-            if not circle.is_active_member():
-                raise NotAllowed("you are no longer a member of this circle")
+        with self.repo.writing(circle_id, as_member=True) as circle:
             state, me = circle.state, circle.my_member_id or ""
             devices = recipients(state) + _devices_of(state, me)
             envelope, now = DeviceIdentity.generate(), self.now_ms()
-            sealed = _sealed(self.profile.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
+            sealed = _sealed(self.identity, circle.id, envelope.public.sign_pub.hex(), kind, now,
                              body, devices)
             action = sign_action(envelope, circle.id, "sealed", state.parents(), now, sealed)
-            self._persist(circle, actions=[action])
+            self.repo.persist(circle, actions=[action])
         return action.id
 
     # -- reports ---------------------------------------------------------------------
@@ -94,8 +103,8 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
     def report(self, circle_id: str, post_ref: str, reason: str) -> Report:
         """Report a post to the circle's moderators (they alone can read it)."""
         reason = clean_text(reason, "reason", 500)
-        post = self.resolve_post(circle_id, post_ref)
-        circle = self.open_circle(circle_id)
+        post = self.content.resolve_post(circle_id, post_ref)
+        circle = self.repo.open(circle_id)
         if post.author_id == circle.my_member_id:
             raise InvalidInput("that is your own post: edit or delete it instead")
         if post.deleted:
@@ -111,39 +120,39 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
     def reports(self, circle_id: str, *, evidence: bool = True) -> list[Report]:
         """Moderators: every report they can read. Members: their own. Oldest first.
         Without `evidence`, the reported text is not looked up (cheaper)."""
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         state, me = circle.state, circle.my_member_id or ""
-        moderating = state.role_of(me) in MODERATING_ROLES
+        moderating = state.role_of(me) in MODERATING
         out = []
         for note, sender in self._notes(circle):
             if note.kind != "report" or not (moderating or sender == me):
                 continue
             post_id = note.body["post"]
             if post_id in state.hidden:
-                status = "hidden"
+                status = ReportStatus.HIDDEN
             elif note.envelope in state.dismissed or note.envelope in state.reviewed.get(post_id, ()):
-                status = "dismissed"  # closed without hiding, or seen by whoever last hid or unhid it
+                status = ReportStatus.DISMISSED  # closed without hiding, or seen by whoever last hid or unhid it
             elif post_id in state.collapsed:
-                status = "collapsed"
+                status = ReportStatus.COLLAPSED
             else:
-                status = "open"
-            text, author, checked = self._evidence(circle, note.body) if evidence else (None, None, "pending")
+                status = ReportStatus.OPEN
+            text, author, checked = self._evidence(circle, note.body) if evidence else (None, None, Evidence.PENDING)
             out.append(Report(note.envelope, post_id, note.body["reason"], status, from_millis(note.at),
                               sender, text, author, checked))
         return sorted(out, key=lambda r: (r.created_at, r.id))
 
     @staticmethod
-    def _evidence(circle: OpenCircle, body: dict) -> tuple[str | None, str | None, str]:
+    def _evidence(circle: OpenCircle, body: dict) -> tuple[str | None, str | None, Evidence]:
         """The reported post as this device's own verified copy held it when the
         report was made: its text and author come from signed changes, not from
         what the reporter says."""
         heads = [bytes.fromhex(h) for h in body["heads"]]
         if not heads or not set(heads) <= circle.known_hashes():
-            return None, None, "pending"
+            return None, None, Evidence.PENDING
         post = views.read_post(circle.document, circle.roster(), body["post"], heads)
         if post is None:
-            return None, None, "mismatch"
-        return post.body, post.author_id, "verified" if post.body == body["body"] else "mismatch"
+            return None, None, Evidence.MISMATCH
+        return post.body, post.author_id, Evidence.VERIFIED if post.body == body["body"] else Evidence.MISMATCH
 
     def resolve_report(self, circle_id: str, ref: str) -> Report:
         reports = {r.id: r for r in self.reports(circle_id, evidence=False)}
@@ -155,10 +164,10 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         reason = clean_text(reason, "reason", 500, allow_empty=True)
         report = self.resolve_report(circle_id, report_ref)
         same_post = [r.id for r in self.reports(circle_id, evidence=False)
-                     if r.post_id == report.post_id and r.status in ("open", "collapsed")]
+                     if r.post_id == report.post_id and r.status in (ReportStatus.OPEN, ReportStatus.COLLAPSED)]
         if not same_post:
             raise NotAllowed(f"report {report.id[:8]} is already {report.status}")
-        self._act(circle_id, "dismiss", {"post": report.post_id, "reports": same_post, "reason": reason})
+        self.membership.act(circle_id, "dismiss", {"post": report.post_id, "reports": same_post, "reason": reason})
         return same_post
 
     def review_reports(self, circle_id: str) -> list[str]:
@@ -166,19 +175,19 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         threshold of open reports from different members; returns those posts.
         Runs when reports arrive, so a post is folded as soon as any moderator's
         device sees enough reports, with or without a person at it."""
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         state = circle.state
-        if state.collapse_after == 0 or state.role_of(circle.my_member_id or "") not in MODERATING_ROLES:
+        if state.collapse_after == 0 or state.role_of(circle.my_member_id or "") not in MODERATING:
             return []
         counted: dict[str, dict[str, str]] = {}  # post -> reporter -> their first open report
         for report in self.reports(circle_id, evidence=False):
-            if report.status == "open" and state.role_of(report.reporter_id):
+            if report.status == ReportStatus.OPEN and state.role_of(report.reporter_id):
                 counted.setdefault(report.post_id, {}).setdefault(report.reporter_id, report.id)
         folded = []
         for post_id, by_reporter in sorted(counted.items()):
             if len(by_reporter) >= state.collapse_after:
                 # Naming the reports lets a concurrent dismissal of them undo the fold.
-                self._act(circle_id, "collapse", {"post": post_id, "reports": sorted(by_reporter.values())})
+                self.membership.act(circle_id, "collapse", {"post": post_id, "reports": sorted(by_reporter.values())})
                 folded.append(post_id)
         return folded
 
@@ -186,15 +195,11 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         """Organizers: fold a post for review after this many reports (0: never)."""
         if not 0 <= collapse_after <= 100:
             raise InvalidInput("reports before folding must be 0 (never) to 100")
-        self._act(circle_id, "set_policy", {"collapse_after": collapse_after})
+        self.membership.act(circle_id, "set_policy", {"collapse_after": collapse_after})
         self.review_reports(circle_id)
 
     def report_policy(self, circle_id: str) -> int:
-        return self.open_circle(circle_id).state.collapse_after
-
-    def _after_new_actions(self, circle_id: str) -> None:
-        super()._after_new_actions(circle_id)
-        self.review_reports(circle_id)
+        return self.repo.open(circle_id).state.collapse_after
 
     # -- warnings and reach-outs -------------------------------------------------------
 
@@ -202,23 +207,23 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         """Moderators: a private warning. The member and the moderators can read
         it; the moderation log shows everyone that a warning was sent."""
         reason = clean_text(reason, "reason", 2000)
-        member = self.resolve_member(circle_id, member_ref)
-        circle = self.open_circle(circle_id)
+        member = self.content.resolve_member(circle_id, member_ref)
+        circle = self.repo.open(circle_id)
         me = circle.my_member_id or ""
         if member.id == me:
             raise InvalidInput("you cannot warn yourself")
         devices = _devices_of(circle.state, member.id, me) + _moderator_devices(circle.state)
-        body = _sealed(self.profile.identity, circle_id, self.profile.identity.public.sign_pub.hex(), "warn",
+        body = _sealed(self.identity, circle_id, self.identity.public.sign_pub.hex(), "warn",
                        self.now_ms(), {"member": member.id, "reason": reason}, devices)
-        return self._act(circle_id, "warn", body).id
+        return self.membership.act(circle_id, "warn", body).id
 
     def reach_out(self, circle_id: str, member_refs: Iterable[str], note: str = "") -> str:
         """Ask chosen members to get in touch. Only they (and your own devices)
         can read it or tell who sent it."""
         note = clean_text(note, "note", 500, allow_empty=True)
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         me = circle.my_member_id or ""
-        chosen = list(dict.fromkeys(self.resolve_member(circle_id, ref).id for ref in member_refs))
+        chosen = list(dict.fromkeys(self.content.resolve_member(circle_id, ref).id for ref in member_refs))
         if me in chosen:
             raise InvalidInput("choose members other than yourself")
         if not chosen:
@@ -228,7 +233,7 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
 
     def inbox(self, circle_id: str) -> list[InboxItem]:
         """Warnings to this member and requests to reach out, oldest first."""
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         me = circle.my_member_id or ""
         out = []
         for note, sender in self._notes(circle):
@@ -241,28 +246,28 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
         return sorted(out, key=lambda item: (item.created_at, item.id))
 
     def unseen_inbox(self, circle_id: str) -> list[InboxItem]:
-        seen = set(self._pref(circle_id, "inbox-seen") or ())
+        seen = set(self.prefs.get(circle_id, "inbox-seen") or ())
         return [item for item in self.inbox(circle_id) if item.id not in seen]
 
     def mark_inbox_seen(self, circle_id: str, item_ids: Iterable[str]) -> None:
-        seen = set(self._pref(circle_id, "inbox-seen") or ())
+        seen = set(self.prefs.get(circle_id, "inbox-seen") or ())
         fresh = set(item_ids) - seen
         if fresh:
-            self._set_pref(circle_id, "inbox-seen", sorted(seen | fresh))
+            self.prefs.put(circle_id, "inbox-seen", sorted(seen | fresh))
 
     # -- the moderation log ------------------------------------------------------------
 
     def modlog(self, circle_id: str) -> list[ModlogEntry]:
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         warnings = {note.envelope: (note.body["member"], note.body["reason"])
                     for note, _ in self._notes(circle) if note.kind == "warn"}
-        return moderation_log(circle.state, circle.actions, circle.tampered, self.member_names(circle_id),
+        return moderation_log(circle.state, circle.actions, circle.tampered, self.content.member_names(circle_id),
                               warnings)
 
     # -- guidelines -------------------------------------------------------------------
 
     def guidelines_status(self, circle_id: str) -> GuidelinesStatus:
-        circle = self.open_circle(circle_id)
+        circle = self.repo.open(circle_id)
         state, me = circle.state, circle.my_member_id or ""
         return GuidelinesStatus(state.guidelines_version, state.must_accept_guidelines(me), me in state.accepted)
 
@@ -272,14 +277,14 @@ class SafetyMixin(PreferencesMixin, MembershipMixin):
 
     def accept_guidelines(self, circle_id: str) -> int:
         """Accept the guidelines in force; returns their version."""
-        state = self.open_circle(circle_id).state
+        state = self.repo.open(circle_id).state
         if state.guidelines_id is None:
             raise NotAllowed("this circle has no guidelines to accept yet")
         if self.guidelines_pending(circle_id):
-            self._act(circle_id, "accept_guidelines", {"version": state.guidelines_id})
+            self.membership.act(circle_id, "accept_guidelines", {"version": state.guidelines_id})
         return state.guidelines_version
 
     def guideline_acceptance(self, circle_id: str) -> dict[str, bool]:
         """Active member -> whether they accepted the current guidelines."""
-        state = self.open_circle(circle_id).state
+        state = self.repo.open(circle_id).state
         return {m.id: not state.must_accept_guidelines(m.id) for m in state.active_members()}
