@@ -1,6 +1,6 @@
 """Soak across discovery windows (`python bench/soak.py --windows`).
 
-The peers' servers run in this process, each a real `Server` on its own
+The peers' nodes run in this process, each a real `Node` on its own
 127.0.0.1 port over its own profile, with LAN discovery on (zeroconf bound to
 127.0.0.1) and no --connect: peers find each other only by their tags. They all
 read one clock that runs WINDOW_SECONDS faster-than-real so a 15-minute window
@@ -34,19 +34,22 @@ class FastClock:
 
 
 async def _serve(service, port: int, clock: FastClock):
-    from circle.sync.tcp import Server
+    from circle.sync.node import Node
 
-    server = Server(service, service.profile.identity.dh_key, clock=clock)
-    await server.start(LOOPBACK, port)
-    await server.enable_discovery(LOOPBACK, port)
-    runner = asyncio.create_task(server.run_forever())
-    return server, runner
+    node = Node(service, clock=clock)
+    await node.listen(LOOPBACK, port)
+    problem = await node.announce(LOOPBACK, port)
+    if problem is not None:  # the soak is about peers finding each other: no discovery, no soak
+        await node.close()
+        raise RuntimeError(f"LAN discovery unavailable: {problem}")
+    runner = asyncio.create_task(node.run_forever())
+    return node, runner
 
 
-async def _stop(server, runner) -> None:
+async def _stop(node, runner) -> None:
     runner.cancel()
     await asyncio.gather(runner, return_exceptions=True)
-    await server.close()
+    await node.close()
 
 
 async def run(soak, seconds: float, settle: float, window_every: float, log) -> dict:
@@ -78,7 +81,7 @@ async def run(soak, seconds: float, settle: float, window_every: float, log) -> 
                 await _stop(*servers[index])
                 servers[index] = await _serve(services[index], soak.peers[index].port, clock)
                 restarts += 1
-            for server, runner in servers:
+            for _, runner in servers:
                 if runner.done():
                     raise RuntimeError(f"a serving loop ended: {runner.exception()!r}")
             await asyncio.sleep(soak.rng.uniform(0.1, 0.6))
@@ -101,10 +104,10 @@ async def run(soak, seconds: float, settle: float, window_every: float, log) -> 
                 took = time.monotonic() - started
                 break
             await asyncio.sleep(1)
-        readvertised = sum(server.discovery.updates for server, _ in servers)
+        readvertised = sum(node.server.discovery.updates for node, _ in servers)
         return {"windows": windows, "restarts": restarts, "converged": took, "readvertised": readvertised}
     finally:
-        for server, runner in servers:
-            await _stop(server, runner)
+        for node, runner in servers:
+            await _stop(node, runner)
         for service in services:
             service.close()

@@ -8,7 +8,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from zeroconf import IPVersion
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
@@ -82,29 +82,36 @@ async def cli(home, *args: str) -> str:
     return out.decode()
 
 
-def _poll_once(predicate: Callable[[], object], deadline: float, timeout: float, what: str):
-    """`predicate`'s value if truthy, else None; fails naming `what` once `deadline` has passed."""
+def _poll_once(predicate: Callable[[], object], deadline: float, timeout: float, what: str,
+               detail: Callable[[], object] | None = None):
+    """`predicate`'s value if truthy, else None; fails naming `what` (and `detail()`, if
+    given) once `deadline` has passed."""
     value = predicate()
     if not value and time.monotonic() > deadline:
-        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}"
+                             + (f": {detail()}" if detail else ""))
     return value or None
 
 
-def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05):
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, every: float = 0.05, *,
+               detail: Callable[[], object] | None = None):
     """Poll `predicate` until it returns something truthy and return that; fail after
-    `timeout` seconds with a message naming `what` was awaited."""
+    `timeout` seconds with a message naming `what` was awaited (and `detail()`, if given)."""
     deadline = time.monotonic() + timeout
-    while not (value := _poll_once(predicate, deadline, timeout, what)):
+    while not (value := _poll_once(predicate, deadline, timeout, what, detail)):
         time.sleep(every)
     return value
 
 
-async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0, every: float = 0.05):
+async def eventually(predicate: Callable[[], object], what: str, timeout: float = 20.0, every: float = 0.05, *,
+                     pause: Callable[[float], Awaitable[object]] = asyncio.sleep,
+                     detail: Callable[[], object] | None = None):
     """`wait_until` for a test running in an event loop: it sleeps with asyncio, so
-    servers in the same loop keep running while it polls."""
+    servers in the same loop keep running while it polls. A TUI test passes its Pilot's
+    `pause`, which also lets the app handle its messages and repaint between polls."""
     deadline = time.monotonic() + timeout
-    while not (value := _poll_once(predicate, deadline, timeout, what)):
-        await asyncio.sleep(every)
+    while not (value := _poll_once(predicate, deadline, timeout, what, detail)):
+        await pause(every)
     return value
 
 

@@ -34,7 +34,7 @@ async def test_members_post_and_answer_you_over_real_sync(tmp_path):
         await until(pilot, lambda: app.network.summary(circle_id) == "live with 3 peers", what="3 live sessions",
                     detail=lambda: f"{app.network.sessions} {list(app.network.problems)}")
         first_live = LIVE_POSTS[0][1]
-        await until(pilot, lambda: any(i.body == first_live for i in feed._items), timeout=8,
+        await until(pilot, lambda: any(i.body == first_live for i in feed._items),
                     what="a simulated member's new post")
         # it came over the wire: the simulated member's own profile wrote it, not ours
         assert any(p.body == first_live for p in peers["Priya"].feed(circle_id))
@@ -44,7 +44,7 @@ async def test_members_post_and_answer_you_over_real_sync(tmp_path):
         await pilot.press("ctrl+s")
         mine = lambda: next(i for i in feed._items if i.body == "Hello from the demo")  # noqa: E731
         await until(pilot, lambda: any(i.body == "Hello from the demo" for i in feed._items), what="my post")
-        await until(pilot, lambda: mine().reactions, timeout=8, what="someone answering me",
+        await until(pilot, lambda: mine().reactions, what="someone answering me",
                     detail=lambda: f"{crowd.step} {app.network.sessions} {list(app.network.problems)}")
     for peer in peers.values():
         peer.close()

@@ -47,11 +47,11 @@ async def test_a_move_that_raises_is_reported_and_the_next_moves_still_happen(tm
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the demo circle")
         await until(pilot, lambda: any("injected failure" in text for _, text in app.network.problems),
-                    timeout=8, what="the failure among the problems", detail=lambda: list(app.network.problems))
+                    what="the failure among the problems", detail=lambda: list(app.network.problems))
         first_live = LIVE_POSTS[0][1]
-        await until(pilot, lambda: any(p.body == first_live for p in service.feed(circle_id)), timeout=10,
+        await until(pilot, lambda: any(p.body == first_live for p in service.feed(circle_id)),
                     what="a later move arriving over sync", detail=lambda: f"{calls} {list(app.network.problems)}")
-        await until(pilot, lambda: len(calls) >= 3, timeout=8, what="more moves after that")
+        await until(pilot, lambda: len(calls) >= 3, what="more moves after that")
         await pilot.press("f2")
         await until(pilot, lambda: isinstance(app.screen, NetworkScreen), what="the network panel")
         text = screen_text(app)

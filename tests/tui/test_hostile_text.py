@@ -63,8 +63,10 @@ async def test_every_screen_shows_hostile_text_as_text(tmp_path):
             await eyes.look(pilot, where, *expected)
             await pilot.press("escape")
             await pilot.pause()
-        await pilot.pause(0.3)
-        await eyes.look(pilot, "feed and the inbox notice", "NAMEC", "POST2", "HIDE1", "CIRCLEN")
+        first_sight = ("NAMEC", "POST2", "HIDE1", "CIRCLEN")
+        await until(pilot, lambda: all(marker in painted(app) for marker in first_sight),
+                    what="the feed and the inbox notice", detail=lambda: painted(app))
+        await eyes.look(pilot, "feed and the inbox notice", *first_sight)
 
         feed = app.screen.query_one(FeedView)
         feed.selected_id = ids["bad_post"]
