@@ -23,6 +23,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
 from circle.domain.document import CircleDocument, to_millis
 from circle.profile import Profile
 from circle.service.admission import Admission
@@ -107,7 +109,7 @@ class Service:
     def now_ms(self) -> int:
         return to_millis(self.clock())
 
-    def static_key(self) -> Any:
+    def static_key(self) -> X25519PrivateKey:
         """This device's X25519 private key, for the Noise sessions of sync/ (no front end sees it)."""
         return self.profile.identity.dh_key
 
