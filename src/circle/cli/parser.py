@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from circle.cli import app_cmds, content_cmds, governance_cmds, profile_cmds, safety_cmds, sync_cmds
+from circle.cli import app_cmds, content_cmds, governance_cmds, profile_cmds, relay_cmds, safety_cmds, sync_cmds
 from circle.errors import UsageError
 
 
@@ -39,5 +39,6 @@ def build_parser() -> _Parser:
     governance_cmds.register_guidelines(command)
     content_cmds.register_export(command)
     sync_cmds.register(command)
+    relay_cmds.register(command)
     app_cmds.register(command)
     return parser
