@@ -88,6 +88,17 @@ class Relay:
                 self.proc.wait(10)
         return self.proc.returncode
 
+    def connections(self) -> int:
+        """The live connection count the relay records, read straight from its database."""
+        import sqlite3
+
+        db = sqlite3.connect(self.data / "relay.db")
+        try:
+            row = db.execute("SELECT connections FROM live WHERE circle_id = x''").fetchone()
+        finally:
+            db.close()
+        return row[0] if row else 0
+
     def status(self) -> dict:
         import json
 
