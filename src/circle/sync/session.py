@@ -238,7 +238,7 @@ class Session:
         if progress.my_digest is None or progress.peer_digest is None:
             return
         if progress.my_digest == progress.peer_digest or self.host.leave_delivered(circle_id):
-            progress.converged = True
+            self._mark_converged(circle_id)
             self.host.note_peer(circle_id, progress.device, self.stream.peer_address)
             self._event("live" if self.live else "synced", circle_id)
             if all(p.converged for p in self.progress.values()):
@@ -247,13 +247,20 @@ class Session:
         progress.rounds += 1
         if progress.rounds >= MAX_ROUNDS:
             if self.live:
-                progress.converged = True
+                self._mark_converged(circle_id)
                 self._event("live", circle_id, detail="states differ; will retry on the next change")
                 return
             raise ConnectionDropped("the two devices did not reach the same state")
         await self._send_state(circle_id)
 
     # -- live ----------------------------------------------------------------------
+
+    def _mark_converged(self, circle_id: str) -> None:
+        self.progress[circle_id].converged = True
+        if circle_id in self._dirty:
+            # A write stored after our SYNCED went out is in neither digest, so the
+            # exchange did not carry it: it waited in _dirty for this moment.
+            self._wake.set()
 
     def _on_local_change(self, circle_id: str) -> None:
         if circle_id in self.progress:
@@ -264,11 +271,11 @@ class Session:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._dirty:
-                circle_id = self._dirty.pop()
+            # A circle still in its first exchange stays dirty; converging wakes this loop.
+            # One marked dirty during a send below sets the event again: no wake-up is lost.
+            for circle_id in [c for c in self._dirty if self.progress[c].converged]:
+                self._dirty.discard(circle_id)
                 progress = self.progress[circle_id]
-                if not progress.converged or progress.peer is None:
-                    continue  # the initial exchange will carry it
                 delta = self.host.delta_for(circle_id, progress.device, progress.peer)
                 if delta:
                     await self.stream.send(m.encode_raw(m.BUNDLE, delta[0]))
