@@ -10,7 +10,8 @@ from circle.service import Service
 from circle.sync import messages as m
 from circle.sync.framing import ConnectionDropped, SecureStream
 from circle.sync.node import Node
-from tests.helpers.live import run_then_close, two_members
+from circle.sync.session import SessionEvent
+from tests.helpers.live import eventually, run_then_close, two_members
 
 LOOPBACK = "127.0.0.1"
 GENEROUS = 20.0  # seconds a push may take on a loaded machine
@@ -25,6 +26,11 @@ async def next_message(stream: SecureStream, what: str, timeout: float = GENEROU
             raise AssertionError(f"no {what} within {timeout:.0f}s: {exc}") from None
         if kind != m.PING:
             return kind, value
+
+
+async def connect_as(ben: Service, host: str, port: int) -> SecureStream:
+    reader, writer = await asyncio.open_connection(host, port)
+    return await SecureStream.connect(reader, writer, ben.static_key(), initiator=True)
 
 
 async def exchange_until_synced(stream: SecureStream, ben: Service, circle: str, ana_device: str) -> bytes:
@@ -53,8 +59,7 @@ def test_a_write_made_before_the_circle_converged_is_pushed_once_it_does(tmp_pat
     async def scenario() -> None:
         node = Node(ana)
         host, port = await node.listen(LOOPBACK, 0)
-        reader, writer = await asyncio.open_connection(host, port)
-        stream = await SecureStream.connect(reader, writer, ben.static_key(), initiator=True)
+        stream = await connect_as(ben, host, port)
         ana_device = ben.shared_circles(stream.remote_static)[circle]
         try:
             ana_digest = await exchange_until_synced(stream, ben, circle, ana_device)
@@ -68,6 +73,35 @@ def test_a_write_made_before_the_circle_converged_is_pushed_once_it_does(tmp_pat
             assert kind == m.BUNDLE
             ben.receive_bundle(bundle)
             assert "written mid-exchange" in {p.body for p in ben.feed(circle)}
+        finally:
+            await stream.close()
+            await node.close()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_converging_pushes_nothing_back_of_what_the_peer_itself_sent(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+    ben.post(circle, "from Ben, before the session")  # his OFFER carries a bundle Ana applies
+
+    async def scenario() -> None:
+        events: list[SessionEvent] = []
+        node = Node(ana, emit=events.append)
+        host, port = await node.listen(LOOPBACK, 0)
+        stream = await connect_as(ben, host, port)
+        ana_device = ben.shared_circles(stream.remote_static)[circle]
+        try:
+            ana_digest = await exchange_until_synced(stream, ben, circle, ana_device)
+            assert ben.sync_state(circle).digest == ana_digest
+            await stream.send(m.encode_synced(m.Synced(circle, ana_digest)))
+            await eventually(lambda: any(e.state == "live" and e.circle_id == circle for e in events),
+                             "Ana's side of the circle to converge")
+            # Anything pushed on converging would come first: the next bundle must be this write.
+            ana.post(circle, "after converging")
+            kind, bundle = await next_message(stream, "push of Ana's write")
+            assert kind == m.BUNDLE
+            ben.receive_bundle(bundle)
+            assert "after converging" in {p.body for p in ben.feed(circle)}
         finally:
             await stream.close()
             await node.close()

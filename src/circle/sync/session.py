@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from circle.errors import CircleError
@@ -230,7 +230,13 @@ class Session:
             await self._check(circle_id)
 
     async def _on_synced(self, synced: m.Synced) -> None:
-        self._circle(synced.circle_id).peer_digest = synced.digest
+        progress = self._circle(synced.circle_id)
+        progress.peer_digest = synced.digest
+        if progress.peer is not None:
+            # The peer's digest now. Left at the one of its STATE, it would differ from ours
+            # once we applied the peer's bundle, and the host, taking the peer for a restored
+            # device, would push our signed heads back for nothing as the circle converges.
+            progress.peer = replace(progress.peer, digest=synced.digest)
         await self._check(synced.circle_id)
 
     async def _check(self, circle_id: str) -> None:
