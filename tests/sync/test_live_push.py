@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from circle.service import Service
 from circle.sync import messages as m
 from circle.sync.framing import ConnectionDropped, SecureStream
@@ -105,5 +107,59 @@ def test_converging_pushes_nothing_back_of_what_the_peer_itself_sent(tmp_path):
         finally:
             await stream.close()
             await node.close()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_a_one_shot_sync_ends_when_the_live_peer_pushes_right_behind_its_synced(tmp_path):
+    """Ana's push lands in Ben's socket together with her SYNCED, so Ben's read loop
+    holds a complete message at the moment his converged session cancels it."""
+    ana, ben, (circle,) = two_members(tmp_path)
+    ben_device = ana.shared_circles(ben.static_key().public_key().public_bytes_raw())[circle]
+
+    async def play_ana(stream: SecureStream) -> None:
+        await stream.send(m.encode_state(ana.sync_state(circle)))
+        kind, ben_state = await next_message(stream, "Ben's STATE")
+        assert kind == m.STATE
+        payload, items = ana.delta_for(circle, ben_device, ben_state) or (b"", 0)
+        await stream.send(m.encode_offer(m.Offer(circle, items, len(payload))))
+        if payload:
+            await stream.send(m.encode_raw(m.BUNDLE, payload))
+        while (message := await next_message(stream, "Ben's SYNCED"))[0] != m.SYNCED:
+            if message[0] == m.BUNDLE:
+                ana.receive_bundle(message[1])
+        ana.post(circle, "written as Ben finishes")
+        push = ana.delta_for(circle, ben_device, ben_state)
+        assert push is not None
+        await stream.send(m.encode_synced(m.Synced(circle, message[1].digest)))
+        await stream.send(m.encode_raw(m.BUNDLE, push[0]))
+        with pytest.raises(ConnectionDropped):  # Ben hangs up; nothing else comes
+            await stream.receive(GENEROUS)
+
+    async def scenario() -> None:
+        played: asyncio.Future = asyncio.get_running_loop().create_future()
+
+        async def handle(reader, writer) -> None:
+            stream = await SecureStream.connect(reader, writer, ana.static_key(), initiator=False)
+            try:
+                await play_ana(stream)
+                played.set_result(None)
+            except BaseException as exc:
+                played.set_exception(exc)
+            finally:
+                await stream.close()
+
+        server = await asyncio.start_server(handle, LOOPBACK, 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            sync = Node(ben).sync_once(f"{LOOPBACK}:{port}")
+            try:
+                assert await asyncio.wait_for(sync, GENEROUS) == [circle]
+            except asyncio.TimeoutError:
+                raise AssertionError(f"Ben's one-shot sync still running after {GENEROUS:.0f}s") from None
+            await asyncio.wait_for(played, GENEROUS)
+        finally:
+            server.close()
+            await server.wait_closed()
 
     run_then_close(scenario, ana, ben)

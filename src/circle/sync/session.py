@@ -127,10 +127,13 @@ class Session:
             unsubscribe()
             for task in tasks:
                 task.cancel()
+            # Closed before waiting for the tasks: a read that a message completed just as
+            # it was cancelled swallows the cancellation (asyncio.wait_for before 3.12), and
+            # only the end of the stream stops it; a live peer's pings never would.
+            await self.stream.close()
             # Collect every task's end: a loop that failed after the first one ended
             # would otherwise surface only as "Task exception was never retrieved".
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.stream.close()
         self._event("closed")
 
     async def _send_state(self, circle_id: str) -> None:
