@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from circle.errors import CircleError
@@ -127,10 +127,13 @@ class Session:
             unsubscribe()
             for task in tasks:
                 task.cancel()
+            # Closed before waiting for the tasks: a read that a message completed just as
+            # it was cancelled swallows the cancellation (asyncio.wait_for before 3.12), and
+            # only the end of the stream stops it; a live peer's pings never would.
+            await self.stream.close()
             # Collect every task's end: a loop that failed after the first one ended
             # would otherwise surface only as "Task exception was never retrieved".
             await asyncio.gather(*tasks, return_exceptions=True)
-            await self.stream.close()
         self._event("closed")
 
     async def _send_state(self, circle_id: str) -> None:
@@ -230,7 +233,13 @@ class Session:
             await self._check(circle_id)
 
     async def _on_synced(self, synced: m.Synced) -> None:
-        self._circle(synced.circle_id).peer_digest = synced.digest
+        progress = self._circle(synced.circle_id)
+        progress.peer_digest = synced.digest
+        if progress.peer is not None:
+            # The peer's digest now. Left at the one of its STATE, it would differ from ours
+            # once we applied the peer's bundle, and the host, taking the peer for a restored
+            # device, would push our signed heads back for nothing as the circle converges.
+            progress.peer = replace(progress.peer, digest=synced.digest)
         await self._check(synced.circle_id)
 
     async def _check(self, circle_id: str) -> None:
@@ -238,7 +247,7 @@ class Session:
         if progress.my_digest is None or progress.peer_digest is None:
             return
         if progress.my_digest == progress.peer_digest or self.host.leave_delivered(circle_id):
-            progress.converged = True
+            self._mark_converged(circle_id)
             self.host.note_peer(circle_id, progress.device, self.stream.peer_address)
             self._event("live" if self.live else "synced", circle_id)
             if all(p.converged for p in self.progress.values()):
@@ -247,13 +256,20 @@ class Session:
         progress.rounds += 1
         if progress.rounds >= MAX_ROUNDS:
             if self.live:
-                progress.converged = True
+                self._mark_converged(circle_id)
                 self._event("live", circle_id, detail="states differ; will retry on the next change")
                 return
             raise ConnectionDropped("the two devices did not reach the same state")
         await self._send_state(circle_id)
 
     # -- live ----------------------------------------------------------------------
+
+    def _mark_converged(self, circle_id: str) -> None:
+        self.progress[circle_id].converged = True
+        if circle_id in self._dirty:
+            # A write stored after our SYNCED went out is in neither digest, so the
+            # exchange did not carry it: it waited in _dirty for this moment.
+            self._wake.set()
 
     def _on_local_change(self, circle_id: str) -> None:
         if circle_id in self.progress:
@@ -264,11 +280,11 @@ class Session:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._dirty:
-                circle_id = self._dirty.pop()
+            # A circle still in its first exchange stays dirty; converging wakes this loop.
+            # One marked dirty during a send below sets the event again: no wake-up is lost.
+            for circle_id in [c for c in self._dirty if self.progress[c].converged]:
+                self._dirty.discard(circle_id)
                 progress = self.progress[circle_id]
-                if not progress.converged or progress.peer is None:
-                    continue  # the initial exchange will carry it
                 delta = self.host.delta_for(circle_id, progress.device, progress.peer)
                 if delta:
                     await self.stream.send(m.encode_raw(m.BUNDLE, delta[0]))
