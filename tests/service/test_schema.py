@@ -242,3 +242,25 @@ def test_nobody_overwrites_or_writes_into_another_members_item_of_a_later_collec
     assert _notes(ana, circle)["b1"] == (bo.whoami().member_id, "from Bo")
     for service in (ana, bo):
         service.close()
+
+
+def test_older_code_refuses_to_join_a_newer_circle_and_stores_nothing(tmp_path, newer_code):
+    """Joining writes the newcomer's name, which older code may not do to a newer document:
+    the welcome is refused with one reason before anything is stored, so the newcomer is not
+    left holding a circle the join reported as failed."""
+    newer_code.knows_notes()
+    ana = Service.create_profile(tmp_path / "ana", "Ana", PASSPHRASE)
+    circle = ana.create_circle("Walkers")
+    assert schema.document_version(ana.open_circle(circle).document.doc) == 2
+    code = ana.invite(circle)
+    dan = Service.create_profile(tmp_path / "dan", "Dan", PASSPHRASE)
+    request = dan.join_request(code)
+    welcome = ana.admit_request(request)
+    newer_code.today()
+    with pytest.raises(NewerSchema, match="schema 2, newer than this version of circle knows: update circle"):
+        dan.accept_welcome(code, welcome)
+    assert dan.profile.store.circle_ids() == []
+    newer_code.knows_notes()  # once Dan updates, the same welcome joins him
+    assert dan.accept_welcome(code, welcome) == circle
+    for service in (ana, dan):
+        service.close()

@@ -1,4 +1,4 @@
-"""Commands that reach other devices: serve, sync (TCP or a shared folder), join, peers."""
+"""Commands that reach other devices: serve, sync (TCP, a shared folder, relays), join, peers, relays."""
 
 from __future__ import annotations
 
@@ -40,8 +40,10 @@ def cmd_serve(args, service: Service) -> int:
         _done(args, {"listening": f"{host}:{port}", "host": host, "port": port}, f"listening on {host}:{port}")
         sys.stdout.flush()
         runner = asyncio.create_task(node.run_forever())
+        relays = asyncio.create_task(node.sync_relays_forever())
         await stop.wait()
         runner.cancel()
+        relays.cancel()
         await node.close()
 
     asyncio.run(serve())
@@ -70,13 +72,59 @@ def cmd_sync(args, service: Service) -> int:
             print(f"circle: {safe(line)}", file=sys.stderr)
         return 1 if report.problems else 0
     if not args.address:
-        raise UsageError("give a peer HOST:PORT or --folder DIR")
+        return _sync_relays(args, service)
     circles = asyncio.run(Node(service).sync_once(args.address))
     if args.json:
         emit_json({"synced": circles})
     else:
         for circle_id in circles:
             print(f"synced {safe(service.info(circle_id).name)} ({_short(circle_id)})")
+    return 0
+
+
+def _sync_relays(args, service: Service) -> int:
+    """`circle sync` with no address: once with every relay of every circle."""
+    results = service.sync_relays()
+    if not results:
+        raise UsageError("no circle has a relay yet: give a peer HOST:PORT or --folder DIR "
+                         "(organizers add a relay with `circle relays CIRCLE --add HOST:PORT`)")
+    failed = [r for r in results if r.status != "synced"]
+    if args.json:
+        emit_json([{"circle": r.circle_id, "relay": r.address, "status": r.status,
+                    "applied": r.report.applied if r.report else 0,
+                    "written": r.report.written if r.report else 0} for r in results])
+    for r in results:
+        where = f"{safe(service.info(r.circle_id).name)} ({_short(r.circle_id)}) via {safe(r.address)}"
+        if r.status != "synced":
+            print(f"circle: {where}: {safe(r.status)}", file=sys.stderr)
+        elif not args.json and r.report is not None:
+            print(f"synced {where}: read {r.report.applied} new items, wrote {r.report.written} bundles")
+        if r.report is not None:
+            for line in (*r.report.notes, *r.report.problems):
+                print(f"circle: {safe(line)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_relays(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.add and args.remove:
+        raise UsageError("give --add or --remove, not both")
+    if args.add:
+        info = service.add_relay(circle, args.add, token=args.token)
+        _done(args, {"circle": circle, "relay": info.address, "key": info.key}, f"added relay {safe(info.address)}")
+        return 0
+    if args.remove:
+        service.remove_relay(circle, args.remove)
+        _done(args, {"circle": circle, "relay": args.remove, "removed": True}, f"removed relay {safe(args.remove)}")
+        return 0
+    relays = service.relays(circle)
+    if args.json:
+        emit_json([{"address": r.address, "key": r.key} for r in relays])
+        return 0
+    for r in relays:
+        print(safe(f"{r.address}  key {r.key[:16]}"))
+    if not relays:
+        print("no relays yet: an organizer adds one with `circle relays CIRCLE --add HOST:PORT --token TOKEN`")
     return 0
 
 
@@ -126,14 +174,14 @@ def cmd_peers(args, service: Service) -> int:
 
 
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds serve, sync, join and peers to the parser."""
+    """Adds serve, sync, join, peers and relays to the parser."""
     p = command("serve", cmd_serve, "listen and sync every circle with peers that connect")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7654, help="port (default 7654; 0 picks a free one)")
     p.add_argument("--connect", action="append", metavar="HOST:PORT",
                    help="also keep a live session with this peer (repeatable)")
     p.add_argument("--no-discovery", action="store_true", help="do not advertise or look for peers on the LAN")
-    p = command("sync", cmd_sync, "sync once with a peer (or a shared folder); exit when both hold the same state")
+    p = command("sync", cmd_sync, "sync once with a peer, a shared folder, or (with neither) every circle's relays")
     p.add_argument("address", metavar="HOST:PORT", nargs="?")
     p.add_argument("--folder", metavar="DIR", help="exchange bundles through a shared folder instead")
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
@@ -141,3 +189,8 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
     p = command("peers", cmd_peers, "devices this one has synced a circle with")
     p.add_argument("circle")
+    p = command("relays", cmd_relays, "the circle's relays; organizers add and remove them")
+    p.add_argument("circle")
+    p.add_argument("--add", metavar="HOST:PORT", help="register the circle at this relay and list it")
+    p.add_argument("--token", help="the relay's registration token (`circle relay --status` on the relay)")
+    p.add_argument("--remove", metavar="HOST:PORT", help="stop listing this relay")

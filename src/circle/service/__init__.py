@@ -12,6 +12,7 @@ references, and forwards each public method to the one part that holds it:
     safety      safety.py       reports, warnings, reach-outs, the moderation log, guidelines
     exchange    exchange.py     bundles to and from other devices (checks in verify.py)
     admission   admission.py    joining with an invite code, both sides
+    relaying    relays.py       the circle's relays: listing, registering, syncing through them
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -38,6 +39,7 @@ from circle.service.membership import InviteInfo, Membership
 from circle.service.opened import OpenCircle
 from circle.service.preferences import Preferences
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
+from circle.service.relays import RelayInfo, RelayResult, Relays
 from circle.service.safety import Safety
 from circle.service.verify import BundleRejected
 from circle.sync.mailbox import Mailbox
@@ -80,6 +82,8 @@ class Service:
         self.safety = Safety(self.repo, self.content, self.membership, self.prefs, identity, clock)
         self.exchange = Exchange(self.repo, self.content, identity, clock, self._after_new_actions)
         self.admission = Admission(self.repo, self.exchange, self.membership, identity, profile.name, clock)
+        self.relaying = Relays(self.repo, self.membership, identity,
+                               lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -221,6 +225,11 @@ class Service:
     shared_circles = _Forward("exchange", Exchange.shared_circles)
     receive_bundle = _Forward("exchange", Exchange.receive_bundle)
 
+    relays = _Forward("relaying", Relays.relays)
+    add_relay = _Forward("relaying", Relays.add_relay)
+    remove_relay = _Forward("relaying", Relays.remove_relay)
+    sync_relays = _Forward("relaying", Relays.sync_relays)
+
     join_request = _Forward("admission", Admission.join_request)
     accept_welcome = _Forward("admission", Admission.accept_welcome)
     admit_request = _Forward("admission", Admission.admit_request)
@@ -228,5 +237,6 @@ class Service:
 
 __all__ = [
     "COMPACT_AFTER_CHANGES", "BundleRejected", "CircleSummary", "InviteInfo", "PeerInfo", "Received",
+    "RelayInfo", "RelayResult",
     "Service", "WhoAmI", "clean_text",
 ]

@@ -14,12 +14,13 @@ import json
 
 from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.crypto.invite_code import InviteCode, InviteCodeError, invite_key
-from circle.domain import views
+from circle.domain import schema, views
 from circle.domain.document import CircleDocument, to_millis
 from circle.domain.governance.actions import admit_proof_message, canonical
 from circle.domain.governance.keyring import admission_lockboxes
 from circle.domain.governance.resolver import resolve
 from circle.domain.governance.state import GovernanceState, InviteState
+from circle.domain.schema import NewerSchema
 from circle.errors import InvalidInput, NotAllowed
 from circle.service.core import Clock
 from circle.service.exchange import Exchange
@@ -92,6 +93,11 @@ class Admission:
         except Exception:
             raise BundleRejected("welcome refused: its document does not load") from None
         check_document_heads(document, state, heads)
+        if schema.newer_than_known(document.doc):
+            # Joining writes (our name), which this code may not do to a newer document:
+            # refuse before anything is stored, rather than keep a circle we cannot join.
+            raise NewerSchema(f"this circle uses document schema {schema.document_version(document.doc)}, "
+                              "newer than this version of circle knows: update circle to join it")
         if not rejoining:
             self.repo.add(OpenCircle(identity, document, actions, dict(heads), 0, 0))
         with self.repo.writing(circle_id) as circle:

@@ -19,6 +19,7 @@ kinds keep their folder names: profiles already hold them):
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from circle.errors import NotFound
@@ -74,10 +75,11 @@ class MailboxSync:
     def __init__(self, service) -> None:
         self.service = service
 
-    def run(self, mailbox: Mailbox) -> MailboxReport:
+    def run(self, mailbox: Mailbox, circles: Iterable[str] | None = None) -> MailboxReport:
         """Read every bundle we have not yet seen, then add one bundle per circle
-        holding what we have that we never wrote to this mailbox. A bad bundle never
-        stops the run: it is named in the report and the rest is still applied."""
+        (each of `circles`, or every circle held) holding what we have that we never
+        wrote to this mailbox. A bad bundle never stops the run: it is named in the
+        report and the rest is still applied. (A relay keeps one mailbox per circle.)"""
         mailbox.clean_up(self.service.clock().timestamp())
         present = mailbox.names()
         reading = _Reading(self, mailbox)
@@ -88,7 +90,8 @@ class MailboxSync:
         if mailbox_id.problem:
             problems.append(mailbox_id.problem)
         written, names = 0, set(present)
-        for circle_id in self.service.profile.store.circle_ids():
+        held = self.service.profile.store.circle_ids()
+        for circle_id in held if circles is None else [c for c in circles if c in held]:
             written += self._write_circle(mailbox, mailbox_id.value, names, circle_id,
                                           reading.received.get(circle_id, []))
         return MailboxReport(reading.applied, len(reading.problems), written,

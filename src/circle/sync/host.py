@@ -8,7 +8,7 @@ signature). A method the sync package starts calling on its host belongs here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -31,6 +31,17 @@ class ReceivedBundle(Protocol):
     def sender_vector(self) -> dict[bytes, int]: ...
     @property
     def sender_actions(self) -> frozenset[str]: ...
+
+
+class RelayOutcome(Protocol):
+    """One circle's sync with one of its relays (service/relays.py)."""
+
+    @property
+    def circle_id(self) -> str: ...
+    @property
+    def address(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # "synced", or one line saying why not
 
 
 class SyncHost(Protocol):
@@ -70,3 +81,7 @@ class SyncHost(Protocol):
 
     def accept_welcome(self, code: str, welcome: bytes) -> str:
         """Store the circle a welcome carries; returns its id."""
+
+    def sync_relays(self) -> Sequence[RelayOutcome]:
+        """Sync every circle once with each relay its log lists (blocking)."""
+        ...

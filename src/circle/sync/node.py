@@ -11,6 +11,7 @@ injected clock; one failing iteration is logged and survived (sync/tcp.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,6 +21,11 @@ from circle.sync.clock import REAL, Clock
 from circle.sync.host import SyncHost
 from circle.sync.session import Emit
 from circle.sync.tcp import Server, SyncError
+
+
+log = logging.getLogger("circle.sync")
+
+RELAY_EVERY = 30.0  # seconds between syncs with a circle's relays while serving
 
 
 class JoinFailed(SyncError):
@@ -52,6 +58,7 @@ class Node:
         self._static = host.static_key()
         self.server = Server(host, self._static, emit=emit, clock=clock, **server_options)
         self.address: str | None = None  # HOST:PORT once listening
+        self.relay_status: dict[tuple[str, str], str] = {}  # (circle, relay) -> last outcome
 
     # -- serving ---------------------------------------------------------------------
 
@@ -74,6 +81,21 @@ class Node:
     def dial(self, address: str) -> None:
         """Keep a live session with the peer at `address`, reconnecting with backoff."""
         self.server.dial(address)
+
+    async def sync_relays_forever(self, every: float = RELAY_EVERY) -> None:
+        """Until cancelled, every `every` seconds of the clock: sync each circle with
+        the relays its log lists; `relay_status` holds the last word of each. The
+        relay client blocks this loop for the exchange (the host is not
+        thread-safe); its own timeout bounds that. Never ends on an error."""
+        while True:
+            try:
+                for outcome in self.host.sync_relays():
+                    self.relay_status[(outcome.circle_id, outcome.address)] = outcome.status
+                    if outcome.status != "synced":
+                        log.warning("relay %s: %s", outcome.address, outcome.status)
+            except Exception:  # one failing round must not end the loop
+                log.exception("syncing with relays failed; retrying in %s s", every)
+            await self.clock.sleep(every)
 
     async def run_forever(self) -> None:
         """Until cancelled, every poll period: fold in other processes' writes (pushed

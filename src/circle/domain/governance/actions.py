@@ -65,6 +65,8 @@ _BODIES: dict[str, dict[str, Callable[[Any], object]]] = {
     "dismiss": {"post": lambda v: f.text(v, 64), "reports": lambda v: f.id_list(v, 64, 0, MAX_REPORTS),
                 "reason": lambda v: f.text(v, 500)},
     "set_policy": {"collapse_after": lambda v: f.integer(v, 0, 100)},
+    # The relays members sync through (the whole list each time): see docs/protocol.md, "Relay".
+    "set_relays": {"relays": f.relay_list},
     "accept_guidelines": {"version": lambda v: f.hex_str(v, 64)},
 }
 

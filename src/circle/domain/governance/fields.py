@@ -129,6 +129,27 @@ def cutoffs(value: Any) -> dict[str, int]:
 RESOURCE_KEYS = ("name", "contact", "region", "hours")
 
 
+MAX_RELAYS = 8
+RELAY_ADDRESS_CHARS = 300
+
+
+def relay_list(value: Any) -> list[dict]:
+    """A circle's relays: distinct `HOST:PORT` addresses (no spaces or control
+    characters), each with the relay's Noise static key (64 hex digits)."""
+    if not isinstance(value, list) or len(value) > MAX_RELAYS:
+        raise ActionError(f"expected a list of at most {MAX_RELAYS} relays")
+    for entry in value:
+        if not isinstance(entry, dict) or set(entry) != {"address", "key"}:
+            raise ActionError("relay fields are address, key")
+        address = text(entry["address"], RELAY_ADDRESS_CHARS)
+        if not address or any(ch.isspace() or not ch.isprintable() for ch in address):
+            raise ActionError("a relay address is HOST:PORT without spaces or control characters")
+        hex_str(entry["key"], 64)
+    if len({entry["address"] for entry in value}) != len(value):
+        raise ActionError("a relay is listed twice")
+    return value
+
+
 def resource_list(value: Any, limit: int) -> list[dict]:
     """The old whole-list form of crisis resources (set_resources)."""
     if not isinstance(value, list) or len(value) > 50:

@@ -21,7 +21,7 @@ from circle.domain.models import ModlogEntry
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
     "set_guidelines", "set_resources", "set_policy",
-    "add_resource", "edit_resource", "remove_resource", "rotate", "readmit_invite",
+    "add_resource", "edit_resource", "remove_resource", "rotate", "readmit_invite", "set_relays",
 )
 
 Warning = tuple[str, str]  # (member warned, reason), for warnings this device can read
@@ -167,4 +167,8 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
         if after == 0:
             return "turned off folding reported posts", "", None
         return f"set reported posts to fold after {after} report{'s' * (after != 1)}", "", None
+    if kind == "set_relays":
+        addresses = [entry["address"] for entry in body["relays"]]
+        return (f"set the circle's relays to {', '.join(addresses)}" if addresses
+                else "removed the circle's relays"), "", None
     raise ValueError(f"not a moderation kind: {kind}")

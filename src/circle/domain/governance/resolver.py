@@ -72,6 +72,7 @@ _NEEDS = {
     "collapse": {Role.ORGANIZER, Role.MODERATOR},
     "dismiss": {Role.ORGANIZER, Role.MODERATOR},
     "set_policy": {Role.ORGANIZER},
+    "set_relays": {Role.ORGANIZER},
     "accept_guidelines": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
     "admit": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
     "leave": {Role.ORGANIZER, Role.MODERATOR, Role.MEMBER},
@@ -295,6 +296,10 @@ def _set_guidelines(state, action, author, is_ancestor) -> None:
     state.accepted[author.id] = action.id  # whoever writes them accepts them
 
 
+def _set_relays(state, action, author, is_ancestor) -> None:
+    state.relays = tuple((entry["address"], entry["key"]) for entry in action.body["relays"])
+
+
 def _accept_guidelines(state, action, author, is_ancestor) -> None:
     version = action.body["version"]
     if version not in state.guidelines_history or not is_ancestor(version):
@@ -350,6 +355,7 @@ _HANDLERS = {
     "collapse": moderation.collapse,
     "dismiss": moderation.dismiss,
     "set_policy": moderation.set_policy,
+    "set_relays": _set_relays,
     "accept_guidelines": _accept_guidelines,
     "add_resource": _add_resource,
     "edit_resource": _edit_resource,

@@ -99,6 +99,7 @@ class GovernanceState:
     mutes: dict[str, tuple[int, int]] = field(default_factory=dict)  # member -> (since, until) ms
     collapsed: dict[str, Collapsed] = field(default_factory=dict)  # post -> pending review
     collapse_after: int = DEFAULT_COLLAPSE_AFTER  # reports that collapse a post; 0: never
+    relays: tuple[tuple[str, str], ...] = ()  # (address, relay's static key hex), in the organizers' order
     notes: list[str] = field(default_factory=list)  # `sealed` and `warn` actions, in log order
     dismissed: dict[str, str] = field(default_factory=dict)  # report (note) id -> dismiss action
     # post -> the notes in the causal past of its latest hide or unhide: reports a
