@@ -35,6 +35,35 @@ class ShiftedClock:
         await asyncio.sleep(seconds)
 
 
+class ManualClock:
+    """Time moves only when the test says: every sleep waits for `advance`."""
+
+    def __init__(self) -> None:
+        self.time = 1_800_000_000.0
+        self.requested: list[float] = []
+        self._waiting: list[tuple[float, asyncio.Future]] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        self.requested.append(seconds)
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((self.time + seconds, future))
+        await future
+
+    def pending(self) -> list[float]:
+        return [due - self.time for due, future in self._waiting if not future.done()]
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
+        due = [(at, f) for at, f in self._waiting if at <= self.time]
+        self._waiting = [(at, f) for at, f in self._waiting if at > self.time]
+        for _, future in due:
+            if not future.done():
+                future.set_result(None)
+
+
 def two_members(tmp_path, circles: int = 1) -> tuple[Service, Service, list[str]]:
     """Ana and Ben, members together of `circles` circles (Ana organizes them)."""
     ana = Service.create_profile(tmp_path / "ana", "Ana", PASS)

@@ -15,38 +15,9 @@ from circle.errors import CircleError
 from circle.service import Service
 from circle.sync.node import Joined, JoinFailed, Node, join_addresses
 from circle.sync.session import SessionEvent
-from tests.helpers.live import PASS, eventually, run_then_close, stop, two_members
+from tests.helpers.live import ManualClock, PASS, eventually, run_then_close, stop, two_members
 
 LOOPBACK = "127.0.0.1"
-
-
-class ManualClock:
-    """Time moves only when the test says: every sleep waits for `advance`."""
-
-    def __init__(self) -> None:
-        self.time = 1_800_000_000.0
-        self.requested: list[float] = []
-        self._waiting: list[tuple[float, asyncio.Future]] = []
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.requested.append(seconds)
-        future = asyncio.get_running_loop().create_future()
-        self._waiting.append((self.time + seconds, future))
-        await future
-
-    def pending(self) -> list[float]:
-        return [due - self.time for due, future in self._waiting if not future.done()]
-
-    def advance(self, seconds: float) -> None:
-        self.time += seconds
-        due = [(at, f) for at, f in self._waiting if at <= self.time]
-        self._waiting = [(at, f) for at, f in self._waiting if at > self.time]
-        for _, future in due:
-            if not future.done():
-                future.set_result(None)
 
 
 def free_port() -> int:

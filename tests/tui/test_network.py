@@ -89,3 +89,29 @@ def accepts(host: str, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+async def test_the_app_syncs_with_the_circles_relay_and_the_panel_shows_its_state(world, tmp_path):
+    from tests.helpers.relay import Relay
+
+    relay = Relay(tmp_path / "relay-data", tmp_path).start()
+    service = world.ana()
+    try:
+        service.add_relay(world.circle_id, relay.address, token=relay.token)
+        app = make_app(service)
+        async with app.run_test(size=(110, 32)) as pilot:
+            await until(pilot, lambda: (world.circle_id, relay.address) in app.network.relays, what="a relay round")
+            await pilot.press("f2")
+            assert isinstance(app.screen, NetworkScreen)
+            await until(pilot, lambda: f"{relay.address}" in screen_text(app), what="the relay row")
+            text = screen_text(app)
+            assert "synced" in text and " s ago" in text and "Tuesday Walkers" in text
+            relay.stop()
+            app.network.relay(world.circle_id, relay.address, "unreachable (will try again)")
+            app.network_changed.publish(None)
+            await until(pilot, lambda: "unreachable (will try again), last synced" in screen_text(app),
+                        what="the outage in words")
+    finally:
+        if relay.alive():
+            relay.stop()
+        service.close()

@@ -229,6 +229,7 @@ class Service:
     add_relay = _Forward("relaying", Relays.add_relay)
     remove_relay = _Forward("relaying", Relays.remove_relay)
     sync_relays = _Forward("relaying", Relays.sync_relays)
+    relay_addresses = _Forward("relaying", Relays.relay_addresses)
 
     join_request = _Forward("admission", Admission.join_request)
     accept_welcome = _Forward("admission", Admission.accept_welcome)

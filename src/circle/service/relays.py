@@ -113,12 +113,24 @@ class Relays:
 
     # -- syncing -----------------------------------------------------------------------
 
-    def sync_relays(self, circle_ids: Iterable[str] | None = None, *, timeout: float = 30.0) -> list[RelayResult]:
-        """Sync each circle once with each of its relays; one result per pair."""
+    def relay_addresses(self) -> dict[str, set[str]]:
+        """Every relay any circle held here lists -> those circles."""
+        out: dict[str, set[str]] = {}
+        for circle_id in self.repo.ids():
+            for info in self.relays(circle_id):
+                out.setdefault(info.address, set()).add(circle_id)
+        return out
+
+    def sync_relays(self, circle_ids: Iterable[str] | None = None, *, only: Iterable[str] | None = None,
+                    timeout: float = 30.0) -> list[RelayResult]:
+        """Sync each circle once with each of its relays (those in `only`, if given);
+        one result per pair."""
+        wanted = None if only is None else set(only)
         results = []
         for circle_id in self.repo.ids() if circle_ids is None else circle_ids:
             for info in self.relays(circle_id):
-                results.append(self._sync_one(circle_id, info, timeout))
+                if wanted is None or info.address in wanted:
+                    results.append(self._sync_one(circle_id, info, timeout))
         return results
 
     def _sync_one(self, circle_id: str, info: RelayInfo, timeout: float) -> RelayResult:

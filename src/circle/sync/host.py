@@ -8,7 +8,7 @@ signature). A method the sync package starts calling on its host belongs here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -82,6 +82,10 @@ class SyncHost(Protocol):
     def accept_welcome(self, code: str, welcome: bytes) -> str:
         """Store the circle a welcome carries; returns its id."""
 
-    def sync_relays(self) -> Sequence[RelayOutcome]:
-        """Sync every circle once with each relay its log lists (blocking)."""
+    def relay_addresses(self) -> dict[str, set[str]]:
+        """Every relay address any circle's log lists -> those circles."""
+        ...
+
+    def sync_relays(self, *, only: Iterable[str] | None = None, timeout: float = 30.0) -> Sequence[RelayOutcome]:
+        """Sync every circle once with each relay its log lists (those in `only`), blocking."""
         ...

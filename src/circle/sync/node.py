@@ -11,6 +11,7 @@ injected clock; one failing iteration is logged and survived (sync/tcp.py).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from circle.crypto.invite_code import InviteCode
 from circle.sync import tcp
 from circle.sync.clock import REAL, Clock
-from circle.sync.host import SyncHost
+from circle.sync.host import RelayOutcome, SyncHost
 from circle.sync.session import Emit
 from circle.sync.tcp import Server, SyncError
 
@@ -26,6 +27,26 @@ from circle.sync.tcp import Server, SyncError
 log = logging.getLogger("circle.sync")
 
 RELAY_EVERY = 30.0  # seconds between syncs with a circle's relays while serving
+RELAY_TIMEOUT = 10.0  # at most this long blocked on one relay exchange step
+PROBE_TIMEOUT = 5.0
+
+
+async def _answers(address: str) -> bool:
+    """Whether a TCP connection to `address` opens within PROBE_TIMEOUT."""
+    host, _, port = address.rpartition(":")
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host.strip("[]"), int(port)), PROBE_TIMEOUT)
+    except (OSError, ValueError, asyncio.TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+@dataclass(frozen=True)
+class _Unreachable:
+    circle_id: str
+    address: str
+    status: str
 
 
 class JoinFailed(SyncError):
@@ -82,15 +103,29 @@ class Node:
         """Keep a live session with the peer at `address`, reconnecting with backoff."""
         self.server.dial(address)
 
-    async def sync_relays_forever(self, every: float = RELAY_EVERY) -> None:
+    async def sync_relays_forever(self, every: float = RELAY_EVERY,
+                                  on_outcome: Callable[[RelayOutcome], object] = lambda outcome: None) -> None:
         """Until cancelled, every `every` seconds of the clock: sync each circle with
-        the relays its log lists; `relay_status` holds the last word of each. The
-        relay client blocks this loop for the exchange (the host is not
-        thread-safe); its own timeout bounds that. Never ends on an error."""
+        the relays its log lists; `relay_status` holds the last word of each.
+
+        The exchange itself runs on this loop (the host is not thread-safe) and
+        blocks it while it lasts, bounded by RELAY_TIMEOUT; so each relay is first
+        reached without blocking, and one that does not answer is left for the next
+        round instead of freezing the app for a connect timeout. Never ends on an error."""
         while True:
             try:
-                for outcome in self.host.sync_relays():
+                reachable = set()
+                for address, circles in sorted(self.host.relay_addresses().items()):
+                    if await _answers(address):
+                        reachable.add(address)
+                        continue
+                    for circle_id in sorted(circles):
+                        missed = _Unreachable(circle_id, address, "unreachable (will try again)")
+                        self.relay_status[(circle_id, address)] = missed.status
+                        on_outcome(missed)
+                for outcome in self.host.sync_relays(only=reachable, timeout=RELAY_TIMEOUT) if reachable else ():
                     self.relay_status[(outcome.circle_id, outcome.address)] = outcome.status
+                    on_outcome(outcome)
                     if outcome.status != "synced":
                         log.warning("relay %s: %s", outcome.address, outcome.status)
             except Exception:  # one failing round must not end the loop

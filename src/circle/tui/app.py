@@ -30,7 +30,7 @@ from circle.tui.first_run import FirstRunScreen
 from circle.tui.help_panel import HelpScreen, Section
 from circle.tui.inbox_tab import headline
 from circle.tui.join_flow import JoinScreen
-from circle.tui.messages import ListeningChanged, StoreChanged, SyncProblem, SyncProgress
+from circle.tui.messages import ListeningChanged, RelayChanged, StoreChanged, SyncProblem, SyncProgress
 from circle.tui.network_panel import NetworkScreen
 from circle.tui.network_state import NetworkState
 from circle.tui.settings import DEFAULT_THEME, Settings, load_settings
@@ -211,6 +211,10 @@ class CircleApp(App[None]):
 
     def on_sync_problem(self, message: SyncProblem) -> None:
         self.network.problem(message.text)
+        self.network_changed.publish(None)
+
+    def on_relay_changed(self, message: RelayChanged) -> None:
+        self.network.relay(message.circle_id, message.address, message.status)
         self.network_changed.publish(None)
 
     def on_listening_changed(self, message: ListeningChanged) -> None:

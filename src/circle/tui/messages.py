@@ -47,6 +47,14 @@ class SyncProblem(Message):
         self.text = text
 
 
+class RelayChanged(Message):
+    """One circle's latest sync with one of its relays: "synced" or why not."""
+
+    def __init__(self, circle_id: str, address: str, status: str) -> None:
+        super().__init__()
+        self.circle_id, self.address, self.status = circle_id, address, status
+
+
 class ListeningChanged(Message):
     """The sync server started (address) or could not (None, with a reason)."""
 

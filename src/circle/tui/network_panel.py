@@ -34,6 +34,10 @@ class NetworkScreen(Page):
             table: DataTable[object] = DataTable(id="peer-table", cursor_type="row")
             table.add_columns("Peer", "State", "Circle", "Progress", "Last contact", "Detail")
             yield table
+            yield Static("Relays", classes="section-title", markup=False)
+            relays: DataTable[object] = DataTable(id="relay-table", cursor_type="row")
+            relays.add_columns("Relay", "Circle", "State")
+            yield relays
             yield Static("Recent problems", classes="section-title", markup=False)
             yield Static("", id="problems", markup=False)
         yield Footer()
@@ -42,7 +46,7 @@ class NetworkScreen(Page):
         self.sub_title = "network"
         self.on_network_changed()
         self.set_interval(1.0, self.on_network_changed)
-        self.query_one(DataTable).focus()
+        self.query_one("#peer-table", DataTable).focus()
 
     def on_network_changed(self) -> None:
         net = self.app.network
@@ -52,7 +56,13 @@ class NetworkScreen(Page):
             f"{where}\nLAN discovery: {net.discovery}\n"
             "Members reach you at this address; all traffic is end-to-end encrypted (Noise XX)."
         )
-        table = self.query_one(DataTable)
+        relays = self.query_one("#relay-table", DataTable)
+        relays.clear()
+        for circle_id, address in sorted(net.relays):
+            relays.add_row(*row(address, self._circle_name(circle_id), net.relay_state(circle_id, address, now)))
+        if not net.relays:
+            relays.add_row("(no relays: an organizer adds one with `circle relays CIRCLE --add`)", "", "")
+        table = self.query_one("#peer-table", DataTable)
         table.clear()
         for peer, event in sorted(net.sessions.items()):
             circles = ", ".join(sorted(self._circle_name(c) for c in net.circles_of.get(peer, ()))) or "-"

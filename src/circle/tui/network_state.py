@@ -21,6 +21,22 @@ class NetworkState:
     sessions: dict[str, SessionEvent] = field(default_factory=dict)  # peer -> latest event
     circles_of: dict[str, set[str]] = field(default_factory=dict)    # peer -> circles seen
     problems: deque[tuple[float, str]] = field(default_factory=lambda: deque(maxlen=50))
+    # (circle, relay address) -> (last outcome, when; when it last synced, or 0.0)
+    relays: dict[tuple[str, str], tuple[str, float, float]] = field(default_factory=dict)
+
+    def relay(self, circle_id: str, address: str, status: str, at: float | None = None) -> None:
+        at = time.time() if at is None else at
+        _, _, synced = self.relays.get((circle_id, address), ("", 0.0, 0.0))
+        self.relays[(circle_id, address)] = (status, at, at if status == "synced" else synced)
+
+    def relay_state(self, circle_id: str, address: str, now: float) -> str:
+        """A relay's state in words: "synced 10 s ago", or the last problem and
+        when it last synced ("unreachable (will try again), last synced 40 s ago")."""
+        status, at, synced = self.relays[(circle_id, address)]
+        if status == "synced":
+            return f"synced {max(0, int(now - at))} s ago"
+        since = f", last synced {max(0, int(now - synced))} s ago" if synced else ""
+        return f"{status}{since}"
 
     def record(self, event: SessionEvent) -> None:
         previous = self.sessions.get(event.peer)

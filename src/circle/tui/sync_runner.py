@@ -9,6 +9,7 @@ SyncProblem messages so nothing is printed over the screen.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -17,7 +18,7 @@ from textual.message import Message
 from circle.errors import CircleError
 from circle.sync.node import Node
 from circle.sync.session import SessionEvent
-from circle.tui.messages import ListeningChanged, SyncProblem, SyncProgress
+from circle.tui.messages import ListeningChanged, RelayChanged, SyncProblem, SyncProgress
 from circle.tui.settings import Settings
 
 QUIET_LOGGERS = ("circle.sync", "zeroconf")
@@ -59,7 +60,12 @@ class SyncRunner:
             logger.setLevel(logging.INFO if name == "circle.sync" else logging.WARNING)
         try:
             await self._start()
-            await self.node.run_forever()  # polls the store, listening or not
+            relays = asyncio.create_task(self.node.sync_relays_forever(
+                on_outcome=lambda o: self.post(RelayChanged(o.circle_id, o.address, o.status))))
+            try:
+                await self.node.run_forever()  # polls the store, listening or not
+            finally:
+                relays.cancel()
         finally:
             for logger, propagate, level in saved:
                 logger.removeHandler(handler)
