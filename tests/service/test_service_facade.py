@@ -10,6 +10,7 @@ from circle.service.admission import Admission
 from circle.service.checkins import CheckIns
 from circle.service.circles import Circles
 from circle.service.content import Content
+from circle.service.events import Events
 from circle.service.exchange import Exchange
 from circle.service.membership import Membership
 from circle.service.preferences import Preferences
@@ -17,7 +18,8 @@ from circle.service.repository import CircleRepository
 from circle.service.safety import Safety
 from tests.helpers.in_process import Net
 
-PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "mood": CheckIns,
+PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "calendar": Events,
+         "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
          "admission": Admission}
 
