@@ -126,3 +126,14 @@ def test_a_zone_this_device_does_not_know_reads_as_utc():
                   minutes=-5)
     event = views.read_events(doc, roster)[0]
     assert (event.tz, event.minutes) == ("", 60)
+
+
+def test_a_walk_read_back_from_the_document_repeats_at_ten_london_time():
+    """The document holds UTC milliseconds; the zone stored beside them keeps the wall clock."""
+    doc, roster = _doc()
+    doc.add_event("e1", "Walk", datetime(2026, 3, 22, 10, tzinfo=LONDON), utc(2026, 1, 2), repeat="weekly",
+                  tz="Europe/London")
+    event = views.read_events(doc, roster)[0]
+    assert event.when.tzinfo == timezone.utc
+    following = next_occurrence(event.when, event.repeat, utc(2026, 3, 23), event.tz)
+    assert following.astimezone(LONDON).strftime("%a %d %b %H:%M %Z") == "Sun 29 Mar 10:00 BST"
