@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from dateutil.rrule import MONTHLY, WEEKLY, rrule
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from circle.crypto.identity import DeviceIdentity
 from circle.domain import views
@@ -137,3 +140,23 @@ def test_a_walk_read_back_from_the_document_repeats_at_ten_london_time():
     assert event.when.tzinfo == timezone.utc
     following = next_occurrence(event.when, event.repeat, utc(2026, 3, 23), event.tz)
     assert following.astimezone(LONDON).strftime("%a %d %b %H:%M %Z") == "Sun 29 Mar 10:00 BST"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    wall=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2035, 1, 1)),
+    ahead=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2000)),
+    repeat=st.sampled_from(["weekly", "monthly"]),
+    name=st.sampled_from(["Europe/London", "America/New_York", "Australia/Lord_Howe", "Pacific/Chatham"]),
+)
+def test_next_occurrence_agrees_with_dateutils_rrule(wall, ahead, repeat, name):
+    """Property: the same answer as an independent RFC 5545 expander on the zone's wall clock."""
+    tz = ZoneInfo(name)
+    start = wall.replace(second=0, microsecond=0, tzinfo=tz).astimezone(timezone.utc).astimezone(tz)
+    now = start + ahead
+    freq = WEEKLY if repeat == "weekly" else MONTHLY
+    expected = rrule(freq, dtstart=start.replace(tzinfo=None)).after(
+        now.astimezone(tz).replace(tzinfo=None) - timedelta(days=2), inc=True)
+    while expected.replace(tzinfo=tz).astimezone(timezone.utc) < now:
+        expected = rrule(freq, dtstart=start.replace(tzinfo=None)).after(expected)
+    assert next_occurrence(start, repeat, now, name) == expected.replace(tzinfo=tz).astimezone(timezone.utc)

@@ -109,7 +109,7 @@ def cmd_checkins(args, service: Service) -> int:
     return 0
 
 
-def _zone_arg(args, service: Service) -> str | None:
+def _zone_arg(args) -> str | None:
     if args.tz is None:
         return None
     if not is_zone(args.tz):
@@ -125,7 +125,7 @@ def _event_done(args, event, circle: str, now) -> int:
 
 def cmd_event(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    tz = _zone_arg(args, service) or service.local_zone()
+    tz = _zone_arg(args) or service.local_zone()
     event = service.add_event(
         circle, args.title, parse_when(args.when, zone(tz)), repeat=args.repeat,
         where=args.where or "", notes=args.notes or "", tz=tz, minutes=args.minutes,
@@ -136,7 +136,7 @@ def cmd_event(args, service: Service) -> int:
 def cmd_event_edit(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     event = service.resolve_event(circle, args.event)
-    tz = _zone_arg(args, service)
+    tz = _zone_arg(args)
     # A new time without an offset is read on the clock the event will repeat on.
     when = parse_when(args.when, zone(tz or event.tz)) if args.when is not None else None
     event = service.edit_event(circle, event.id, title=args.title, when=when, repeat=args.repeat,
