@@ -96,8 +96,11 @@ def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
         "author_id": event.author_id,
         "author": names.get(event.author_id, ""),
         "when": iso(event.when),
-        "next": iso(next_occurrence(event.when, event.repeat, now)),
+        "next": iso(next_occurrence(event.when, event.repeat, now, event.tz)),
         "repeat": event.repeat,
+        "tz": event.tz or "UTC",
+        "minutes": event.minutes,
+        "cancelled": event.cancelled,
         "where": event.where,
         "notes": event.notes,
         "rsvps": dict(sorted(event.rsvps.items())),
@@ -219,7 +222,8 @@ def export_markdown(info, members, posts, checkins, events, now) -> str:
         lines.append(f"- {md_time(c.created_at)} {who}: mood {c.mood}/5{extra}{tags}{private}")
     lines += ["", "## Events", ""]
     for e in events:
-        repeat = f", repeats {e.repeat}" if e.repeat != "none" else ""
+        repeat = f", repeats {e.repeat} ({md_text(e.tz or 'UTC')})" if e.repeat != "none" else ""
+        repeat += ", cancelled" if e.cancelled else ""
         where = f" at {md_text(e.where)}" if e.where else ""
         lines.append(f"- **{md_text(e.title)}** {md_time(e.when)}{repeat}{where}")
     return "\n".join(lines).rstrip() + "\n"

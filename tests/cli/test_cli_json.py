@@ -69,6 +69,7 @@ def _build(root: Path) -> dict:
     sync()
     ana.checkin(cid, 4, note="fine")
     event = ana.add_event(cid, "Lake walk", datetime.now().astimezone() + timedelta(days=3)).id
+    club = ana.add_event(cid, "Book club", datetime.now().astimezone() + timedelta(days=4)).id
     invite = ana.invite(cid)
     ana.mute(cid, mid["eve"], timedelta(days=1), "cool down")
     ana.add_resource(cid, CrisisResource("Walk buddy line", "0800 000 000"))
@@ -84,7 +85,7 @@ def _build(root: Path) -> dict:
     for service in made.values():
         service.close()
     return {"circle": cid, "spare": spare, "hub_circle": hub_circle, "gus_code": gus_code, "event": event,
-            "invite": invite, "report": report.id, "posts": posts, "members": mid}
+            "club": club, "invite": invite, "report": report.id, "posts": posts, "members": mid}
 
 
 @pytest.fixture(scope="module")
@@ -178,6 +179,9 @@ CASES: dict[str, tuple] = {
               {"id", "circle", "next", "repeat"}),
     "events": (_args("events", C), list, {"id", "title", "next"}),
     "rsvp": (_args("rsvp", C, lambda ids: ids["event"], "yes"), dict, {"event", "circle", "answer"}),
+    "event-edit": (_args("event-edit", C, lambda ids: ids["event"], "--tz", "Europe/London"), dict,
+                   {"id", "circle", "next", "repeat", "tz", "cancelled"}),
+    "event-cancel": (_args("event-cancel", C, lambda ids: ids["club"]), dict, {"id", "circle", "cancelled"}),
     "members": (_args("members", C), list, {"id", "name", "role", "status", "guidelines_accepted"}),
     "invite": (_args("invite", C, "--peer", "127.0.0.1:7000"), dict,
                {"code", "id", "circle", "expires", "uses", "device", "peers", "readmit"}),

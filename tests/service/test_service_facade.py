@@ -10,6 +10,7 @@ from circle.service.admission import Admission
 from circle.service.checkins import CheckIns
 from circle.service.circles import Circles
 from circle.service.content import Content
+from circle.service.events import Events
 from circle.service.exchange import Exchange
 from circle.service.membership import Membership
 from circle.service.preferences import Preferences
@@ -18,7 +19,8 @@ from circle.service.relays import Relays
 from circle.service.safety import Safety
 from tests.helpers.in_process import Net
 
-PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "mood": CheckIns,
+PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "calendar": Events,
+         "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
          "admission": Admission, "relaying": Relays}
 

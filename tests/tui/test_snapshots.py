@@ -45,6 +45,7 @@ CIRCLE_SCREENS = {
     "checkin_dialog": (["c"], None),
     "checkins": (["2"], None),
     "events": (["3"], None),
+    "event_dialog": (["3", "e"], None),
     "members": (["4"], None),
     "guidelines": (["5"], None),
     "inbox": (["6"], reached_out),

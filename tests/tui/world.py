@@ -86,7 +86,8 @@ def build_template(root: Path) -> Template:
     ben_to_ana()
     clock.now = NOW - timedelta(hours=2)
     ana.react(circle_id, posts["cw"], "hug")
-    ana.add_event(circle_id, "Tuesday walk", NOW - timedelta(days=7, hours=2), repeat="weekly", where="North gate")
+    ana.add_event(circle_id, "Tuesday walk", NOW - timedelta(days=7, hours=2), repeat="weekly", where="North gate",
+                  tz="UTC")
     ana_to_ben()
     ana.close()
     ben.close()

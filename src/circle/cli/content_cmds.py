@@ -8,10 +8,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 
-from circle import export
+from circle import export, ics
 from circle.cli.inputs import _body, parse_when
 from circle.cli.output import _done, _short, emit_json, json_text, safe
 from circle.domain.models import REPEATS, RSVP_ANSWERS
+from circle.domain.recurrence import is_zone, zone
 from circle.domain.threads import thread_order
 from circle.domain.untrusted import shown
 from circle.errors import InvalidInput, UsageError
@@ -108,14 +109,44 @@ def cmd_checkins(args, service: Service) -> int:
     return 0
 
 
+def _zone_arg(args) -> str | None:
+    if args.tz is None:
+        return None
+    if not is_zone(args.tz):
+        raise InvalidInput(f"unknown time zone {args.tz!r} (use an IANA name, e.g. Europe/London)")
+    return args.tz
+
+
+def _event_done(args, event, circle: str, now) -> int:
+    record = export.event_record(event, {}, now)
+    return _done(args, {"id": event.id, "circle": circle, "next": record["next"], "repeat": event.repeat,
+                        "tz": record["tz"], "cancelled": event.cancelled}, event.id)
+
+
 def cmd_event(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
+    tz = _zone_arg(args) or service.local_zone()
     event = service.add_event(
-        circle, args.title, parse_when(args.when), repeat=args.repeat,
-        where=args.where or "", notes=args.notes or "",
+        circle, args.title, parse_when(args.when, zone(tz)), repeat=args.repeat,
+        where=args.where or "", notes=args.notes or "", tz=tz, minutes=args.minutes,
     )
-    record = export.event_record(event, {}, service.clock())
-    return _done(args, {"id": event.id, "circle": circle, "next": record["next"], "repeat": event.repeat}, event.id)
+    return _event_done(args, event, circle, service.clock())
+
+
+def cmd_event_edit(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    event = service.resolve_event(circle, args.event)
+    tz = _zone_arg(args)
+    # A new time without an offset is read on the clock the event will repeat on.
+    when = parse_when(args.when, zone(tz or event.tz)) if args.when is not None else None
+    event = service.edit_event(circle, event.id, title=args.title, when=when, repeat=args.repeat,
+                               where=args.where, notes=args.notes, tz=tz, minutes=args.minutes)
+    return _event_done(args, event, circle, service.clock())
+
+
+def cmd_event_cancel(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    return _event_done(args, service.cancel_event(circle, args.event), circle, service.clock())
 
 
 def cmd_events(args, service: Service) -> int:
@@ -127,10 +158,11 @@ def cmd_events(args, service: Service) -> int:
         emit_json(records)
         return 0
     for r in records:
-        repeat = f" (repeats {r['repeat']})" if r["repeat"] != "none" else ""
+        repeat = f" (repeats {r['repeat']}, {r['tz']})" if r["repeat"] != "none" else ""
+        cancelled = "CANCELLED " if r["cancelled"] else ""
         where = f" at {r['where']}" if r["where"] else ""
         going = sum(1 for a in r["rsvps"].values() if a == "yes")
-        print(safe(f"[{_short(r['id'])}] {r['title']}  next {r['next']}{repeat}{where}  {going} going"))
+        print(safe(f"[{_short(r['id'])}] {cancelled}{r['title']}  next {r['next']}{repeat}{where}  {going} going"))
     if not records:
         print("no events yet")
     return 0
@@ -144,8 +176,8 @@ def cmd_rsvp(args, service: Service) -> int:
 
 def cmd_export(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    if args.json and args.format == "md" and not args.output:
-        raise UsageError("--json with --format md needs --output FILE (the Markdown goes there)")
+    if args.json and args.format in ("md", "ics") and not args.output:
+        raise UsageError(f"--json with --format {args.format} needs --output FILE (the export goes there)")
     now = service.clock()
     checkins = service.checkins(circle)
     if args.no_private:  # what the circle saw: no private check-ins, only the band of band ones
@@ -153,7 +185,9 @@ def cmd_export(args, service: Service) -> int:
                     for c in checkins if c.visibility != "me"]
     parts = (service.info(circle), service.members(circle, include_departed=True), service.feed(circle),
              checkins, service.events(circle), now)
-    if args.format == "json":
+    if args.format == "ics":
+        text = ics.export_ics(parts[0], parts[4], now)
+    elif args.format == "json":
         text = json_text(export.export_json(*parts))
     else:
         text = export.export_markdown(*parts)
@@ -161,7 +195,8 @@ def cmd_export(args, service: Service) -> int:
         try:
             # The export is plaintext: readable by you alone.
             descriptor = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            # newline="": the iCalendar file's CRLF line ends are written as they are.
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
         except OSError as exc:
             raise InvalidInput(f"cannot write {args.output}: {exc.strerror}") from None
@@ -205,6 +240,17 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--when", required=True, help="date and time, e.g. 2026-12-01T18:30")
     p.add_argument("--repeat", choices=REPEATS, default="none")
     p.add_argument("--where"); p.add_argument("--notes")
+    p.add_argument("--tz", metavar="ZONE", help="IANA zone it repeats in (default: this device's), "
+                   "e.g. Europe/London; a --when without an offset is read in it")
+    p.add_argument("--minutes", type=int, help="how long it lasts (default 60)")
+    p = command("event-edit", cmd_event_edit, "change an event you planned (only what you give)")
+    p.add_argument("circle"); p.add_argument("event")
+    p.add_argument("--title"); p.add_argument("--when", help="new first occurrence, e.g. 2026-12-01T18:30")
+    p.add_argument("--repeat", choices=REPEATS); p.add_argument("--where"); p.add_argument("--notes")
+    p.add_argument("--tz", metavar="ZONE", help="IANA zone it repeats in from now on")
+    p.add_argument("--minutes", type=int)
+    p = command("event-cancel", cmd_event_cancel, "cancel an event you planned, for everyone")
+    p.add_argument("circle"); p.add_argument("event")
     p = command("events", cmd_events, "list events")
     p.add_argument("circle")
     p = command("rsvp", cmd_rsvp, "answer an event")
@@ -215,6 +261,7 @@ def register_export(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Adds export to the parser."""
     p = command("export", cmd_export, "export a circle")
     p.add_argument("circle")
-    p.add_argument("--format", choices=("json", "md"), required=True)
+    p.add_argument("--format", choices=("json", "md", "ics"), required=True,
+                   help="ics: the events as an iCalendar file for calendar apps")
     p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
     p.add_argument("--no-private", action="store_true", help="leave out your private check-ins")

@@ -6,7 +6,7 @@ import getpass
 import os
 import re
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from circle.errors import InvalidInput, PassphraseUnavailable
 
@@ -52,10 +52,12 @@ def _body(text: str) -> str:
     return _decode(sys.stdin.buffer.read(), "standard input") if text == "-" else text
 
 
-def parse_when(text: str) -> datetime:
+def parse_when(text: str, tz: tzinfo | None = None) -> datetime:
+    """An ISO date and time; without an offset it is a wall time in `tz` (this device's zone if None)."""
     try:
         moment = datetime.fromisoformat(text.strip())
-        moment = moment if moment.tzinfo else moment.astimezone()
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=tz) if tz is not None else moment.astimezone()
         if not 1970 <= moment.astimezone(timezone.utc).year <= 9998:
             raise ValueError
     except (ValueError, OverflowError, OSError):

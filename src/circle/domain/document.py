@@ -8,7 +8,8 @@ Layout (root map):
     checkins   {checkin_id: {mood, energy, note, tags [str], created_at}
                 | {band, created_at}}                      (shared as a band only)
     events     {event_id: {title, when, repeat, where, notes, created_at,
-                           rsvps {member_id: answer}}}
+                           rsvps {member_id: answer},
+                           tz, minutes, cancelled, edited_at}}       (the last four optional)
     schema/<n> True                                        written by organizers
     <collection>/<item_id> {field: value}                  written by its creator
 
@@ -346,21 +347,56 @@ class CircleDocument:
         repeat: str = "none",
         where: str = "",
         notes: str = "",
+        tz: str = "",
+        minutes: int | None = None,
     ) -> list[bytes]:
         events = self._obj("events")
 
         def write(tx: am.Transaction) -> None:
             entry = tx.put_object(events, event_id, _MAP)
-            tx.put(entry, "title", _STR, title)
-            tx.put(entry, "when", _INT, to_millis(when))
-            tx.put(entry, "repeat", _STR, repeat)
-            tx.put(entry, "where", _STR, where)
-            tx.put(entry, "notes", _STR, notes)
+            _put_event_fields(tx, entry, title=title, when=when, repeat=repeat, where=where, notes=notes,
+                              tz=tz, minutes=minutes)
             tx.put(entry, "created_at", _INT, to_millis(created_at))
             tx.put_object(entry, "rsvps", _MAP)
+
+        return self._commit(write)
+
+    def edit_event(self, event_id: str, edited_at: datetime, **fields) -> list[bytes]:
+        """Overwrite some of an event's fields (title, when, repeat, where, notes, tz, minutes)."""
+        entry = self._obj("events", event_id)
+
+        def write(tx: am.Transaction) -> None:
+            _put_event_fields(tx, entry, **fields)
+            tx.put(entry, "edited_at", _INT, to_millis(edited_at))
+
+        return self._commit(write)
+
+    def cancel_event(self, event_id: str, cancelled_at: datetime) -> list[bytes]:
+        entry = self._obj("events", event_id)
+
+        def write(tx: am.Transaction) -> None:
+            tx.put(entry, "cancelled", _BOOL, True)
+            tx.put(entry, "edited_at", _INT, to_millis(cancelled_at))
 
         return self._commit(write)
 
     def set_rsvp(self, event_id: str, member_id: str, answer: str) -> list[bytes]:
         rsvps = self._obj("events", event_id, "rsvps")
         return self._commit(lambda tx: tx.put(rsvps, member_id, _STR, answer))
+
+
+def _put_event_fields(tx: am.Transaction, entry: bytes, **fields) -> None:
+    # Fields after version 1's (tz, minutes) are plain keys in the creator's own
+    # map: older code ignores them and its ownership rule already lets only the
+    # creator write there, so they need no schema version (domain/schema.py).
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if name == "when":
+            tx.put(entry, name, _INT, to_millis(value))
+        elif name == "minutes":
+            tx.put(entry, name, _INT, value)
+        elif name in ("title", "repeat", "where", "notes", "tz"):
+            tx.put(entry, name, _STR, value)
+        else:
+            raise ValueError(f"not an event field: {name}")

@@ -10,6 +10,8 @@ from circle.domain.roles import Evidence, MemberStatus, ReportStatus, Role
 MOODS = range(1, 6)
 REPEATS = ("none", "weekly", "monthly")
 RSVP_ANSWERS = ("yes", "no", "maybe")
+DEFAULT_EVENT_MINUTES = 60  # how long an event lasts when its organizer did not say
+MAX_EVENT_MINUTES = 7 * 24 * 60
 SHARES = ("circle", "band", "me")  # how a check-in is shared: in full, as a band only, not at all
 BANDS = {"okay": "doing okay", "support": "could use support"}
 
@@ -92,6 +94,10 @@ class Event:
     where: str = ""
     notes: str = ""
     rsvps: dict[str, str] = field(default_factory=dict)
+    tz: str = ""  # IANA zone it repeats in (recurrence.py); "" for events written before zones: UTC
+    minutes: int = DEFAULT_EVENT_MINUTES
+    cancelled: bool = False
+    edited_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from circle.domain import schema
 from circle.domain.document import MAX_MILLIS, ROOT, CircleDocument, from_millis
 from circle.domain.models import (
     BANDS,
+    DEFAULT_EVENT_MINUTES,
+    MAX_EVENT_MINUTES,
     MOODS,
     REPEATS,
     RSVP_ANSWERS,
@@ -33,6 +35,7 @@ from circle.domain.models import (
     Post,
 )
 from circle.domain.opids import op_actor, op_counter
+from circle.domain.recurrence import is_zone
 
 MAX_REACTION_KIND_CHARS = 32
 UNVERIFIED_WARNING = "content warning could not be verified"
@@ -308,6 +311,8 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
         if not title or when is None:
             continue
         repeat = reader.scalar(obj, "repeat", own, str)
+        tz = reader.scalar(obj, "tz", own, str) or ""
+        minutes = reader.scalar(obj, "minutes", own, int)
         rsvps = {}
         rsvp_obj = reader.obj(obj, "rsvps")
         if rsvp_obj:
@@ -325,6 +330,12 @@ def read_events(document: CircleDocument, roster: Roster) -> list[Event]:
                 where=reader.scalar(obj, "where", own, str) or "",
                 notes=reader.scalar(obj, "notes", own, str) or "",
                 rsvps=rsvps,
+                # A zone this device's tz database lacks reads as UTC rather than breaking the view.
+                tz=tz if is_zone(tz) else "",
+                minutes=minutes if minutes is not None and 0 < minutes <= MAX_EVENT_MINUTES
+                else DEFAULT_EVENT_MINUTES,
+                cancelled=reader.scalar(obj, "cancelled", own, bool) is True,
+                edited_at=reader.moment(obj, "edited_at", own),
             )
         )
     return sorted(out, key=lambda e: (e.when, e.id))

@@ -5,7 +5,8 @@ references, and forwards each public method to the one part that holds it:
 
     repo        repository.py   open circles, the write lock, sealing and storing, private records
     prefs       preferences.py  this device's own settings and read marks
-    content     content.py      posts, replies, reactions, events, names; info and roster as seen here
+    content     content.py      posts, replies, reactions, names; info and roster as seen here
+    calendar    events.py       events: planning, editing, cancelling, answering
     mood        checkins.py     mood check-ins, shared in full, as a band, or kept here
     catalog     circles.py      creating, listing and finding circles
     membership  membership.py   governance actions: invites, roles, removal, moderation, resources
@@ -33,6 +34,7 @@ from circle.service.checkins import CheckIns
 from circle.service.circles import Circles
 from circle.service.content import Content
 from circle.service.core import CircleSummary, Clock, IdSource, WhoAmI, clean_text, random_id, utc_now
+from circle.service.events import Events
 from circle.service.exchange import Exchange, PeerInfo, Received
 from circle.service.mailbox_sync import MailboxReport, MailboxSync
 from circle.service.membership import InviteInfo, Membership
@@ -76,6 +78,7 @@ class Service:
         self.repo = CircleRepository(profile)
         self.prefs = Preferences(self.repo)
         self.content = Content(self.repo, self.prefs, clock, new_id)
+        self.calendar = Events(self.repo, clock, new_id)
         self.mood = CheckIns(self.repo, profile.member_id, clock, new_id)
         self.catalog = Circles(self.repo, self.content, identity, profile.member_id, profile.name, clock)
         self.membership = Membership(self.repo, self.content, identity, clock)
@@ -153,10 +156,13 @@ class Service:
     edit = _Forward("content", Content.edit)
     delete = _Forward("content", Content.delete)
     react = _Forward("content", Content.react)
-    events = _Forward("content", Content.events)
-    resolve_event = _Forward("content", Content.resolve_event)
-    add_event = _Forward("content", Content.add_event)
-    rsvp = _Forward("content", Content.rsvp)
+    events = _Forward("calendar", Events.events)
+    resolve_event = _Forward("calendar", Events.resolve_event)
+    local_zone = _Forward("calendar", Events.local_zone)
+    add_event = _Forward("calendar", Events.add_event)
+    edit_event = _Forward("calendar", Events.edit_event)
+    cancel_event = _Forward("calendar", Events.cancel_event)
+    rsvp = _Forward("calendar", Events.rsvp)
 
     checkin = _Forward("mood", CheckIns.checkin)
     checkins = _Forward("mood", CheckIns.checkins)

@@ -1,4 +1,4 @@
-"""What members write and read in a circle: posts, replies, reactions, events,
+"""What members write and read in a circle: posts, replies, reactions and
 names; and the circle's info and roster as this member sees them.
 
 Reading applies moderation and this member's topic filters (a hidden post keeps
@@ -14,10 +14,10 @@ from datetime import datetime
 
 from circle.domain import views
 from circle.domain.document import from_millis, to_millis
-from circle.domain.models import REPEATS, RSVP_ANSWERS, CheckIn, CircleInfo, Event, Member, Post
+from circle.domain.models import CheckIn, CircleInfo, Member, Post
 from circle.domain.refs import resolve as resolve_ref
 from circle.domain.roles import MODERATING, MemberStatus, Role
-from circle.errors import InvalidInput, NotAllowed, NotFound
+from circle.errors import NotAllowed, NotFound
 from circle.service.core import MAX_BODY_CHARS, Clock, IdSource, clean_text
 from circle.service.opened import OpenCircle
 from circle.service.preferences import Preferences
@@ -202,34 +202,3 @@ class Content:
         me = self._me(circle_id)
         self.repo.write(circle_id, lambda d: d.set_reaction(post.id, kind, me, on))
         return self.resolve_post(circle_id, post.id)
-
-    # -- events ---------------------------------------------------------------------
-
-    def events(self, circle_id: str) -> list[Event]:
-        circle = self.repo.open(circle_id)
-        return views.read_events(circle.document, circle.roster())
-
-    def resolve_event(self, circle_id: str, ref: str) -> Event:
-        events = {e.id: e for e in self.events(circle_id)}
-        return events[resolve_ref(ref, ((e.id, e.title) for e in events.values()), "event")]
-
-    def add_event(self, circle_id: str, title: str, when: datetime, *, repeat: str = "none",
-                  where: str = "", notes: str = "") -> Event:
-        title = clean_text(title, "event title", 120)
-        if repeat not in REPEATS:
-            raise InvalidInput(f"repeat must be one of {', '.join(REPEATS)}, not {repeat!r}")
-        where = clean_text(where, "place", allow_empty=True)
-        notes = clean_text(notes, "notes", 2000, allow_empty=True)
-        event_id = self.new_id()
-        now = self.clock()
-        self.repo.write(circle_id, lambda d: d.add_event(
-            event_id, title, when, now, repeat=repeat, where=where, notes=notes))
-        return self.resolve_event(circle_id, event_id)
-
-    def rsvp(self, circle_id: str, ref: str, answer: str) -> Event:
-        if answer not in RSVP_ANSWERS:
-            raise InvalidInput(f"answer must be one of {', '.join(RSVP_ANSWERS)}, not {answer!r}")
-        event = self.resolve_event(circle_id, ref)
-        me = self._me(circle_id)
-        self.repo.write(circle_id, lambda d: d.set_rsvp(event.id, me, answer))
-        return self.resolve_event(circle_id, event.id)
