@@ -171,6 +171,7 @@ def _templates() -> dict[str, tuple[DeviceIdentity, dict]]:
         "collapse": (MOD, {"post": POST, "reports": [c.report]}),
         "dismiss": (MOD, {"post": POST, "reports": [c.report], "reason": ""}),
         "set_policy": (ORG, {"collapse_after": 2}),
+        "set_relays": (ORG, {"relays": [{"address": "relay.example:7700", "key": "ab" * 32}]}),
         "accept_guidelines": (MEMBER, {"version": c.guidelines}),
         "add_resource": (ORG, resource),
         "edit_resource": (ORG, {"resource": c.resource, **resource}),
