@@ -54,6 +54,9 @@ def test_three_members_never_online_together_all_end_with_every_post(walkers, re
     assert MARK.encode() not in _disk(relay)
     for name in BEN_CY:
         assert name.encode() not in _disk(relay)
+    for cli in everyone.values():  # nor does any member's profile hold the relay's address in the clear
+        profile = b"".join(p.read_bytes() for p in cli.home.glob("circle.db*"))
+        assert relay.address.encode() not in profile
     status = relay.status()
     assert status["circles"] == 1 and status["per_circle"][0]["circle"] == g.circle
     assert status["per_circle"][0]["bundles"] >= 6

@@ -33,6 +33,7 @@ def cmd_serve(args, service: Service) -> int:
                 logging.getLogger("circle.sync").warning("LAN discovery unavailable: %s", problem)
         for address in args.connect or ():
             node.dial(address)
+        node.dial_known()  # the members this device reached before
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):  # before announcing: a stop right after is clean

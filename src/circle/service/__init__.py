@@ -226,6 +226,7 @@ class Service:
     leave_delivered = _Forward("exchange", Exchange.leave_delivered)
     sync_state = _Forward("exchange", Exchange.sync_state)
     note_peer = _Forward("exchange", Exchange.note_peer)
+    known_addresses = _Forward("exchange", Exchange.known_addresses)
     peers = _Forward("exchange", Exchange.peers)
     discovery_tags = _Forward("exchange", Exchange.discovery_tags)
     shared_circles = _Forward("exchange", Exchange.shared_circles)

@@ -46,6 +46,8 @@ from circle.sync.discovery import discovery_tag
 from circle.sync.messages import State
 
 PEER = "peer"  # private records: where and when we last synced with a device
+DIALLED = "dialled"  # private records: addresses we reached a member at, and when
+MAX_KNOWN = 20  # addresses dialled again, the most recently reached first
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,27 @@ class Exchange:
         circle = self.repo.open(circle_id)
         return State(circle_id, circle.digest(), offered_vector(self.repo, circle), frozenset(circle.actions))
 
-    def note_peer(self, circle_id: str, device_id: str, address: str) -> None:
+    def note_peer(self, circle_id: str, device_id: str, address: str, *, dialled: bool = False) -> None:
         """Remember where and when we last synced with a device (sealed: addresses are
-        personal data)."""
-        record = {"address": address, "last_contact": to_millis(self.clock())}
-        self.repo.put_private_record(circle_id, PEER, device_id, record)
+        personal data); with `dialled`, also that `address` reaches a member."""
+        now = to_millis(self.clock())
+        self.repo.put_private_record(circle_id, PEER, device_id, {"address": address, "last_contact": now})
+        if dialled:
+            self.repo.put_private_record(circle_id, DIALLED, self.repo.blind_id(address),
+                                         {"address": address, "last_contact": now})
+
+    def known_addresses(self) -> list[str]:
+        """Addresses this device reached a member of a circle it still syncs at, the
+        most recently reached first (at most MAX_KNOWN), for `serve` and the app to
+        dial again after a restart."""
+        newest: dict[str, int] = {}
+        for circle_id in self.repo.ids():
+            if not may_send(self.repo, self.repo.open(circle_id)):
+                continue
+            for _, record in self.repo.private_records(circle_id, DIALLED):
+                address = record["address"]
+                newest[address] = max(newest.get(address, 0), record["last_contact"])
+        return sorted(newest, key=lambda a: (-newest[a], a))[:MAX_KNOWN]
 
     def peers(self, circle_id: str) -> list[PeerInfo]:
         circle = self.repo.open(circle_id)

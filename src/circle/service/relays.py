@@ -109,7 +109,7 @@ class Relays:
                   token: str | None, timeout: float) -> None:
         register(address, circle_id, admin_pub=self.identity.public.sign_pub, admin_sign=self.identity.sign,
                  access_pub=public_bytes(access), token=token, static=self.identity.dh_key, timeout=timeout)
-        self.repo.put_private_record(circle_id, ADMIN, address, {"epoch": epoch})
+        self.repo.put_private_record(circle_id, ADMIN, self.repo.blind_id(address), {"epoch": epoch})
 
     # -- syncing -----------------------------------------------------------------------
 
@@ -150,7 +150,7 @@ class Relays:
     def _renew_registration(self, circle_id: str, address: str, timeout: float) -> None:
         """As the device that registered the circle at this relay: register the
         newest access key when the circle's key has moved on since."""
-        record = self.repo.private_record(circle_id, ADMIN, address)
+        record = self.repo.private_record(circle_id, ADMIN, self.repo.blind_id(address))
         if record is None or not self.repo.open(circle_id).is_active_member():
             return
         epoch, access = self._newest_access(circle_id)

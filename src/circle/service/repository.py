@@ -11,6 +11,7 @@ subscribers (the TUI, the live session) when anything new is stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -245,6 +246,12 @@ class CircleRepository:
             if item == item_id:
                 return json.loads(self.profile.open(blob, "private", circle_id, kind, item_id))
         return None
+
+    @staticmethod
+    def blind_id(text: str) -> str:
+        """An item id for a record named by something personal (an address): the
+        store keeps item ids in the clear, so they must not be the thing itself."""
+        return hashlib.sha256(b"circle/private-item/v1\x00" + text.encode()).hexdigest()[:32]
 
     def put_private_record(self, circle_id: str, kind: str, item_id: str, value: Any) -> None:
         sealed = self.profile.seal(json.dumps(value).encode(), "private", circle_id, kind, item_id)

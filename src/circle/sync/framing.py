@@ -49,12 +49,14 @@ class SecureStream:
     """An authenticated, encrypted message stream to one peer."""
 
     def __init__(self, reader, writer, send: CipherState, receive: CipherState, remote_static: bytes,
-                 handshake_hash: bytes = b"") -> None:
+                 handshake_hash: bytes = b"", *, initiator: bool = False) -> None:
         self._reader, self._writer = reader, writer
         self._send, self._receive = send, receive
         self.remote_static = remote_static
         # Unique to this connection: a signature covering it cannot be replayed on another.
         self.handshake_hash = handshake_hash
+        # We dialled: the peer's address is where it listens, worth dialling again.
+        self.initiator = initiator
         self._lock = asyncio.Lock()
         self.on_bytes: Callable[[int], None] | None = None
         self.large: asyncio.Semaphore | None = None
@@ -83,7 +85,8 @@ class SecureStream:
         send, receive = handshake.transport()
         if handshake.remote_static is None:  # transport() has checked the handshake is done
             raise ConnectionDropped("handshake did not complete")
-        return cls(reader, writer, send, receive, handshake.remote_static, handshake.handshake_hash)
+        return cls(reader, writer, send, receive, handshake.remote_static, handshake.handshake_hash,
+                   initiator=initiator)
 
     @property
     def peer_address(self) -> str:

@@ -60,7 +60,14 @@ class SyncHost(Protocol):
     def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call `listener(circle_id)` after every stored change; returns the unsubscribe."""
 
-    def note_peer(self, circle_id: str, device_id: str, address: str) -> None: ...
+    def note_peer(self, circle_id: str, device_id: str, address: str, *, dialled: bool = False) -> None:
+        """Remember when and where we synced with a device; `dialled`: we reached it
+        at `address`, so it is worth dialling again."""
+        ...
+
+    def known_addresses(self) -> list[str]:
+        """Addresses this device reached members at, newest first, to dial again."""
+        ...
 
     def leave_delivered(self, circle_id: str) -> bool: ...
 

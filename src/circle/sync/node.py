@@ -103,6 +103,15 @@ class Node:
         """Keep a live session with the peer at `address`, reconnecting with backoff."""
         self.server.dial(address)
 
+    def dial_known(self) -> list[str]:
+        """Dial again every address this device reached members at before (with
+        backoff, like any dialled peer); returns them."""
+        known = self.host.known_addresses()
+        for address in known:
+            if address != self.address:
+                self.dial(address)
+        return known
+
     async def sync_relays_forever(self, every: float = RELAY_EVERY,
                                   on_outcome: Callable[[RelayOutcome], object] = lambda outcome: None) -> None:
         """Until cancelled, every `every` seconds of the clock: sync each circle with

@@ -248,7 +248,7 @@ class Session:
             return
         if progress.my_digest == progress.peer_digest or self.host.leave_delivered(circle_id):
             self._mark_converged(circle_id)
-            self.host.note_peer(circle_id, progress.device, self.stream.peer_address)
+            self.host.note_peer(circle_id, progress.device, self.stream.peer_address, dialled=self.stream.initiator)
             self._event("live" if self.live else "synced", circle_id)
             if all(p.converged for p in self.progress.values()):
                 self._converged.set()

@@ -90,3 +90,4 @@ class SyncRunner:
         self.post(ListeningChanged(self.address, discovery))
         for address in self.settings.peers:
             self.node.dial(address)
+        self.node.dial_known()  # the members this device reached before

@@ -1,0 +1,71 @@
+"""Known peers, remembered: an address this device reached a member at is kept
+(sealed) and dialled again by the next node, so a member who synced with the
+organizer before does not sit at "waiting for peers" after a restart."""
+
+from __future__ import annotations
+
+from circle.service import Service
+from circle.sync.node import Node
+from circle.sync.session import SessionEvent
+from tests.helpers.live import PASS, eventually, run_then_close, two_members
+
+LOOPBACK = "127.0.0.1"
+
+
+def test_an_address_reached_once_is_dialled_again_after_a_restart(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+
+    async def scenario() -> None:
+        ana_node = Node(ana)
+        host, port = await ana_node.listen(LOOPBACK, 0)
+        address = f"{host}:{port}"
+        try:
+            assert ben.known_addresses() == []
+            await Node(ben).sync_once(address)
+            assert ben.known_addresses() == [address]
+            assert ana.known_addresses() == []  # Ben dialled in from a port nobody listens on
+            # Ben's device restarts: a new node dials what it knew, and the session goes live.
+            events: list[SessionEvent] = []
+            restarted = Node(Service.unlock(ben.whoami().home, PASS), emit=events.append)
+            assert restarted.dial_known() == [address]
+            try:
+                await eventually(lambda: any(e.state == "live" and e.circle_id == circle for e in events),
+                                 "a live session with Ana, from memory")
+                ana.post(circle, "seen without anyone typing an address")
+                await eventually(lambda: "seen without anyone typing an address" in
+                                 [p.body for p in restarted.host.feed(circle)], "Ana's post, pushed")
+            finally:
+                await restarted.close()
+                restarted.host.close()
+        finally:
+            await ana_node.close()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_the_addresses_of_a_circle_this_device_left_are_not_dialled(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+
+    async def scenario() -> None:
+        ana_node = Node(ana)
+        host, port = await ana_node.listen(LOOPBACK, 0)
+        try:
+            await Node(ben).sync_once(f"{host}:{port}")
+            ben.leave(circle)
+            await Node(ben).sync_once(f"{host}:{port}")  # the leave reaches Ana
+            assert ben.leave_delivered(circle)
+            assert ben.known_addresses() == []
+        finally:
+            await ana_node.close()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_known_addresses_are_sealed_on_disk(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+    ben.note_peer(circle, "d" * 32, "192.0.2.77:7654", dialled=True)
+    assert ben.known_addresses() == ["192.0.2.77:7654"]
+    home = ben.whoami().home
+    ana.close()
+    ben.close()
+    assert b"192.0.2.77" not in b"".join(p.read_bytes() for p in home.glob("circle.db*"))
