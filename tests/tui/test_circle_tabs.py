@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+import pytest
+from textual.widgets import DataTable, Input
 
 from circle.crypto.invite_code import InviteCode
 from circle.tui.circle_list import CircleListScreen
 from circle.tui.circle_screen import CircleScreen
 from circle.tui.dialogs import CodeDialog
+from circle.tui.invite_dialog import InviteDialog, reachable_default
 
 from .world import make_app, screen_text, type_into, until, plain_row
 
@@ -93,12 +95,39 @@ async def test_members_and_an_invite_code_for_organizers(world):
         rows = [plain_row(table.get_row_at(i))[:3] for i in range(table.row_count)]
         assert rows == [["Ana (you)", "organizer", "active"], ["Ben", "member", "active"]]
         await until(pilot, lambda: app.network.listening is not None, what="listening")
+        before = len(service.invites(world.circle_id))
         await pilot.press("i")
-        assert isinstance(app.screen, CodeDialog)
+        assert isinstance(app.screen, InviteDialog)
+        # Listening on loopback: another computer cannot reach that, so it is not offered.
+        assert app.screen.query_one("#address", Input).value == ""
+        for field, value in (("#uses", "3"), ("#days", "2"), ("#address", "walkers.example:7654")):
+            app.screen.query_one(field, Input).value = value
+        app.screen.query_one("#days", Input).value = "91"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, InviteDialog)  # refused, with the reason, nothing made
+        assert "Days valid: 1 to 90." in screen_text(app)
+        assert len(service.invites(world.circle_id)) == before
+        app.screen.query_one("#days", Input).value = "2"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, CodeDialog), what="the code")
         code = InviteCode.decode(app.screen.code)
         assert code.circle_id == world.circle_id
-        assert code.hints == (app.network.listening,)  # the newcomer knows where to find us
+        assert code.hints == ("walkers.example:7654",)  # the newcomer knows where to find us
+        made = service.invites(world.circle_id)[-1]
+        assert len(service.invites(world.circle_id)) == before + 1
+        assert made.uses == 3 and made.expires_at == code.expires_at
+        assert code.expires_at - service.clock().timestamp() == pytest.approx(2 * 86400, abs=5)
+        assert "admits 3 people and expires in 2 days" in app.screen.note
     service.close()
+
+
+def test_an_invite_offers_only_an_address_another_computer_can_reach():
+    assert reachable_default(None) == ""
+    assert reachable_default("127.0.0.1:7654") == ""
+    assert reachable_default("[::1]:7654") == ""
+    assert reachable_default("0.0.0.0:7654") == ""
+    assert reachable_default("192.168.1.20:7654") == "192.168.1.20:7654"
+    assert reachable_default("walkers.local:7654") == "walkers.local:7654"
 
 
 async def test_guidelines_tab(world):

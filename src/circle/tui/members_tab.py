@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Static
 
 from circle.domain.roles import MemberStatus, Role
 from circle.errors import CircleError
+from circle.tui.invite_dialog import InviteChoice, InviteDialog
 from circle.tui.dialogs import CodeDialog, PromptDialog
 from circle.tui.when import moment
 from circle.tui.plain import row
@@ -101,12 +102,22 @@ class MembersTab(Vertical):
         if service.my_role(self.circle_id) != Role.ORGANIZER:
             self.notify("Only organizers can invite.", severity="warning")
             return
-        address = self.app.network.listening
-        try:
-            code = service.invite(self.circle_id, hints=(address,) if address else ())
-        except CircleError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        note = ("Send this code privately to the person you are inviting. It works once and expires in 7 days."
-                + (f" It tells them to reach you at {address}; keep circle open while they join." if address else ""))
-        self.app.push_screen(CodeDialog("Invite code", note, code))
+
+        def make(choice: InviteChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                code = service.invite(self.circle_id, uses=choice.uses, expires_in=choice.expires_in,
+                                      hints=choice.hints)
+            except CircleError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            people = "one person" if choice.uses == 1 else f"{choice.uses} people"
+            days = choice.expires_in.days
+            note = (f"Send this code privately to the person you are inviting. It admits {people} and "
+                    f"expires in {days} day{'s' * (days != 1)}."
+                    + (f" It tells them to reach you at {choice.hints[0]}; keep circle open while they join."
+                       if choice.hints else " It names no address: they join with --peer HOST:PORT."))
+            self.app.push_screen(CodeDialog("Invite code", note, code))
+
+        self.app.push_screen(InviteDialog(self.app.network.listening), make)
