@@ -100,11 +100,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _start_serve(home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """`circle serve --json` on 127.0.0.1 as a real process; returns it and its first stdout."""
+def _start_serve(home: Path, log: Path, command: tuple[str, ...] = ("serve", "--no-discovery")
+                 ) -> tuple[subprocess.Popen, str]:
+    """`circle serve --json` (or `command`) on 127.0.0.1 as a real process; returns it and its first stdout."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "circle", "--home", str(home), "serve", "--host", "127.0.0.1", "--port", "0",
-         "--no-discovery", "--json"],
+        [sys.executable, "-m", "circle", "--home", str(home), *command, "--host", "127.0.0.1", "--port", "0",
+         "--json"],
         stdout=subprocess.PIPE, stderr=log.open("w"), stdin=subprocess.DEVNULL, bufsize=0, env=_env())
     data, deadline = b"", time.monotonic() + 30
     while not data.endswith(b"}\n"):  # the object's closing line
@@ -134,6 +135,12 @@ def hub_port(world: World, tmp_path_factory):
 def _serve(world: World, request) -> str:
     proc, first = _start_serve(world.root / "ben", world.root / "ben-serve.log")
     return first + _stop(proc)  # the whole of stdout, up to the exit
+
+
+def _relay(world: World, request) -> str:
+    command = ("relay", "--data", str(world.root / "relay-data"))
+    proc, first = _start_serve(world.root / "no-profile", world.root / "relay.log", command)
+    return first + _stop(proc)
 
 
 def _sync(world: World, request) -> str:
@@ -211,6 +218,7 @@ CASES: dict[str, tuple] = {
     "guidelines": (_args("guidelines", C), dict, {"circle_id", "guidelines", "version", "accepted"}),
     "export": (_args("export", C, "--format", "json"), dict, {"format", "circle", "members", "posts"}),
     "serve": (_serve, dict, {"listening", "host", "port"}),
+    "relay": (_relay, dict, {"listening", "host", "port", "token", "key"}),
     "sync": (_sync, dict, {"synced"}),
     "join": (_join, dict, {"circle", "name", "peer", "guidelines_pending"}),
     "peers": (_args("peers", C), list, {"device_id", "member_id", "address", "active"}),

@@ -78,6 +78,7 @@ class Noise:
     send_cs: CipherState
     recv_cs: CipherState
     remote_static: bytes
+    handshake_hash: bytes = b""  # what a relay's proofs of access sign
 
     def send_plain(self, plain: bytes) -> None:
         self.sock.sendall(frame(self.send_cs.encrypt(b"", plain)))
@@ -98,7 +99,7 @@ def noise(target: Target, static: X25519PrivateKey | None = None) -> Noise:
     hs.read(recv_frame(sock))
     sock.sendall(frame(hs.write()))
     send_cs, recv_cs = hs.transport()
-    return Noise(sock, send_cs, recv_cs, hs.remote_static)
+    return Noise(sock, send_cs, recv_cs, hs.remote_static, hs.handshake_hash)
 
 
 def member_static(target: Target) -> X25519PrivateKey:

@@ -64,6 +64,10 @@ class Relay:
         return self
 
     @property
+    def port(self) -> int:  # what tests/helpers/hostile_peer.py dials
+        return int(self.address.rpartition(":")[2])
+
+    @property
     def out_path(self) -> Path:
         return self.logs / f"relay{self.runs}.out"
 

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.sync import relay_wire as w
 from circle.sync.framing import SecureStream
 from circle.sync.mailbox import MailboxError, UnreadableBundle
+from circle.sync.relay_client import RelayMailbox
 from tests.helpers.relay import CircleKeys, Relay, raw_public
 
 
@@ -142,3 +143,33 @@ def test_a_proof_of_access_cannot_be_replayed_on_another_connection(relay: Relay
     first, second = asyncio.run(scenario())
     assert first == (w.OK, None)
     assert second == (w.REFUSED, "not allowed")
+
+
+def test_the_mailbox_works_inside_a_running_event_loop_and_from_a_worker_thread(relay: Relay):
+    keys = CircleKeys()
+    keys.register(relay)
+
+    def use() -> list[str]:
+        with keys.mailbox(relay) as box:
+            box.put(b"from a thread")
+            return box.names()
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        direct = use()  # blocking on this loop's thread: the mailbox runs its own loop
+        threaded = await asyncio.to_thread(use)
+        return direct, threaded
+
+    direct, threaded = asyncio.run(scenario())
+    assert direct == threaded and len(direct) == 1
+
+
+def test_an_unreachable_relay_and_a_bad_address_are_one_line_mailbox_errors(relay: Relay):
+    keys = CircleKeys()
+    port = relay.port
+    relay.stop()
+    with pytest.raises(MailboxError, match=rf"^cannot reach relay 127\.0\.0\.1:{port}: "):
+        keys.mailbox(relay).__enter__()
+    with pytest.raises(MailboxError, match="^not a peer address"):
+        RelayMailbox("no-port", keys.circle_id, keys.access, static=keys.device).__enter__()
+    with pytest.raises(MailboxError, match=rf"^cannot reach relay 127\.0\.0\.1:{port}: "):
+        keys.register(relay)

@@ -1,7 +1,7 @@
 """The seam for store-and-forward carriers: a place bundles are left in and picked up from.
 
 A shared folder (Syncthing, a USB stick; sync/folder.py) is one; a blind relay
-will be another. The reconciliation over any of them lives in
+(sync/relay_client.py) is another. The reconciliation over any of them lives in
 service/mailbox_sync.py and sees only this interface.
 
 What a carrier promises:
