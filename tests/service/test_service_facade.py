@@ -15,11 +15,12 @@ from circle.service.membership import Membership
 from circle.service.preferences import Preferences
 from circle.service.repository import CircleRepository
 from circle.service.safety import Safety
+from circle.service.search import Search
 from tests.helpers.in_process import Net
 
 PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
-         "admission": Admission}
+         "admission": Admission, "finder": Search}
 
 
 def test_the_facade_inherits_nothing_and_forwards_to_the_part_that_defines_the_method():

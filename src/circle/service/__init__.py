@@ -12,6 +12,7 @@ references, and forwards each public method to the one part that holds it:
     safety      safety.py       reports, warnings, reach-outs, the moderation log, guidelines
     exchange    exchange.py     bundles to and from other devices (checks in verify.py)
     admission   admission.py    joining with an invite code, both sides
+    finder      search.py       full-text search over what this reader may see
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -39,6 +40,7 @@ from circle.service.opened import OpenCircle
 from circle.service.preferences import Preferences
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
 from circle.service.safety import Safety
+from circle.service.search import Search, SearchHit, SearchResult
 from circle.service.verify import BundleRejected
 from circle.sync.mailbox import Mailbox
 
@@ -80,6 +82,7 @@ class Service:
         self.safety = Safety(self.repo, self.content, self.membership, self.prefs, identity, clock)
         self.exchange = Exchange(self.repo, self.content, identity, clock, self._after_new_actions)
         self.admission = Admission(self.repo, self.exchange, self.membership, identity, profile.name, clock)
+        self.finder = Search(self.repo, self.content, self.prefs)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -157,6 +160,9 @@ class Service:
     checkin = _Forward("mood", CheckIns.checkin)
     checkins = _Forward("mood", CheckIns.checkins)
 
+    search = _Forward("finder", Search.search)
+    search_all = _Forward("finder", Search.search_all)
+
     # -- this device's preferences ------------------------------------------------------
 
     last_circle = _Forward("prefs", Preferences.last_circle)
@@ -228,5 +234,5 @@ class Service:
 
 __all__ = [
     "COMPACT_AFTER_CHANGES", "BundleRejected", "CircleSummary", "InviteInfo", "PeerInfo", "Received",
-    "Service", "WhoAmI", "clean_text",
+    "SearchHit", "SearchResult", "Service", "WhoAmI", "clean_text",
 ]
