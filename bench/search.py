@@ -102,9 +102,9 @@ def main() -> int:
         build_ms, _ = timed(lambda: service.search(circle_id, "xylophone"))
         rows = []
         for text in QUERIES:
-            runs = [timed(lambda: service.search(circle_id, text))[0] for _ in range(args.repeat)]
+            runs = [timed(lambda q=text: service.search(circle_id, q))[0] for _ in range(args.repeat)]
             total = service.search(circle_id, text).total
-            scan_ms, scanned = timed(lambda: plain_scan(feed, text))
+            scan_ms, scanned = timed(lambda q=text: plain_scan(feed, q))
             assert scanned == total, (text, scanned, total)
             p50 = statistics.median(runs)
             rows.append({"query": text, "matches": total, "p50_ms": round(p50, 2), "max_ms": round(max(runs), 2),

@@ -122,7 +122,7 @@ class TextIndex:
             return []
         # Rarest first word first (str.count is one C pass): its few items are then checked
         # one by one for the other terms, or, while still many, the other terms scanned whole.
-        order = sorted(zip(query.terms, query.patterns), key=lambda tp: self.haystack.count(tp[0][0]))
+        order = sorted(zip(query.terms, query.patterns, strict=True), key=lambda tp: self.haystack.count(tp[0][0]))
         items = self._scan(order[0][1])
         for _, pattern in order[1:]:
             if len(items) > self.size // 20:
