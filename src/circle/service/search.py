@@ -48,8 +48,7 @@ class _CircleIndex:
     def __init__(self, posts: list[Post]) -> None:
         visible = [p for p in posts if not p.deleted and p.body]
         self.posts = sorted(visible, key=lambda p: (p.created_at, p.id), reverse=True)
-        self.texts = [searchable_text(p) for p in self.posts]
-        self.index = TextIndex(self.texts)
+        self.index = TextIndex([searchable_text(p) for p in self.posts])
 
 
 class Search:
@@ -93,5 +92,5 @@ def _hit(circle_id: str, index: _CircleIndex, item: int, query: Query) -> Search
     post = index.posts[item]
     if post.collapsed_reason:
         return SearchHit(circle_id, post, "", (), post.collapsed_reason)
-    cut = snippet(index.texts[item], query)
+    cut = snippet(searchable_text(post), query)
     return SearchHit(circle_id, post, cut.text, cut.marks, None)
