@@ -71,3 +71,25 @@ async def test_no_match_and_a_bad_query_say_so_and_escape_closes(world):
         await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the feed again")
         assert feed.selected_id == before
     service.close()
+
+
+async def test_another_members_markup_and_escapes_in_a_hit_show_as_plain_text(world):
+    ben = world.ben()
+    ben.post(world.circle_id, "[@click=app.quit]Q [bold]strolling[/] \x1b]52;c;eA==\x07\u202eevil")
+    service = world.ana()
+    service.receive_bundle(ben.bundle_for(world.circle_id, service.whoami().device_id))
+    ben.close()
+    app = make_app(service)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        hits = await _search(app, pilot, "strolling")
+        assert hits.option_count == 1
+        await pilot.press("enter")  # were the markup live, this would click app.quit
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the feed again")
+        assert app.is_running
+        await pilot.press("slash")
+        await type_into(pilot, "#search-text", "strolling")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "[@click=app.quit]Q [bold]strolling[/]" in screen_text(app)
+    service.close()
