@@ -120,17 +120,14 @@ class TextIndex:
         """Indexes of the items that hold every term of `query`, in the items' order."""
         if not self.size:
             return []
-        # Rarest first word first (str.count is one C pass): its few items are then checked
-        # one by one for the other terms, or, while still many, the other terms scanned whole.
+        # Rarest first word first (str.count is one C pass); its items are then checked one
+        # by one for the other terms, each a search over one short item (even for half the
+        # circle, about twice as fast as scanning the whole haystack again and intersecting).
         order = sorted(zip(query.terms, query.patterns, strict=True), key=lambda tp: self.haystack.count(tp[0][0]))
         items = self._scan(order[0][1])
         for _, pattern in order[1:]:
-            if len(items) > self.size // 20:
-                found = set(self._scan(pattern))
-                items = [i for i in items if i in found]
-            else:
-                search, starts, end = pattern.search, self.starts, self.end
-                items = [i for i in items if search(self.haystack, starts[i], end(i)) is not None]
+            search, starts, end = pattern.search, self.starts, self.end
+            items = [i for i in items if search(self.haystack, starts[i], end(i)) is not None]
         return items
 
 
