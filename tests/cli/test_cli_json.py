@@ -180,6 +180,7 @@ CASES: dict[str, tuple] = {
     "delete": (_args("delete", C, post("delete")), dict, {"id", "circle", "deleted"}),
     "react": (_args("react", C, post("react"), "heart"), dict, {"id", "circle", "reactions"}),
     "feed": (_args("feed", C), list, {"id", "author_id", "body", "reactions"}),
+    "search": (_args("search", C, "post"), dict, {"query", "total", "hits"}),
     "checkin": (_args("checkin", C, "--mood", "3"), dict, {"id", "circle", "visibility"}),
     "checkins": (_args("checkins", C), list, {"id", "mood", "visibility"}),
     "event": (_args("event", C, "Hill walk", "--when", "2031-05-04T10:00+00:00"), dict,

@@ -17,12 +17,13 @@ from circle.service.preferences import Preferences
 from circle.service.repository import CircleRepository
 from circle.service.relays import Relays
 from circle.service.safety import Safety
+from circle.service.search import Search
 from tests.helpers.in_process import Net
 
 PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "calendar": Events,
          "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
-         "admission": Admission, "relaying": Relays}
+         "admission": Admission, "relaying": Relays, "finder": Search}
 
 
 def test_the_facade_inherits_nothing_and_forwards_to_the_part_that_defines_the_method():

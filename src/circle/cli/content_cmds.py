@@ -79,6 +79,53 @@ def cmd_feed(args, service: Service) -> int:
     return 0
 
 
+def _search_record(hit, names: dict[str, str], circle_names: dict[str, str]) -> dict:
+    post = hit.post
+    return {
+        "circle": hit.circle_id, "circle_name": circle_names.get(hit.circle_id, ""), "id": post.id,
+        "author_id": post.author_id, "author": names.get(post.author_id, ""),
+        "created_at": export.iso(post.created_at), "reply_to": post.reply_to,
+        "content_warning": post.content_warning, "hidden": post.hidden, "hidden_reason": post.hidden_reason,
+        "folded": hit.folded, "snippet": hit.snippet or None,
+        "marks": [list(span) for span in hit.marks],
+    }
+
+
+def cmd_search(args, service: Service) -> int:
+    if args.all == (args.circle is not None):
+        raise UsageError("search takes a CIRCLE or --all, not both or neither")
+    if args.all:
+        result = service.search_all(args.text, limit=args.limit)
+    else:
+        result = service.search(service.resolve_circle(args.circle), args.text, limit=args.limit)
+    circle_ids = {hit.circle_id for hit in result.hits}
+    names = {cid: service.member_names(cid) for cid in circle_ids}
+    circle_names = {c.id: c.name for c in service.circles()} if args.all else {}
+    if args.json:
+        emit_json({"query": result.query, "total": result.total,
+                   "hits": [_search_record(h, names[h.circle_id], circle_names) for h in result.hits]})
+        return 0
+    for hit in result.hits:
+        post = hit.post
+        who = safe(names[hit.circle_id].get(post.author_id, _short(post.author_id)))
+        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        where = f" · {safe(circle_names.get(hit.circle_id, _short(hit.circle_id)))}" if args.all else ""
+        print(f"[{_short(post.id)}] {who} · {stamp}{where}")
+        if hit.folded:
+            line = f"(folded: {safe(hit.folded)}; use --json or the feed to read)"
+        elif post.content_warning:
+            line = f"CW: {safe(post.content_warning)} (body hidden; use --json to read)"
+        else:
+            line = safe(hit.snippet)
+        if post.hidden:
+            line = f"[hidden from members: {safe(post.hidden_reason or '')}] {line}"
+        print(f"  {line}")
+    shown_count = len(result.hits)
+    more = f", showing the newest {shown_count} (--limit)" if result.total > shown_count else ""
+    print(f"{result.total} match{'es' * (result.total != 1)}{more}" if result.total else "no matches")
+    return 0
+
+
 def cmd_checkin(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     checkin = service.checkin(
@@ -221,6 +268,12 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--remove", action="store_true", help="take your reaction back")
     p = command("feed", cmd_feed, "show a circle's posts")
     p.add_argument("circle")
+
+    p = command("search", cmd_search, 'search posts: whole words, "quoted phrases"; newest first')
+    p.add_argument("circle", nargs="?", help="the circle (or --all)")
+    p.add_argument("text", help='words that must all occur; "a phrase" in quotes')
+    p.add_argument("--all", action="store_true", help="search every circle on this profile")
+    p.add_argument("--limit", type=int, default=50, help="at most this many results (default 50)")
 
     p = command("checkin", cmd_checkin, "record how you are doing")
     p.add_argument("circle")

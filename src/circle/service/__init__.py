@@ -14,6 +14,7 @@ references, and forwards each public method to the one part that holds it:
     exchange    exchange.py     bundles to and from other devices (checks in verify.py)
     admission   admission.py    joining with an invite code, both sides
     relaying    relays.py       the circle's relays: listing, registering, syncing through them
+    finder      search.py       full-text search over what this reader may see
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -43,6 +44,7 @@ from circle.service.preferences import Preferences
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
 from circle.service.relays import RelayInfo, RelayResult, Relays
 from circle.service.safety import Safety
+from circle.service.search import Search, SearchHit, SearchResult
 from circle.service.verify import BundleRejected
 from circle.sync.mailbox import Mailbox
 
@@ -87,6 +89,7 @@ class Service:
         self.admission = Admission(self.repo, self.exchange, self.membership, identity, profile.name, clock)
         self.relaying = Relays(self.repo, self.membership, identity,
                                lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
+        self.finder = Search(self.repo, self.content, self.prefs)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -167,6 +170,9 @@ class Service:
     checkin = _Forward("mood", CheckIns.checkin)
     checkins = _Forward("mood", CheckIns.checkins)
 
+    search = _Forward("finder", Search.search)
+    search_all = _Forward("finder", Search.search_all)
+
     # -- this device's preferences ------------------------------------------------------
 
     last_circle = _Forward("prefs", Preferences.last_circle)
@@ -245,6 +251,5 @@ class Service:
 
 __all__ = [
     "COMPACT_AFTER_CHANGES", "BundleRejected", "CircleSummary", "InviteInfo", "PeerInfo", "Received",
-    "RelayInfo", "RelayResult",
-    "Service", "WhoAmI", "clean_text",
+    "RelayInfo", "RelayResult", "SearchHit", "SearchResult", "Service", "WhoAmI", "clean_text",
 ]

@@ -16,6 +16,7 @@ from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.feed_items import FeedItem, build_feed_items
 from circle.tui.feed_view import FeedView
 from circle.tui.guidelines_dialog import GuidelinesDialog
+from circle.tui.search_dialog import SearchDialog
 
 REACTIONS = (("♥ heart", "heart"), ("hug", "hug"), ("+1", "+1"), ("thanks", "thanks"))
 
@@ -30,6 +31,7 @@ class FeedTab(Vertical):
         Binding("o", "reveal", "Open", show=False, id="feed.reveal"),
         Binding("exclamation_mark", "report", "Report", id="feed.report"),
         Binding("G", "latest", "Latest", show=False, id="feed.latest"),
+        Binding("slash", "search", "Search", show=False, id="feed.search"),
     ]
 
     def __init__(self, circle_id: str, **kwargs) -> None:
@@ -200,6 +202,14 @@ class FeedTab(Vertical):
 
     def action_latest(self) -> None:
         self.view.jump_to_latest()
+
+    def action_search(self) -> None:
+        def jump(post_id: str | None) -> None:
+            if post_id:
+                self.view.selected_id = post_id  # selects and scrolls to it; a folded post stays folded
+                self.view.focus()
+
+        self.app.push_screen(SearchDialog(self.circle_id), jump)
 
     def on_feed_view_activated(self, message: FeedView.Activated) -> None:
         self.action_reply()  # enter on a post answers it (a collapsed warning opens first)
