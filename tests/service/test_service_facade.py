@@ -13,13 +13,14 @@ from circle.service.content import Content
 from circle.service.exchange import Exchange
 from circle.service.membership import Membership
 from circle.service.preferences import Preferences
+from circle.service.quiet import Quiet
 from circle.service.repository import CircleRepository
 from circle.service.safety import Safety
 from tests.helpers.in_process import Net
 
 PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
-         "admission": Admission}
+         "admission": Admission, "quiet": Quiet}
 
 
 def test_the_facade_inherits_nothing_and_forwards_to_the_part_that_defines_the_method():

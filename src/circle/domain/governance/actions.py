@@ -23,6 +23,7 @@ from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.domain.document import MAX_MILLIS
 from circle.domain.governance import fields as f
 from circle.domain.governance.fields import ActionError
+from circle.domain.quiet import MAX_QUIET_AFTER_HOURS
 from circle.domain.roles import ROLES
 
 VERSION = 1
@@ -65,6 +66,8 @@ _BODIES: dict[str, dict[str, Callable[[Any], object]]] = {
     "dismiss": {"post": lambda v: f.text(v, 64), "reports": lambda v: f.id_list(v, 64, 0, MAX_REPORTS),
                 "reason": lambda v: f.text(v, 500)},
     "set_policy": {"collapse_after": lambda v: f.integer(v, 0, 100)},
+    # Hours without a reply before a post is shown as waiting for one (domain/quiet.py).
+    "set_quiet_after": {"hours": lambda v: f.integer(v, 1, MAX_QUIET_AFTER_HOURS)},
     "accept_guidelines": {"version": lambda v: f.hex_str(v, 64)},
 }
 
