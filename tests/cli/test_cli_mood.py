@@ -86,3 +86,11 @@ def test_quiet_after_is_shown_and_set_by_organizers_only(tmp_path):
     assert ana.ok("quiet", cid, "--json").json() == []  # 13 hours is no longer long enough
     assert "may not" in one_line(raw(ben, "quiet-after", cid, "1"))
     assert "1 to 336" in one_line(raw(ana, "quiet-after", cid, "0"))
+
+
+def test_checkin_works_as_cron_runs_it(profile_cli: Cli, circle_id: str):
+    """No terminal, no TERM, a bare PATH: what cron gives a job."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(profile_cli.home), "CIRCLE_HOME": str(profile_cli.home),
+           "CIRCLE_PASSPHRASE": profile_cli.passphrase or ""}
+    assert profile_cli.ok("checkin", circle_id, "--mood", "3", "--private", env=env).stdout.strip()
+    assert [c["mood"] for c in profile_cli.ok("checkins", circle_id, "--json").json()] == [3]
