@@ -8,8 +8,7 @@ import os
 from datetime import datetime, timedelta, timezone
 
 from tests.helpers.cli import Cli, raw, one_line
-from tests.helpers.in_process import Net
-from tests.tui.world import Clock
+from tests.helpers.in_process import quiet_circle
 
 UTC_ENV = {"TZ": "UTC"}
 
@@ -53,25 +52,8 @@ def test_export_summary_is_markdown_for_a_clinician(profile_cli: Cli, circle_id:
     assert "needs --output" in one_line(raw(profile_cli, "export", circle_id, "--format", "summary", "--json"))
 
 
-def _circle_with_a_quiet_post(tmp_path):
-    """Ana and Ben's circle, where Ben posted 13 hours ago and nobody answered."""
-    clock = Clock(datetime.now(timezone.utc) - timedelta(hours=13))
-    net = Net(tmp_path)
-    ana, ben = net.profile("Ana", clock=clock), net.profile("Ben", clock=clock)
-    net.cid = ana.create_circle("Walkers")
-    net.join(ana, ben)
-    net.send(ana, ben)
-    quiet = ben.post(net.cid, "Up since four, again.").id
-    answered = ben.post(net.cid, "Walk on Sunday?").id
-    net.send(ben, ana)
-    ana.react(net.cid, answered, "heart")
-    net.send(ana, ben)
-    ana.close(), ben.close()
-    return net.cid, quiet, Cli(tmp_path / "Ana"), Cli(tmp_path / "Ben")
-
-
 def test_quiet_lists_posts_waiting_for_a_reply_but_never_to_their_author(tmp_path):
-    cid, quiet, ana, ben = _circle_with_a_quiet_post(tmp_path)
+    cid, quiet, ana, ben = quiet_circle(tmp_path)
     records = ana.ok("quiet", cid, "--json").json()
     assert [r["id"] for r in records] == [quiet] and records[0]["author"] == "Ben"
     assert "Up since four, again." in ana.ok("quiet", cid).stdout
@@ -80,7 +62,7 @@ def test_quiet_lists_posts_waiting_for_a_reply_but_never_to_their_author(tmp_pat
 
 
 def test_quiet_after_is_shown_and_set_by_organizers_only(tmp_path):
-    cid, quiet, ana, ben = _circle_with_a_quiet_post(tmp_path)
+    cid, quiet, ana, ben = quiet_circle(tmp_path)
     assert ana.ok("quiet-after", cid, "--json").json() == {"circle_id": cid, "quiet_after_hours": 12}
     ana.ok("quiet-after", cid, "24")
     assert ana.ok("quiet", cid, "--json").json() == []  # 13 hours is no longer long enough
