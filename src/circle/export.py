@@ -1,13 +1,17 @@
-"""Plain records (for --json) and whole-circle exports (json, markdown).
+"""Plain records (for --json), whole-circle exports (json, markdown), and one
+member's check-ins for mood trackers (Daylio's CSV) and for a clinician (Markdown).
 
 One shape per kind, shared by `--json` listings and `circle export`.
 """
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
-from datetime import datetime, timezone
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 from circle.domain.document import to_millis
 from circle.domain.models import (
@@ -227,3 +231,82 @@ def export_markdown(info, members, posts, checkins, events, now) -> str:
         where = f" at {md_text(e.where)}" if e.where else ""
         lines.append(f"- **{md_text(e.title)}** {md_time(e.when)}{repeat}{where}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+# -- check-ins for mood trackers and for a clinician ---------------------------------------
+
+DAYLIO_HEADER = ("full_date", "date", "weekday", "time", "mood", "activities", "note_title", "note")
+DAYLIO_MOODS = {1: "awful", 2: "bad", 3: "meh", 4: "good", 5: "rad"}
+# A spreadsheet runs a cell starting with one of these as a formula (`=cmd|' /C calc'!A0`).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def sheet_safe(text: str) -> str:
+    """Member text for a spreadsheet cell: a leading `'` makes a would-be formula
+    plain text, as spreadsheets themselves write it (OWASP's advice for CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def export_daylio_csv(checkins: list[CheckIn], tz=None) -> str:
+    """Check-ins in Daylio's CSV layout, newest first as Daylio writes them, in
+    local time (`tz`, default this machine's zone). Band-only records (no mood) are left out."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DAYLIO_HEADER)
+    for c in sorted(checkins, key=lambda c: (c.created_at, c.id), reverse=True):
+        if c.mood is None:
+            continue
+        local = c.created_at.astimezone(tz)
+        writer.writerow((
+            local.strftime("%Y-%m-%d"), f"{local.strftime('%B')} {local.day}", local.strftime("%A"),
+            local.strftime("%H:%M"), DAYLIO_MOODS[c.mood],
+            sheet_safe(" | ".join(shown(t) for t in c.tags)), "", sheet_safe(shown(c.note, multiline=True)),
+        ))
+    return out.getvalue()
+
+
+def export_checkin_summary(name: str, checkins: list[CheckIn], now: datetime, tz=None) -> str:
+    """A printable Markdown summary of one member's check-ins, week by week (weeks
+    start on Monday, local time). No streaks and no judgement of gaps: a week
+    without check-ins simply has none recorded."""
+    rated = sorted((c for c in checkins if c.mood is not None), key=lambda c: (c.created_at, c.id))
+    lines = [f"# Mood check-ins: {md_text(name)}", "",
+             f"Prepared {md_time(now)} from check-ins recorded in circle. Mood and energy are "
+             "self-rated from 1 (very low) to 5 (very good).", ""]
+    if not rated:
+        return "\n".join(lines + ["No check-ins recorded yet."]) + "\n"
+    weeks: dict = {}
+    for c in rated:
+        day = c.created_at.astimezone(tz).date()
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(c)
+    first, last = min(weeks), max(weeks)
+    lines += [f"Covers {first:%d %B %Y} to {rated[-1].created_at.astimezone(tz):%d %B %Y}.", "",
+              "## Mood over the weeks", "",
+              "| Week of | Check-ins | Mood, average | Mood, range | Energy, average | Often noted |",
+              "|---|---|---|---|---|---|"]
+    week = first
+    while week <= last:
+        items = weeks.get(week, [])
+        if not items:
+            lines.append(f"| {week:%d %b %Y} | none recorded | | | | |")
+        else:
+            moods = [c.mood for c in items if c.mood is not None]
+            energy = [c.energy for c in items if c.energy is not None]
+            tags = Counter(t for c in items for t in c.tags).most_common(3)
+            lines.append(
+                f"| {week:%d %b %Y} | {len(items)} | {sum(moods) / len(moods):.1f} {_bar(sum(moods) / len(moods))} "
+                f"| {min(moods)} to {max(moods)} | {f'{sum(energy) / len(energy):.1f}' if energy else ''} "
+                f"| {', '.join(md_text(t) for t, _ in tags)} |")
+        week += timedelta(days=7)
+    notes = [c for c in rated if c.note]
+    if notes:
+        lines += ["", "## Notes", ""]
+        lines += [f"- {c.created_at.astimezone(tz):%a %d %b %Y %H:%M}, mood {c.mood}: "
+                  f"{md_text(' '.join(c.note.split()))}" for c in notes]
+    return "\n".join(lines) + "\n"
+
+
+def _bar(average: float) -> str:
+    """The weekly average as a short bar a printout keeps (five steps, one per point)."""
+    filled = round(average)
+    return "▮" * filled + "▯" * (5 - filled)

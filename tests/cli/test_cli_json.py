@@ -27,7 +27,7 @@ from tests.helpers.cli import PASSPHRASE, Cli
 from circle import cli
 from circle.domain.models import CrisisResource
 from circle.service import Service
-from tests.helpers.in_process import join
+from tests.helpers.in_process import join, quiet_circle
 
 
 @dataclass
@@ -153,6 +153,11 @@ def _join(world: World, request) -> str:
     return world.cli("gus").ok("join", world.ids["gus_code"], "--peer", f"127.0.0.1:{port}", "--json").stdout
 
 
+def _quiet(world: World, request) -> str:
+    cid, _, ana, _ = quiet_circle(request.getfixturevalue("tmp_path"))
+    return ana.ok("quiet", cid, "--json").stdout
+
+
 def _init(world: World, request) -> str:
     return InProcessCli(world.root / "fresh").ok("init", "--name", "Zed", "--json").stdout
 
@@ -211,6 +216,9 @@ CASES: dict[str, tuple] = {
     "warn": (_args("warn", C, member("cat"), "--reason", "be kind"), dict, {"id", "circle", "member"}),
     "modlog": (_args("modlog", C), list, {"id", "kind", "summary", "status"}),
     "report-policy": (_args("report-policy", C), dict, {"circle_id", "collapse_after"}),
+    "quiet": (_quiet, list, {"id", "author_id", "author", "body", "created_at"}),
+    "quiet-after": (_args("quiet-after", C), dict, {"circle_id", "quiet_after_hours"}),
+    "checkin-reminder": (_args("checkin-reminder", "20:30"), dict, {"checkin_reminder"}),
     "reach-out": (_args("reach-out", C, "--to", member("ben")), dict, {"id", "circle", "to"}),
     "inbox": (_args("inbox", C), list, {"id", "kind", "sender_id", "text"}),
     "filters": (_args("filters"), list, None),

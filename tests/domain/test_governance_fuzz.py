@@ -172,6 +172,7 @@ def _templates() -> dict[str, tuple[DeviceIdentity, dict]]:
         "dismiss": (MOD, {"post": POST, "reports": [c.report], "reason": ""}),
         "set_policy": (ORG, {"collapse_after": 2}),
         "set_relays": (ORG, {"relays": [{"address": "relay.example:7700", "key": "ab" * 32}]}),
+        "set_quiet_after": (ORG, {"hours": 6}),
         "accept_guidelines": (MEMBER, {"version": c.guidelines}),
         "add_resource": (ORG, resource),
         "edit_resource": (ORG, {"resource": c.resource, **resource}),

@@ -107,6 +107,7 @@ def summary(state: GovernanceState) -> dict:
         "notes": list(state.notes),
         "collapsed": sorted(state.collapsed),
         "collapse_after": state.collapse_after,
+        "quiet_after": state.quiet_after,
         "dismissed": dict(state.dismissed),
         "accepted": dict(state.accepted),
     }
@@ -186,6 +187,7 @@ ALLOWED = {
     "collapse": {"organizer", "moderator"},
     "dismiss": {"organizer", "moderator"},
     "set_policy": {"organizer"},
+    "set_quiet_after": {"organizer"},
     "admit": ALL_ROLES,
     "leave": ALL_ROLES,
     "accept_guidelines": ALL_ROLES,
@@ -236,6 +238,7 @@ def test_only_the_roles_a_kind_needs_may_take_it(people, kind: str, role: str) -
             "collapse": {"post": "p1", "reports": [log.report]},
             "dismiss": {"post": "p1", "reports": [log.report], "reason": ""},
             "set_policy": {"collapse_after": 5},
+            "set_quiet_after": {"hours": 3},
             "accept_guidelines": {"version": log.guidelines},
         }[kind]
         action = log.act(who, kind, body)

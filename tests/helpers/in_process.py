@@ -57,3 +57,27 @@ def stored(service: Service, circle_id: str) -> tuple:
         tuple(sorted((a, digest(b)) for a, b in store.actions(circle_id))),
         tuple(sorted((h, digest(b)) for h, b in store.signed_heads(circle_id))),
     )
+
+
+def quiet_circle(root: Path):
+    """Ana and Ben's circle, where Ben posted 13 hours ago (by the real clock) and nobody
+    answered, while his other post got Ana's heart: (circle id, the quiet post's id,
+    a Cli for Ana, a Cli for Ben)."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.helpers.cli import Cli
+
+    then = datetime.now(timezone.utc) - timedelta(hours=13)
+    net = Net(root)
+    ana, ben = net.profile("Ana", clock=lambda: then), net.profile("Ben", clock=lambda: then)
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben)
+    net.send(ana, ben)
+    quiet = ben.post(net.cid, "Up since four, again.").id
+    answered = ben.post(net.cid, "Walk on Sunday?").id
+    net.send(ben, ana)
+    ana.react(net.cid, answered, "heart")
+    net.send(ana, ben)
+    ana.close()
+    ben.close()
+    return net.cid, quiet, Cli(root / "Ana"), Cli(root / "Ben")

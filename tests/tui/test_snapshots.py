@@ -39,9 +39,21 @@ def reached_out(world, ana) -> None:
     ben.close()
 
 
+def waiting(world, ana) -> None:
+    """Ben posted thirteen hours ago and nobody has answered yet."""
+    ben = world.ben()
+    now, world.clock.now = world.clock.now, world.clock.now - timedelta(hours=13)
+    ben.post(world.circle_id, "Up since four again. Anyone around?")
+    world.clock.now = now
+    ana.receive_bundle(ben.bundle_for(world.circle_id, ana.whoami().device_id))
+    ben.close()
+
+
 # name -> (keys pressed, what happens in the circle first)
 CIRCLE_SCREENS = {
     "feed": ([], None),
+    "feed_waiting": ([], waiting),
+    "quiet_posts": (["w"], waiting),
     "checkin_dialog": (["c"], None),
     "checkins": (["2"], None),
     "events": (["3"], None),

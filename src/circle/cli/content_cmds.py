@@ -170,6 +170,53 @@ def _event_done(args, event, circle: str, now) -> int:
                         "tz": record["tz"], "cancelled": event.cancelled}, event.id)
 
 
+def cmd_checkin_reminder(args, service: Service) -> int:
+    if args.off and args.at:
+        raise UsageError("give a time or --off, not both")
+    if args.off or args.at:
+        service.set_checkin_reminder(None if args.off else args.at)
+    at = service.checkin_reminder()
+    if args.json:
+        emit_json({"checkin_reminder": at})
+    else:
+        print(f"the app offers a check-in after {at} each day" if at else "no check-in reminder")
+    return 0
+
+
+def cmd_quiet(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    names = service.member_names(circle)
+    posts = service.quiet_posts(circle)
+    if args.json:
+        emit_json([export.post_record(p, names) for p in posts])
+        return 0
+    for post in posts:
+        who = safe(names.get(post.author_id, _short(post.author_id)))
+        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        if post.collapsed_reason:
+            text = f"(folded: {safe(post.collapsed_reason)})"
+        elif post.content_warning:
+            text = f"CW: {safe(post.content_warning)}"
+        else:
+            text = shown(post.body, limit=70)
+        print(f"[{_short(post.id)}] {who} · {stamp}  {text}")
+    if not posts:
+        print("nobody is waiting for a reply")
+    return 0
+
+
+def cmd_quiet_after(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.hours is not None:
+        service.set_quiet_after(circle, args.hours)
+    hours = service.quiet_after(circle)
+    if args.json:
+        emit_json({"circle_id": circle, "quiet_after_hours": hours})
+    else:
+        print(f"posts with no reply after {hours} hour{'s' * (hours != 1)} show as waiting for one")
+    return 0
+
+
 def cmd_event(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     tz = _zone_arg(args) or service.local_zone()
@@ -223,10 +270,11 @@ def cmd_rsvp(args, service: Service) -> int:
 
 def cmd_export(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
-    if args.json and args.format in ("md", "ics") and not args.output:
+    if args.json and args.format != "json" and not args.output:
         raise UsageError(f"--json with --format {args.format} needs --output FILE (the export goes there)")
     now = service.clock()
-    checkins = service.checkins(circle)
+    # The check-in exports are this member's own only: others' check-ins are theirs to export.
+    checkins = service.my_checkins(circle) if args.format in ("csv", "summary") else service.checkins(circle)
     if args.no_private:  # what the circle saw: no private check-ins, only the band of band ones
         checkins = [replace(c, mood=None, energy=None, note="", tags=()) if c.visibility == "band" else c
                     for c in checkins if c.visibility != "me"]
@@ -236,6 +284,10 @@ def cmd_export(args, service: Service) -> int:
         text = ics.export_ics(parts[0], parts[4], now)
     elif args.format == "json":
         text = json_text(export.export_json(*parts))
+    elif args.format == "csv":
+        text = export.export_daylio_csv([c for c in checkins if c.mood is not None])
+    elif args.format == "summary":
+        text = export.export_checkin_summary(service.whoami().name, checkins, now)
     else:
         text = export.export_markdown(*parts)
     if args.output:
@@ -287,6 +339,14 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
                        help='share only "doing okay" or "could use support"; the rest stays on this device')
     p = command("checkins", cmd_checkins, "list check-ins")
     p.add_argument("circle")
+    p = command("checkin-reminder", cmd_checkin_reminder, "show or set this device's daily check-in reminder")
+    p.add_argument("at", nargs="?", metavar="HH:MM", help="local time, 24-hour")
+    p.add_argument("--off", action="store_true", help="no reminder")
+    p = command("quiet", cmd_quiet, "posts waiting for a reply")
+    p.add_argument("circle")
+    p = command("quiet-after", cmd_quiet_after, "show or set the hours before a post shows as waiting for a reply")
+    p.add_argument("circle")
+    p.add_argument("hours", nargs="?", type=int, help="organizers: 1 to 336")
 
     p = command("event", cmd_event, "plan a meetup")
     p.add_argument("circle"); p.add_argument("title")
@@ -314,7 +374,8 @@ def register_export(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Adds export to the parser."""
     p = command("export", cmd_export, "export a circle")
     p.add_argument("circle")
-    p.add_argument("--format", choices=("json", "md", "ics"), required=True,
-                   help="ics: the events as an iCalendar file for calendar apps")
+    p.add_argument("--format", choices=("json", "md", "ics", "csv", "summary"), required=True,
+                   help="ics: the events as an iCalendar file for calendar apps; csv: your check-ins in "
+                        "Daylio's layout; summary: your check-ins week by week (Markdown)")
     p.add_argument("--output", metavar="FILE", help="write here (mode 0600) instead of stdout")
     p.add_argument("--no-private", action="store_true", help="leave out your private check-ins")

@@ -15,6 +15,7 @@ references, and forwards each public method to the one part that holds it:
     admission   admission.py    joining with an invite code, both sides
     relaying    relays.py       the circle's relays: listing, registering, syncing through them
     finder      search.py       full-text search over what this reader may see
+    quiet       quiet.py        posts waiting for a reply, and the circle's threshold for that
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -41,6 +42,7 @@ from circle.service.mailbox_sync import MailboxReport, MailboxSync
 from circle.service.membership import InviteInfo, Membership
 from circle.service.opened import OpenCircle
 from circle.service.preferences import Preferences
+from circle.service.quiet import Quiet
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
 from circle.service.relays import RelayInfo, RelayResult, Relays
 from circle.service.safety import Safety
@@ -81,7 +83,7 @@ class Service:
         self.prefs = Preferences(self.repo)
         self.content = Content(self.repo, self.prefs, clock, new_id)
         self.calendar = Events(self.repo, clock, new_id)
-        self.mood = CheckIns(self.repo, profile.member_id, clock, new_id)
+        self.mood = CheckIns(self.repo, self.prefs, profile.member_id, clock, new_id)
         self.catalog = Circles(self.repo, self.content, identity, profile.member_id, profile.name, clock)
         self.membership = Membership(self.repo, self.content, identity, clock)
         self.safety = Safety(self.repo, self.content, self.membership, self.prefs, identity, clock)
@@ -90,6 +92,7 @@ class Service:
         self.relaying = Relays(self.repo, self.membership, identity,
                                lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
         self.finder = Search(self.repo, self.content, self.prefs)
+        self.quiet = Quiet(self.repo, self.content, self.membership, clock)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -169,6 +172,11 @@ class Service:
 
     checkin = _Forward("mood", CheckIns.checkin)
     checkins = _Forward("mood", CheckIns.checkins)
+    my_checkins = _Forward("mood", CheckIns.my_checkins)
+
+    quiet_posts = _Forward("quiet", Quiet.quiet_posts)
+    quiet_after = _Forward("quiet", Quiet.quiet_after)
+    set_quiet_after = _Forward("quiet", Quiet.set_quiet_after)
 
     search = _Forward("finder", Search.search)
     search_all = _Forward("finder", Search.search_all)
@@ -183,6 +191,9 @@ class Service:
     set_cw_filters = _Forward("prefs", Preferences.set_cw_filters)
     region = _Forward("prefs", Preferences.region)
     set_region = _Forward("prefs", Preferences.set_region)
+    checkin_reminder = _Forward("prefs", Preferences.checkin_reminder)
+    set_checkin_reminder = _Forward("prefs", Preferences.set_checkin_reminder)
+    checkin_reminder_due = _Forward("mood", CheckIns.checkin_reminder_due)
 
     # -- governance -----------------------------------------------------------------------
 

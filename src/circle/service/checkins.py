@@ -6,11 +6,14 @@ record is a sealed private record on this device (kind `checkin`).
 
 from __future__ import annotations
 
+from datetime import time, tzinfo
+
 from circle.domain import views
 from circle.domain.document import from_millis, to_millis
 from circle.domain.models import MOODS, SHARES, CheckIn, band_of
 from circle.errors import InvalidInput
 from circle.service.core import Clock, IdSource, clean_text
+from circle.service.preferences import Preferences
 from circle.service.repository import CircleRepository
 
 MAX_TAGS = 10
@@ -18,8 +21,9 @@ PRIVATE = "checkin"
 
 
 class CheckIns:
-    def __init__(self, repo: CircleRepository, member_id: str, clock: Clock, new_id: IdSource) -> None:
-        self.repo, self.member_id, self.clock, self.new_id = repo, member_id, clock, new_id
+    def __init__(self, repo: CircleRepository, prefs: Preferences, member_id: str, clock: Clock,
+                 new_id: IdSource) -> None:
+        self.repo, self.prefs, self.member_id, self.clock, self.new_id = repo, prefs, member_id, clock, new_id
 
     def checkin(self, circle_id: str, mood: int, *, energy: int | None = None, note: str = "",
                 tags: tuple[str, ...] = (), share: str = "circle") -> CheckIn:
@@ -59,6 +63,25 @@ class CheckIns:
         mine = {c.id: c for c in self._private(circle_id)}
         shared = [c for c in views.read_checkins(circle.document, circle.roster()) if c.id not in mine]
         return sorted(shared + list(mine.values()), key=lambda c: (c.created_at, c.id))
+
+    def my_checkins(self, circle_id: str) -> list[CheckIn]:
+        """This member's own check-ins, all in full, oldest first: shared ones from
+        the circle's document, the rest from the sealed local copies."""
+        me = self._me(circle_id)
+        return [c for c in self.checkins(circle_id) if c.author_id == me]
+
+    def checkin_reminder_due(self, tz: tzinfo | None = None) -> bool:
+        """Whether to offer the daily reminder now: one is set on this device, its
+        time of day has passed (in `tz`, default this machine's zone), and no
+        check-in was made today in any circle."""
+        at = self.prefs.checkin_reminder()
+        if at is None:
+            return False
+        now = self.clock().astimezone(tz)
+        if now.time() < time.fromisoformat(at):
+            return False
+        return not any(c.created_at.astimezone(tz).date() == now.date()
+                       for circle_id in self.repo.ids() for c in self.my_checkins(circle_id))
 
     def _me(self, circle_id: str) -> str:
         return self.repo.open(circle_id).my_member_id or self.member_id

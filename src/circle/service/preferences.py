@@ -1,5 +1,6 @@
 """This device's own remembered state: the last circle opened, posts seen,
-the topics this member keeps folded, the region for built-in resources.
+the topics this member keeps folded, the region for built-in resources, the
+time of the daily check-in reminder.
 
 Each value is a sealed private record (kind `prefs`): it never leaves the device
 and nothing of it reaches the disk in plaintext, like private check-ins.
@@ -90,3 +91,19 @@ class Preferences:
                 raise InvalidInput(f"a region is a two-letter country code such as GB or US, not {code!r}")
         self.put(_NO_CIRCLE, "region", code)
         return self.region()
+
+    # -- the daily check-in reminder ------------------------------------------------------
+
+    def checkin_reminder(self) -> str | None:
+        """The time of day ("HH:MM", local) the app offers a check-in, or None."""
+        return self.get(_NO_CIRCLE, "checkin-reminder")
+
+    def set_checkin_reminder(self, at: str | None) -> str | None:
+        """Set the daily reminder to `at` ("HH:MM", 24-hour, local time), or None: no reminder."""
+        if at is not None:
+            match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", at.strip())
+            if not match:
+                raise InvalidInput(f"a reminder time is HH:MM on a 24-hour clock, such as 20:30, not {at!r}")
+            at = f"{int(match[1]):02d}:{match[2]}"
+        self.put(_NO_CIRCLE, "checkin-reminder", at)
+        return at

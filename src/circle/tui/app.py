@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import tzinfo
+from datetime import date, tzinfo
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -84,6 +84,7 @@ class CircleApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._problems = self.settings.problems
         self._announced: set[str] = set()  # inbox items already told about this session
+        self._offered_checkin: date | None = None  # the day the check-in reminder was last shown
 
     def on_mount(self) -> None:
         for theme in THEMES:
@@ -133,6 +134,20 @@ class CircleApp(App[None]):
         self.call_later(self._show_circles, target)
         for circle in circles:  # what arrived while the app was closed
             self.announce_inbox(circle.id)
+        self.call_later(self.offer_checkin)
+        self.set_interval(60, self.offer_checkin)
+
+    def offer_checkin(self) -> bool:
+        """Once a day, after the reminder time set on this device and only if no
+        check-in was made today, offer one; never more than a quiet toast."""
+        assert self.service is not None  # offered only after unlock
+        today = self.service.clock().astimezone(self.display_tz).date()
+        if self._offered_checkin == today or not self.service.checkin_reminder_due(self.display_tz):
+            return False
+        self._offered_checkin = today
+        self.notify("A moment for a check-in, if you would like one: press c in a circle.",
+                    title="Check-in", timeout=30)
+        return True
 
     def _store_changed(self, circle_id: str) -> None:
         self.post_message(StoreChanged(circle_id))

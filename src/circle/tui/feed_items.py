@@ -31,6 +31,7 @@ class FeedItem:
     # Folded until opened on purpose ("pending moderator review (3 reports)", "matches your
     # filter: grief"); opened like a content warning.
     collapsed_reason: str | None = None
+    waiting: bool = False  # nobody else has answered it for the circle's quiet threshold
 
     @property
     def closed(self) -> bool:
@@ -41,7 +42,8 @@ class FeedItem:
 
 
 def build_feed_items(
-    posts: Sequence[Post], names: Mapping[str, str], me: str | None, unread: Collection[str]
+    posts: Sequence[Post], names: Mapping[str, str], me: str | None, unread: Collection[str],
+    waiting: Collection[str] = (),
 ) -> list[FeedItem]:
     items = []
     for post, depth in thread_order(list(posts)):
@@ -63,6 +65,7 @@ def build_feed_items(
             is_mine=post.author_id == me,
             unread=post.id in unread,
             collapsed_reason=post.collapsed_reason,
+            waiting=post.id in waiting,
         ))
     return items
 

@@ -21,6 +21,7 @@ from circle.tui.feed_layout import GUTTER, indent_of, text_width
 
 CURSOR_MARK = "▌"
 UNREAD_MARK = "● new"
+WAITING_MARK = "○ waiting for a reply"
 COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions")
 COMPONENT_CLASSES = {f"feed-view--{name}" for name in (*COMPONENTS, "cursor")}
 FEED_CSS = """
@@ -180,6 +181,8 @@ def build_strips(
         tail += [Segment(" · ", meta), Segment("edited", meta)]
     if item.unread:
         tail += [Segment(" · ", meta), Segment(UNREAD_MARK, styles["unread"])]
+    if item.waiting:  # calm, like the time: an invitation to answer, not an alarm
+        tail += [Segment(" · ", meta), Segment(WAITING_MARK, meta)]
     head = [Segment("↳ ", meta)] if item.depth > 0 else []
     you = [Segment(" (you)", meta)] if item.is_mine else []
     fits = max(avail - sum(s.cell_length for s in (*head, *you, *tail)), 4)

@@ -32,6 +32,7 @@ class FeedTab(Vertical):
         Binding("exclamation_mark", "report", "Report", id="feed.report"),
         Binding("G", "latest", "Latest", show=False, id="feed.latest"),
         Binding("slash", "search", "Search", show=False, id="feed.search"),
+        Binding("w", "quiet", "Quiet posts", show=False, id="feed.quiet"),
     ]
 
     def __init__(self, circle_id: str, **kwargs) -> None:
@@ -39,6 +40,8 @@ class FeedTab(Vertical):
         self.circle_id = circle_id
         self.unread: set[str] = set()  # new this visit: the marker stays until you leave
         self.items: dict[str, FeedItem] = {}
+        self.waiting: frozenset[str] = frozenset()  # posts waiting for a reply (service/quiet.py)
+        self.only_quiet = False  # the "quiet posts" view: only those, to answer one
         self._loaded = False
 
     def compose(self) -> ComposeResult:
@@ -49,6 +52,14 @@ class FeedTab(Vertical):
     def view(self) -> FeedView:
         return self.query_one(FeedView)
 
+    def on_mount(self) -> None:
+        # Posts start waiting as time passes, not only when something arrives.
+        self.set_interval(300, self._check_waiting)
+
+    def _check_waiting(self) -> None:
+        if frozenset(p.id for p in self.app.service.quiet_posts(self.circle_id)) != self.waiting:
+            self.reload()
+
     def reload(self) -> None:
         service = self.app.service
         posts = service.feed(self.circle_id)
@@ -56,15 +67,21 @@ class FeedTab(Vertical):
         seen = service.seen_posts(self.circle_id)
         fresh = {p.id for p in posts if p.author_id != me and not p.deleted and not p.hidden and p.id not in seen}
         self.unread |= fresh
-        items = build_feed_items(posts, service.member_names(self.circle_id), me, self.unread)
+        self.waiting = frozenset(p.id for p in service.quiet_posts(self.circle_id))
+        items = build_feed_items(posts, service.member_names(self.circle_id), me, self.unread, self.waiting)
         self.items = {item.id: item for item in items}
-        self.view.set_items(items)
+        self.view.set_items([i for i in items if i.waiting] if self.only_quiet else items)
         service.mark_seen(self.circle_id, fresh)
         new = f", {len(self.unread)} new" if self.unread else ""
-        self.query_one("#feed-status", Static).update(
-            f"{len(items)} posts{new} · n post · r reply · a react · o open · ! report · "
-            "e edit · d delete · G latest"
-        )
+        if self.only_quiet:
+            status = (f"Quiet posts: {len(self.waiting)} waiting for a reply · r reply · a react · w all posts"
+                      if self.waiting else "Nobody is waiting for a reply. · w all posts")
+        else:
+            # Never counted for the author: their own posts are not among the waiting.
+            quiet = f" · {len(self.waiting)} waiting for a reply (w)" if self.waiting else ""
+            status = (f"{len(items)} posts{new}{quiet} · n post · r reply · a react · o open · ! report · "
+                      "e edit · d delete · G latest")
+        self.query_one("#feed-status", Static).update(status)
         if not self._loaded:
             self._loaded = True
             self.view.jump_to_latest()
@@ -210,6 +227,11 @@ class FeedTab(Vertical):
                 self.view.focus()
 
         self.app.push_screen(SearchDialog(self.circle_id), jump)
+
+    def action_quiet(self) -> None:
+        """Show only the posts waiting for a reply, or everything again."""
+        self.only_quiet = not self.only_quiet
+        self.reload()
 
     def on_feed_view_activated(self, message: FeedView.Activated) -> None:
         self.action_reply()  # enter on a post answers it (a collapsed warning opens first)

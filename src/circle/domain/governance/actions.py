@@ -23,6 +23,7 @@ from circle.crypto.identity import DeviceIdentity, DevicePublic, device_id_of
 from circle.domain.document import MAX_MILLIS
 from circle.domain.governance import fields as f
 from circle.domain.governance.fields import ActionError
+from circle.domain.quiet import MAX_QUIET_AFTER_HOURS
 from circle.domain.roles import ROLES
 
 VERSION = 1
@@ -67,6 +68,8 @@ _BODIES: dict[str, dict[str, Callable[[Any], object]]] = {
     "set_policy": {"collapse_after": lambda v: f.integer(v, 0, 100)},
     # The relays members sync through (the whole list each time): see docs/protocol.md, "Relay".
     "set_relays": {"relays": f.relay_list},
+    # Hours without a reply before a post is shown as waiting for one (domain/quiet.py).
+    "set_quiet_after": {"hours": lambda v: f.integer(v, 1, MAX_QUIET_AFTER_HOURS)},
     "accept_guidelines": {"version": lambda v: f.hex_str(v, 64)},
 }
 

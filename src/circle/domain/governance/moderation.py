@@ -82,3 +82,7 @@ def dismiss(state: GovernanceState, action: Action, author: MemberState, is_ance
 
 def set_policy(state: GovernanceState, action: Action, author: MemberState, is_ancestor: IsAncestor) -> None:
     state.collapse_after = action.body["collapse_after"]
+
+
+def set_quiet_after(state: GovernanceState, action: Action, author: MemberState, is_ancestor: IsAncestor) -> None:
+    state.quiet_after = action.body["hours"]

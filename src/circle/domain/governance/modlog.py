@@ -20,7 +20,7 @@ from circle.domain.models import ModlogEntry
 
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
-    "set_guidelines", "set_resources", "set_policy",
+    "set_guidelines", "set_resources", "set_policy", "set_quiet_after",
     "add_resource", "edit_resource", "remove_resource", "rotate", "readmit_invite", "set_relays",
 )
 
@@ -171,4 +171,7 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
         addresses = [entry["address"] for entry in body["relays"]]
         return (f"set the circle's relays to {', '.join(addresses)}" if addresses
                 else "removed the circle's relays"), "", None
+    if kind == "set_quiet_after":
+        hours = body["hours"]
+        return f"set posts to show as waiting for a reply after {hours} hour{'s' * (hours != 1)}", "", None
     raise ValueError(f"not a moderation kind: {kind}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from circle.crypto.identity import actor_id_for
 from circle.domain.governance.actions import MAX_PARENTS, Action
 from circle.domain.models import CrisisResource
+from circle.domain.quiet import DEFAULT_QUIET_AFTER_HOURS
 from circle.domain.roles import MemberStatus, Role
 
 
@@ -100,6 +101,7 @@ class GovernanceState:
     collapsed: dict[str, Collapsed] = field(default_factory=dict)  # post -> pending review
     collapse_after: int = DEFAULT_COLLAPSE_AFTER  # reports that collapse a post; 0: never
     relays: tuple[tuple[str, str], ...] = ()  # (address, relay's static key hex), in the organizers' order
+    quiet_after: int = DEFAULT_QUIET_AFTER_HOURS  # hours before an unanswered post is waiting
     notes: list[str] = field(default_factory=list)  # `sealed` and `warn` actions, in log order
     dismissed: dict[str, str] = field(default_factory=dict)  # report (note) id -> dismiss action
     # post -> the notes in the causal past of its latest hide or unhide: reports a
