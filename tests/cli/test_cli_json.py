@@ -143,6 +143,19 @@ def _relay(world: World, request) -> str:
     return first + _stop(proc)
 
 
+def _relays(world: World, request) -> str:
+    """Ana adds a real relay (a separate process) to the circle, then lists the circle's relays."""
+    from tests.helpers.relay import Relay
+
+    relay = Relay(world.root / "relays-data", world.root).start()
+    try:
+        circle = world.ids["circle"]
+        world.cli().ok("relays", circle, "--add", relay.address, "--token", relay.token, "--json")
+        return world.cli().ok("relays", circle, "--json").stdout
+    finally:
+        relay.stop()
+
+
 def _sync(world: World, request) -> str:
     port = request.getfixturevalue("hub_port")
     return world.cli().ok("sync", f"127.0.0.1:{port}", "--json").stdout
@@ -231,6 +244,7 @@ CASES: dict[str, tuple] = {
     "sync": (_sync, dict, {"synced"}),
     "join": (_join, dict, {"circle", "name", "peer", "guidelines_pending"}),
     "peers": (_args("peers", C), list, {"device_id", "member_id", "address", "active"}),
+    "relays": (_relays, list, {"address", "key"}),
 }
 
 
