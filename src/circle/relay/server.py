@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.errors import CircleError
 from circle.relay.store import OverQuota, RelayStore, RelayStoreError
 from circle.sync import relay_wire as w
+from circle.sync.gate import Gate
 from circle.sync.framing import HANDSHAKE_TIMEOUT, READ_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.logsafe import install
 from circle.sync.tcp import JOIN_TIMEOUT, LARGE_RECEIVES, MAX_CONNECTIONS, MAX_JOIN_BYTES, MAX_UNAUTHENTICATED
@@ -77,10 +78,8 @@ class RelayServer:
         self._large = asyncio.Semaphore(limits.large_receives)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._strangers: dict = {}  # writer -> None, oldest first
-        self._open = 0
+        self.gate = Gate(limits.max_connections, limits.max_unauthenticated, log)
         self._per_circle: dict[bytes, int] = {}
-        self.refused = self.evicted = 0
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on host:port (0: a free port); the bound address. RelayError if not possible."""
@@ -113,12 +112,19 @@ class RelayServer:
 
     @property
     def open_connections(self) -> int:
-        return self._open
+        return self.gate.open
+
+    @property
+    def refused(self) -> int:
+        return self.gate.refused
+
+    @property
+    def evicted(self) -> int:
+        return self.gate.evicted
 
     def _count(self, circle_id: bytes | None, change: int) -> None:
         if circle_id is None:
-            self._open += change
-            value = self._open
+            value = self.gate.open  # the gate has already counted this connection in or out
         else:
             value = self._per_circle.get(circle_id, 0) + change
             if value:
@@ -131,25 +137,12 @@ class RelayServer:
             log.warning("could not record the connection count: %s", exc)
 
     async def _handle(self, reader, writer) -> None:
-        limits = self.limits
-        if self._open >= limits.max_connections or len(self._strangers) >= limits.max_unauthenticated:
-            if self._strangers:  # as `circle serve`: a flood of idle strangers cannot keep devices out
-                oldest = next(iter(self._strangers))
-                del self._strangers[oldest]
-                oldest.transport.abort()
-                self.evicted += 1
-                log.warning("too many connections that opened no circle (limit %d, %d open): closed the oldest",
-                            limits.max_unauthenticated, self._open)
-            else:
-                self.refused += 1
-                log.warning("turned a connection away: %d open (limit %d)", self._open, limits.max_connections)
-                writer.transport.abort()
-                return
+        if not self.gate.enter(writer):  # a connection that opens no circle is a stranger
+            return
         task = asyncio.current_task()
         assert task is not None  # asyncio runs each connection's handler in a task of its own
         self._tasks.add(task)
         self._count(None, 1)
-        self._strangers[writer] = None
         try:
             await self._connection(reader, writer)
         except asyncio.CancelledError:
@@ -157,7 +150,7 @@ class RelayServer:
         except Exception:  # a bug must cost one connection, never the relay
             log.exception("connection handler failed")
         finally:
-            self._strangers.pop(writer, None)
+            self.gate.leave(writer)
             self._tasks.discard(task)
             self._count(None, -1)
             writer.transport.abort()
@@ -231,7 +224,7 @@ class RelayServer:
         except _Refused as exc:
             await stream.send(w.encode_refused(str(exc)))
             return
-        self._strangers.pop(writer, None)
+        self.gate.belongs(writer)
         self._count(msg.circle_id, 1)
         try:
             await stream.send(w.encode_ok())

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.errors import CircleError
 from circle.sync import messages as m
 from circle.sync.clock import REAL, Clock
+from circle.sync.gate import Gate
 from circle.sync.framing import HANDSHAKE_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.host import SyncHost
 from circle.sync.logsafe import install, watch
@@ -125,10 +126,7 @@ class Server:
         self._server: asyncio.base_events.Server | None = None
         self._dialing: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
-        self._open = 0
-        self._strangers: dict = {}  # writer -> None, for connections not (yet) known to be members
-        self.refused = 0  # connections turned away at a limit
-        self.evicted = 0  # strangers closed to make room
+        self.gate = Gate(max_connections, max_unauthenticated, log)
         self.iterations = 0
         self.discovery: LanDiscovery | None = None
 
@@ -233,28 +231,22 @@ class Server:
 
     @property
     def open_connections(self) -> int:
-        return self._open
+        return self.gate.open
+
+    @property
+    def refused(self) -> int:
+        return self.gate.refused
+
+    @property
+    def evicted(self) -> int:
+        return self.gate.evicted
 
     async def _handle(self, reader, writer) -> None:
-        if self._open >= self.max_connections or len(self._strangers) >= self.max_unauthenticated:
-            # Evict the stranger that has waited longest rather than refuse: a member's
-            # handshake takes milliseconds, so a flood of idle connections cannot keep it out.
-            if self._strangers:
-                oldest = next(iter(self._strangers))
-                del self._strangers[oldest]
-                oldest.transport.abort()
-                self.evicted += 1
-                log.warning("too many connections not yet members (limit %d, %d open): closed the oldest",
-                            self.max_unauthenticated, self._open)
-            else:
-                self.refused += 1
-                log.warning("turned a connection away: %d open (limit %d)", self._open, self.max_connections)
-                writer.transport.abort()
-                return
+        if not self.gate.enter(writer):
+            return
         task = asyncio.current_task()
         assert task is not None  # asyncio runs each connection's handler in a task of its own
         self._tasks.add(task)
-        self._open += 1
         try:
             await self._serve_connection(reader, writer)
         except asyncio.CancelledError:
@@ -262,13 +254,11 @@ class Server:
         except Exception:  # a bug must cost one connection, never the server
             log.exception("connection handler failed")
         finally:
-            self._open -= 1
-            self._strangers.pop(writer, None)
+            self.gate.leave(writer)
             self._tasks.discard(task)
 
     async def _serve_connection(self, reader, writer) -> None:
         peer = writer.get_extra_info("peername")
-        self._strangers[writer] = None  # insertion order: the oldest first
         try:
             stream = await SecureStream.connect(reader, writer, self.static, initiator=False,
                                                 timeout=self.handshake_timeout)
@@ -283,7 +273,7 @@ class Server:
             await stream.close()
             raise
         if circles:
-            self._strangers.pop(writer, None)
+            self.gate.belongs(writer)
         await self._serve_stream(stream, peer, circles)
 
     async def _serve_stream(self, stream: SecureStream, peer, circles: dict[str, str]) -> None:
