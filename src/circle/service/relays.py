@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.crypto.identity import DeviceIdentity
 from circle.crypto.relay_access import public_bytes, relay_access_key
@@ -48,6 +49,13 @@ class RelayResult:
     report: MailboxReport | None = None
 
 
+def _connection_key() -> X25519PrivateKey:
+    """A fresh Noise key for each connection to a relay: the relay authenticates
+    nobody by it (access is the circle's access key), and the device's own key
+    would let it link one device across every circle it relays."""
+    return X25519PrivateKey.generate()
+
+
 def _relay_key(mailbox: RelayMailbox) -> str:
     # mailbox_id is "relay:<static key hex>:<circle id>"
     return mailbox.mailbox_id().value.split(":")[1]
@@ -76,7 +84,7 @@ class Relays:
             raise InvalidInput(f"{address} is already a relay of this circle")
         epoch, access = self._newest_access(circle_id)
         self._register(circle_id, address, epoch, access, token, timeout)
-        with RelayMailbox(address, circle_id, access, static=self.identity.dh_key, timeout=timeout) as mailbox:
+        with RelayMailbox(address, circle_id, access, static=_connection_key(), timeout=timeout) as mailbox:
             info = RelayInfo(address, _relay_key(mailbox))
         self._set(circle_id, [*self.relays(circle_id), info])
         return info
@@ -108,7 +116,7 @@ class Relays:
     def _register(self, circle_id: str, address: str, epoch: str, access: Ed25519PrivateKey,
                   token: str | None, timeout: float) -> None:
         register(address, circle_id, admin_pub=self.identity.public.sign_pub, admin_sign=self.identity.sign,
-                 access_pub=public_bytes(access), token=token, static=self.identity.dh_key, timeout=timeout)
+                 access_pub=public_bytes(access), token=token, static=_connection_key(), timeout=timeout)
         self.repo.put_private_record(circle_id, ADMIN, self.repo.blind_id(address), {"epoch": epoch})
 
     # -- syncing -----------------------------------------------------------------------
@@ -165,7 +173,7 @@ class Relays:
         refusals = []
         for _, access in keys:
             try:
-                with RelayMailbox(info.address, circle_id, access, static=self.identity.dh_key,
+                with RelayMailbox(info.address, circle_id, access, static=_connection_key(),
                                   timeout=timeout) as mailbox:
                     if _relay_key(mailbox) != info.key:
                         raise MailboxError(f"{info.address} is not the relay the circle lists (its key differs)")
