@@ -110,18 +110,6 @@ class RelayServer:
             await self._server.wait_closed()
         self.store.reset_connections()
 
-    @property
-    def open_connections(self) -> int:
-        return self.gate.open
-
-    @property
-    def refused(self) -> int:
-        return self.gate.refused
-
-    @property
-    def evicted(self) -> int:
-        return self.gate.evicted
-
     def _count(self, circle_id: bytes | None, change: int) -> None:
         if circle_id is None:
             value = self.gate.open  # the gate has already counted this connection in or out
