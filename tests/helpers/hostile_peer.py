@@ -3,7 +3,9 @@ as a stranger or as a member, and the server under attack (`Target`)."""
 
 from __future__ import annotations
 
+import random
 import socket
+import time
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +69,7 @@ def closed_by_peer(sock: socket.socket, timeout: float = 15) -> bool:
             pass
     except ConnectionError:
         pass
-    except socket.timeout:
+    except TimeoutError:
         return False
     return True
 
@@ -109,3 +111,24 @@ def member_static(target: Target) -> X25519PrivateKey:
         return service.profile.identity.dh_key
     finally:
         service.close()
+
+
+# -- attacks before the handshake completes, the same against `circle serve` and a relay ------
+
+
+def send_garbage(target, seed: int) -> None:
+    """Random bytes of a random length instead of a handshake."""
+    rng = random.Random(seed)
+    with connect(target) as sock:
+        sock.sendall(rng.randbytes(rng.choice([1, 40, 3000])))
+        time.sleep(0.1)
+
+
+def truncated_handshake(target) -> None:
+    """The first two handshake messages, then half of the third: its length promises more than ever comes."""
+    with connect(target) as sock:
+        hs = Handshake(True, X25519PrivateKey.generate(), PROLOGUE)
+        sock.sendall(frame(hs.write()))
+        hs.read(recv_frame(sock))
+        third = frame(hs.write())
+        sock.sendall(third[: len(third) // 2])

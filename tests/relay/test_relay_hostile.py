@@ -4,17 +4,13 @@ still registers, writes and reads."""
 
 from __future__ import annotations
 
-import random
 import socket
 import time
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.sync import relay_wire as w
-from circle.sync.framing import PROLOGUE
-from circle.sync.noise import Handshake
-from tests.helpers.hostile_peer import CHUNK, closed_by_peer, connect, frame, noise, recv_frame
+from tests.helpers.hostile_peer import send_garbage, truncated_handshake, CHUNK, closed_by_peer, connect, noise
 from tests.helpers.live import wait_until
 from tests.helpers.relay import CircleKeys, Relay, raw_public
 
@@ -44,19 +40,11 @@ def survives(target: Relay):
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_garbage_bytes(target, survives, seed):
-    rng = random.Random(seed)
-    with connect(target) as sock:
-        sock.sendall(rng.randbytes(rng.choice([1, 40, 3000])))
-        time.sleep(0.1)
+    send_garbage(target, seed)
 
 
 def test_truncated_handshake(target, survives):
-    with connect(target) as sock:
-        hs = Handshake(True, X25519PrivateKey.generate(), PROLOGUE)
-        sock.sendall(frame(hs.write()))
-        hs.read(recv_frame(sock))
-        third = frame(hs.write())
-        sock.sendall(third[: len(third) // 2])
+    truncated_handshake(target)
 
 
 def test_a_frame_length_that_claims_more_than_is_sent(target, survives):

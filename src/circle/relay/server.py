@@ -16,10 +16,8 @@ cancelling a connection at shutdown can never cut one in half.
 from __future__ import annotations
 
 import asyncio
-import errno
 import hmac
 import logging
-import socket
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -29,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.errors import CircleError
 from circle.relay.store import OverQuota, RelayStore, RelayStoreError
 from circle.sync import relay_wire as w
-from circle.sync.gate import Gate
+from circle.sync.gate import Gate, listen
 from circle.sync.framing import HANDSHAKE_TIMEOUT, READ_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.logsafe import install
 from circle.sync.tcp import JOIN_TIMEOUT, LARGE_RECEIVES, MAX_CONNECTIONS, MAX_JOIN_BYTES, MAX_UNAUTHENTICATED
@@ -83,16 +81,7 @@ class RelayServer:
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on host:port (0: a free port); the bound address. RelayError if not possible."""
-        if not 0 <= port <= 65535:
-            raise RelayError(f"cannot listen on port {port}: a port is a number from 0 to 65535")
-        try:
-            self._server = await asyncio.start_server(self._handle, host, port)
-        except socket.gaierror:
-            raise RelayError(f"cannot listen on {host!r}: no such host or address here") from None
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise RelayError(f"cannot listen on {host}:{port}: that port is already in use") from None
-            raise RelayError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        self._server = await listen(self._handle, host, port, RelayError)
         self.store.reset_connections()
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]

@@ -1,5 +1,6 @@
-"""The door of a listening server (`circle serve`, `circle relay`): how many
-connections it holds, and which of them have not yet shown they belong.
+"""The door of a listening server (`circle serve`, `circle relay`): opening the
+port (`listen`, one line for every way that fails), how many connections it
+holds, and which of them have not yet shown they belong.
 
 A *stranger* is a connection that has not yet proved it is a member's device (or,
 at a relay, opened a circle). When the server is full, the stranger that has
@@ -10,8 +11,30 @@ keep a member out. Only when every connection belongs is a newcomer refused.
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import socket
 from asyncio import StreamWriter
+from collections.abc import Awaitable, Callable
+
+
+async def listen(handle: Callable[[asyncio.StreamReader, StreamWriter], Awaitable[None]], host: str, port: int,
+                 error: type[Exception], in_use: str = "") -> asyncio.base_events.Server:
+    """Listen on host:port (0: any free port), or raise `error` with one line
+    saying why not; `in_use` is added to the line for a port already taken."""
+    if not 0 <= port <= 65535:
+        raise error(f"cannot listen on port {port}: a port is a number from 0 to 65535")
+    try:
+        return await asyncio.start_server(handle, host, port)
+    except socket.gaierror:
+        raise error(f"cannot listen on {host!r}: no such host or address here") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise error(f"cannot listen on {host}:{port}: that port is already in use{in_use}") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise error(f"cannot listen on {host}: not an address of this device") from None
+        raise error(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 class Gate:

@@ -17,9 +17,7 @@ survived, never the end of the loop.
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import socket
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -27,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from circle.errors import CircleError
 from circle.sync import messages as m
 from circle.sync.clock import REAL, Clock
-from circle.sync.gate import Gate
+from circle.sync.gate import Gate, listen
 from circle.sync.framing import HANDSHAKE_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.host import SyncHost
 from circle.sync.logsafe import install, watch
@@ -134,19 +132,8 @@ class Server:
         """Listen on `address`:`port` (0: any free port); returns the bound address.
         Raises SyncError, with one line saying why, if that cannot be done."""
         install(logging.getLogger("asyncio"))  # "out of file descriptors" on accept repeats per attempt
-        if not 0 <= port <= 65535:
-            raise SyncError(f"cannot listen on port {port}: a port is a number from 0 to 65535")
-        try:
-            self._server = await asyncio.start_server(self._handle, address, port)
-        except socket.gaierror:
-            raise SyncError(f"cannot listen on {address!r}: no such host or address here") from None
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise SyncError(f"cannot listen on {address}:{port}: that port is already in use "
-                                "(another `circle serve`, or the app, may be running)") from None
-            if exc.errno == errno.EADDRNOTAVAIL:
-                raise SyncError(f"cannot listen on {address}: not an address of this device") from None
-            raise SyncError(f"cannot listen on {address}:{port}: {exc.strerror or exc}") from None
+        self._server = await listen(self._handle, address, port, SyncError,
+                                    " (another `circle serve`, or the app, may be running)")
         bound = self._server.sockets[0].getsockname()
         return bound[0], bound[1]
 
