@@ -12,6 +12,9 @@ Layout (root map):
                            tz, minutes, cancelled, edited_at}}       (the last four optional)
     schema/<n> True                                        written by organizers
     <collection>/<item_id> {field: value}                  written by its creator
+    polls/<poll_id> {question, options [str], created_at, closes_at, post, guidelines,
+                     votes {"member_id:choice": int, "member_id:at": int},
+                     closes {"member_id:at": int, "member_id:heads": str}}   (schema 2)
 
 The last two come with schema versions after 1 (see domain/schema.py): a
 circle gains a collection without anyone creating a shared map for it.
@@ -195,6 +198,17 @@ class CircleDocument:
         """Add an item to a collection of a later schema version, as its own root map.
 
         Raises NotUpgraded until the circle holds the version that adds `collection`."""
+        self._ensure_holds(collection)
+        types = {bool: _BOOL, int: _INT, str: _STR}
+
+        def write(tx: am.Transaction) -> None:
+            item = tx.put_object(ROOT, schema.item_key(collection, item_id), _MAP)
+            for field, value in fields.items():
+                tx.put(item, field, types[type(value)], value)
+
+        return self._commit(write)
+
+    def _ensure_holds(self, collection: str) -> None:
         version = schema.collection_version(collection)
         if version is None:
             raise ValueError(f"unknown collection: {collection!r}")
@@ -203,12 +217,60 @@ class CircleDocument:
                 f"this circle does not hold {collection} yet: an organizer's device upgrades it "
                 f"to schema {version} when it next opens the circle"
             )
-        types = {bool: _BOOL, int: _INT, str: _STR}
+
+    # -- polls (schema 2) ------------------------------------------------------
+
+    def add_poll(
+        self,
+        poll_id: str,
+        question: str,
+        options: Iterable[str],
+        created_at: datetime,
+        *,
+        closes_at: datetime | None = None,
+        post_id: str | None = None,
+        guidelines_version: int | None = None,
+    ) -> list[bytes]:
+        """A poll as one change: ownership.py refuses any later write into it
+        but the votes and closes entries, so what was asked never changes."""
+        self._ensure_holds("polls")
 
         def write(tx: am.Transaction) -> None:
-            item = tx.put_object(ROOT, schema.item_key(collection, item_id), _MAP)
-            for field, value in fields.items():
-                tx.put(item, field, types[type(value)], value)
+            poll = tx.put_object(ROOT, schema.item_key("polls", poll_id), _MAP)
+            tx.put(poll, "question", _STR, question)
+            listed = tx.put_object(poll, "options", _LIST)
+            for index, option in enumerate(options):
+                tx.insert(listed, index, _STR, option)
+            tx.put(poll, "created_at", _INT, to_millis(created_at))
+            if closes_at is not None:
+                tx.put(poll, "closes_at", _INT, to_millis(closes_at))
+            if post_id:
+                tx.put(poll, "post", _STR, post_id)
+            if guidelines_version:
+                tx.put(poll, "guidelines", _INT, guidelines_version)
+            tx.put_object(poll, "votes", _MAP)
+            tx.put_object(poll, "closes", _MAP)
+
+        return self._commit(write)
+
+    def set_vote(self, poll_id: str, member_id: str, choice: int, at: datetime) -> list[bytes]:
+        # Flat keys per member, as reactions: the writer of each entry stays checkable.
+        votes = self._obj(schema.item_key("polls", poll_id), "votes")
+
+        def write(tx: am.Transaction) -> None:
+            tx.put(votes, f"{member_id}:choice", _INT, choice)
+            tx.put(votes, f"{member_id}:at", _INT, to_millis(at))
+
+        return self._commit(write)
+
+    def close_poll(self, poll_id: str, member_id: str, at: datetime) -> list[bytes]:
+        """Close a poll as seen here: the heads name exactly the votes that count."""
+        closes = self._obj(schema.item_key("polls", poll_id), "closes")
+        heads = ",".join(head.hex() for head in self.doc.get_heads())
+
+        def write(tx: am.Transaction) -> None:
+            tx.put(closes, f"{member_id}:at", _INT, to_millis(at))
+            tx.put(closes, f"{member_id}:heads", _STR, heads)
 
         return self._commit(write)
 

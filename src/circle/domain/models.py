@@ -101,6 +101,45 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Vote:
+    choice: int  # index into the poll's options
+    at: datetime  # as the voter's device stamped it
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A poll as the document holds it; domain/polls.py turns it into results."""
+
+    id: str
+    author_id: str
+    question: str
+    options: tuple[str, ...]
+    created_at: datetime
+    closes_at: datetime | None = None  # closes by itself then (read against the clock)
+    post_id: str | None = None  # the post it hangs under
+    guidelines_version: int | None = None  # the guidelines change it is about
+    # member -> their vote; for a poll closed by hand, as the closer's device held them
+    votes: dict[str, Vote] = field(default_factory=dict)
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """A poll as one reader sees it at one moment: counts only, never who chose what."""
+
+    poll: Poll
+    open: bool
+    counts: tuple[int, ...]  # one per option
+    my_choice: int | None  # this reader's counted vote
+    ended_at: datetime | None  # when it closed (by hand or at its deadline); None while open
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+@dataclass(frozen=True)
 class GuidelinesStatus:
     """The guidelines in force and where this member stands with them."""
 

@@ -18,7 +18,10 @@ for an op written by member M:
 - a post, check-in, event or member entry (and the lists inside them) belongs
   to whoever created it: only its owner writes there;
 - a post's `reactions`: only keys starting with "M:"; an event's `rsvps`: only key M;
-- the `circle` map: organizers only.
+- the `circle` map: organizers only;
+- a poll (`polls/<id>`, schema 2) and its options list are written only in
+  the change that creates them, so a question or its options never change
+  under the votes; its `votes` and `closes` maps take only keys "M:".
 
 The registry of objects (what each object is, who owns it) is built from the
 document once, then extended with every accepted op that creates an object.
@@ -47,7 +50,14 @@ _CHILD_KIND = {
     ("events", None): "event",
     ("post", "reactions"): "reactions",
     ("event", "rsvps"): "rsvps",
+    ("poll", "options"): "poll_options",
+    ("poll", "votes"): "poll_votes",
+    ("poll", "closes"): "poll_closes",
 }
+# Items of later collections (root keys "<collection>/<id>") with rules of their own.
+_ITEM_KINDS = {"polls": "poll"}
+_MADE_ONCE = {"poll", "poll_options"}
+_KEYED_BY_MEMBER = {"reactions", "poll_votes", "poll_closes"}
 _ITEM_CONTAINERS = {"posts", "checkins", "events"}
 
 
@@ -87,6 +97,10 @@ def _root_allowed(op: Op, member: str, organizers: set[str]) -> None:
 
 
 def _child_kind(parent: str, key) -> str:
+    if parent == "root" and isinstance(key, str):
+        collection = schema.item_collection(key)
+        if collection in _ITEM_KINDS:
+            return _ITEM_KINDS[collection]
     if isinstance(key, str):
         specific = _CHILD_KIND.get((parent, key))
         if specific:
@@ -138,6 +152,8 @@ class Registry:
             target = created.get(op.obj) or self.objects.get(op.obj)
             if target is None:
                 raise OwnershipError("writes to an unknown object")
+            if target.kind in _MADE_ONCE and op.obj not in created:
+                raise OwnershipError("changes a poll after it was made")
             self._allowed(op, target, member, organizers)
             # Circle settings are the organizers' together; everything else is
             # overwritten only by whoever wrote it.
@@ -176,9 +192,10 @@ class Registry:
         elif kind == "circle":
             if member not in organizers:
                 raise OwnershipError("only organizers change the circle's settings")
-        elif kind == "reactions":
+        elif kind in _KEYED_BY_MEMBER:
             if not isinstance(key, str) or not key.startswith(f"{member}:"):
-                raise OwnershipError("reacts in another member's name")
+                what = {"reactions": "reacts", "poll_votes": "votes"}.get(kind, "closes a poll")
+                raise OwnershipError(f"{what} in another member's name")
         elif kind == "rsvps":
             if key != member:
                 raise OwnershipError("answers in another member's name")

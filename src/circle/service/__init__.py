@@ -16,6 +16,7 @@ references, and forwards each public method to the one part that holds it:
     relaying    relays.py       the circle's relays: listing, registering, syncing through them
     finder      search.py       full-text search over what this reader may see
     quiet       quiet.py        posts waiting for a reply, and the circle's threshold for that
+    polling     polls.py        polls: asking, voting, closing, results
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -41,6 +42,7 @@ from circle.service.exchange import Exchange, PeerInfo, Received
 from circle.service.mailbox_sync import MailboxReport, MailboxSync
 from circle.service.membership import InviteInfo, Membership
 from circle.service.opened import OpenCircle
+from circle.service.polls import Polls
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
@@ -93,6 +95,7 @@ class Service:
                                lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
         self.finder = Search(self.repo, self.content, self.prefs)
         self.quiet = Quiet(self.repo, self.content, self.membership, clock)
+        self.polling = Polls(self.repo, self.content, clock, new_id)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -177,6 +180,12 @@ class Service:
     quiet_posts = _Forward("quiet", Quiet.quiet_posts)
     quiet_after = _Forward("quiet", Quiet.quiet_after)
     set_quiet_after = _Forward("quiet", Quiet.set_quiet_after)
+
+    polls = _Forward("polling", Polls.polls)
+    resolve_poll = _Forward("polling", Polls.resolve_poll)
+    create_poll = _Forward("polling", Polls.create_poll)
+    vote = _Forward("polling", Polls.vote)
+    close_poll = _Forward("polling", Polls.close_poll)
 
     search = _Forward("finder", Search.search)
     search_all = _Forward("finder", Search.search_all)

@@ -156,13 +156,13 @@ class Content:
         body = clean_text(body, "post", MAX_BODY_CHARS)
         cw = clean_text(content_warning, "content warning", allow_empty=True) if content_warning else None
         parent = self.resolve_post(circle_id, reply_to).id if reply_to else None
-        self._check_may_post(circle_id)
+        self.check_may_post(circle_id)
         post_id = self.new_id()
         now = self.clock()
         self.repo.write(circle_id, lambda d: d.add_post(post_id, body, now, parent, cw or None))
         return self.resolve_post(circle_id, post_id)
 
-    def _check_may_post(self, circle_id: str) -> None:
+    def check_may_post(self, circle_id: str) -> None:
         circle = self.repo.open(circle_id)
         me = circle.my_member_id or ""
         _, until = circle.state.mutes.get(me, (0, 0))
@@ -183,7 +183,7 @@ class Content:
     def edit(self, circle_id: str, ref: str, body: str) -> Post:
         body = clean_text(body, "post", MAX_BODY_CHARS)
         post = self._own_post(circle_id, ref, "edit")
-        self._check_may_post(circle_id)
+        self.check_may_post(circle_id)
         now = self.clock()
         self.repo.write(circle_id, lambda d: d.edit_post(post.id, body, now))
         return self.resolve_post(circle_id, post.id)

@@ -1,0 +1,170 @@
+"""Decisions by the circle: reading polls and counting their votes, the same on every peer.
+
+A poll is an item of the `polls` collection (schema 2, domain/schema.py), made in
+one change by its author; ownership.py refuses any later write into it except
+the two member-keyed maps inside:
+
+- `votes`: "M:choice" (an option's index) and "M:at" (when M's device voted),
+  written only by M's own devices. One vote per member, whatever their number
+  of devices: a later vote overwrites the earlier one, and two devices voting
+  at once leave an Automerge conflict whose winner every peer picks alike.
+- `closes`: "M:at" and "M:heads", written by M. An entry counts when M is the
+  poll's author or a moderator or organizer. It closes the poll with the votes
+  exactly as they stood at the heads M's device held, so a vote made after
+  seeing the close (whatever time it claims) is not counted. Of several closes,
+  the earliest (then lowest member id) counts.
+
+Every value counts only if the member it names wrote it (views.Roster, which
+also drops a removed member's ops after their removal). A poll with a deadline
+closes by itself when the reader's clock passes it: a vote stamped at or after
+the deadline is not counted. That stamp is the voter's own (see threat-model.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+import automerge.core as am
+
+from circle.domain import schema
+from circle.domain.document import ROOT, CircleDocument, to_millis
+from circle.domain.models import Poll, PollResult, Vote
+from circle.domain.views import Roster, _Reader
+
+COLLECTION = "polls"
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MAX_QUESTION_CHARS = 200
+MAX_OPTION_CHARS = 80
+_MAX_HEADS = 64  # a device holds a handful of heads; more is a forged close
+_HEX_HEAD = 64
+
+
+def read_polls(document: CircleDocument, roster: Roster, may_close: frozenset[str]) -> list[Poll]:
+    """Every verifiable poll, oldest first. `may_close`: members whose close counts
+    on any poll (moderators and organizers); a poll's author may always close it."""
+    reader = _Reader(document)
+    out = []
+    for key in document.doc.keys(ROOT):
+        if schema.item_collection(key) != COLLECTION:
+            continue
+        obj = reader.obj(ROOT, key)
+        poll = _poll(document, roster, key.partition("/")[2], obj, may_close) if obj is not None else None
+        if poll is not None:
+            out.append(poll)
+    return sorted(out, key=lambda p: (p.created_at, p.id))
+
+
+def _poll(document: CircleDocument, roster: Roster, poll_id: str, obj: bytes,
+          may_close: frozenset[str]) -> Poll | None:
+    reader = _Reader(document)
+    author = roster.member_of_op(obj)
+    if author is None:
+        return None
+    own = roster.writes_as(author)
+    question = reader.scalar(obj, "question", own, str)
+    created = reader.moment(obj, "created_at", own)
+    listed = reader.obj(obj, "options")
+    if not question or created is None or listed is None:
+        return None
+    options = tuple(
+        value[1] for value, op_id in document.doc.values(listed)
+        if not isinstance(value, am.ObjType) and own(op_id) and isinstance(value[1], str)
+    )
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        return None
+    guidelines = reader.scalar(obj, "guidelines", own, int)
+    close = _close(reader, roster, obj, may_close | {author})
+    closed_by, closed_at, heads = close if close else (None, None, None)
+    return Poll(
+        id=poll_id,
+        author_id=author,
+        question=question,
+        options=options,
+        created_at=created,
+        closes_at=reader.moment(obj, "closes_at", own),
+        post_id=reader.scalar(obj, "post", own, str),
+        guidelines_version=guidelines if guidelines is not None and guidelines > 0 else None,
+        votes=_votes(_Reader(document, heads), roster, obj, len(options)),
+        closed_by=closed_by,
+        closed_at=closed_at,
+    )
+
+
+def _member_keys(reader: _Reader, obj: bytes) -> set[str]:
+    return {key.partition(":")[0] for key in reader.doc.keys(obj, reader.heads) if ":" in key}
+
+
+def _votes(reader: _Reader, roster: Roster, poll: bytes, n_options: int) -> dict[str, Vote]:
+    votes = reader.obj(poll, "votes")
+    if votes is None:
+        return {}
+    out = {}
+    for member in sorted(_member_keys(reader, votes)):
+        own = roster.writes_as(member)
+        choice = reader.scalar(votes, f"{member}:choice", own, int)
+        at = reader.moment(votes, f"{member}:at", own)
+        if choice is not None and at is not None and 0 <= choice < n_options:
+            out[member] = Vote(choice, at)
+    return out
+
+
+def _close(reader: _Reader, roster: Roster, poll: bytes,
+           may_close: frozenset[str]) -> tuple[str, datetime, list[bytes]] | None:
+    closes = reader.obj(poll, "closes")
+    if closes is None:
+        return None
+    found = []
+    for member in _member_keys(reader, closes) & may_close:
+        own = roster.writes_as(member)
+        at = reader.moment(closes, f"{member}:at", own)
+        heads = _heads(reader, reader.scalar(closes, f"{member}:heads", own, str))
+        if at is not None and heads is not None:
+            found.append((at, member, heads))
+    if not found:
+        return None
+    at, member, heads = min(found, key=lambda entry: (entry[0], entry[1]))
+    return member, at, heads
+
+
+def _heads(reader: _Reader, text: str | None) -> list[bytes] | None:
+    """The heads a close names, if well formed and all held here (else the close
+    waits: a peer that lacks them cannot count the votes they name)."""
+    if not text:
+        return None
+    parts = text.split(",")
+    if len(parts) > _MAX_HEADS or any(len(p) != _HEX_HEAD for p in parts):
+        return None
+    try:
+        heads = [bytes.fromhex(p) for p in parts]
+    except ValueError:
+        return None
+    # Every document's first change makes the `circle` map: absent at heads means unknown heads.
+    if reader.doc.get(ROOT, "circle", heads) is None:
+        return None
+    return heads
+
+
+def result(poll: Poll, now: datetime, me: str | None,
+           mutes: Mapping[str, tuple[int, int]] | None = None) -> PollResult:
+    """What `poll` shows at `now`: open or closed, and the votes that count.
+
+    A vote counts if it was stamped before the deadline (when there is one) and
+    outside a mute of its voter, as a post written while muted is hidden."""
+    deadline = poll.closes_at
+    ended = [poll.closed_at] if poll.closed_at is not None else []
+    if deadline is not None and deadline <= now:
+        ended.append(deadline)
+    mutes = mutes or {}
+    counts = [0] * len(poll.options)
+    mine = None
+    for member, vote in poll.votes.items():
+        stamp = to_millis(vote.at)
+        since, until = mutes.get(member, (0, 0))
+        if (deadline is not None and vote.at >= deadline) or since <= stamp < until:
+            continue
+        counts[vote.choice] += 1
+        if member == me:
+            mine = vote.choice
+    return PollResult(poll, open=not ended, counts=tuple(counts), my_choice=mine,
+                      ended_at=min(ended) if ended else None)
