@@ -17,19 +17,20 @@ from circle.domain.schema import Migration, NewerSchema, NotUpgraded
 from circle.service import BundleRejected, Service
 
 OLD_DOCUMENT = Path(__file__).parents[1] / "data" / "schema1_document.automerge"
-WITH_NOTES = (Migration(2, ("notes",)),)
+TODAY = schema.MIGRATIONS
+WITH_NOTES = (*TODAY, Migration(3, ("notes",)))  # code one version newer than today's
 
 
 @pytest.fixture
 def newer_code(monkeypatch):
-    """Switch this process between today's code and code that knows version 2 (notes)."""
+    """Switch this process between today's code and code that knows version 3 (notes)."""
 
     class Code:
         def knows_notes(self):
             monkeypatch.setattr(schema, "MIGRATIONS", WITH_NOTES)
 
         def today(self):
-            monkeypatch.setattr(schema, "MIGRATIONS", ())
+            monkeypatch.setattr(schema, "MIGRATIONS", TODAY)
 
     return Code()
 
@@ -54,11 +55,11 @@ def _notes(service: Service, circle: str) -> dict[str, tuple[str, object]]:
 
 
 def _mark_writers(service: Service, circle: str) -> set[bytes]:
-    """The actors whose changes put the version 2 mark."""
+    """The actors whose changes put the version 3 mark."""
     writers = set()
     for change in service.open_circle(circle).document.changes_since([]):
         actor, ops = read_ops(change)
-        if any(op.obj is None and op.action == PUT and op.key == "schema/2" for op in ops):
+        if any(op.obj is None and op.action == PUT and op.key == "schema/3" for op in ops):
             writers.add(actor)
     return writers
 
@@ -87,16 +88,16 @@ def test_a_version_1_document_from_old_code_loads_as_version_1_and_upgrades(newe
     document = CircleDocument.load("ab" * 16, bytes(16), OLD_DOCUMENT.read_bytes())
     assert schema.document_version(document.doc) == 1
     newer_code.knows_notes()
-    assert schema.pending_versions(document.doc) == [2]
+    assert schema.pending_versions(document.doc) == [2, 3]
     with pytest.raises(NotUpgraded, match="does not hold notes yet"):
         document.add_item("notes", "n1", {"text": "x"})
     assert document.upgrade()
-    assert schema.document_version(document.doc) == 2 and document.upgrade() == []
+    assert schema.document_version(document.doc) == 3 and document.upgrade() == []
     document.add_item("notes", "n1", {"text": "bring water"})
     assert document.doc.get(am.ROOT, "notes/n1") is not None
     # What version 1 held is untouched.
     assert set(document.doc.keys(am.ROOT)) == {"circle", "members", "posts", "checkins", "events",
-                                                "schema/2", "notes/n1"}
+                                                "schema/2", "schema/3", "notes/n1"}
 
 
 def test_an_old_circle_opened_by_its_organizer_on_newer_code_is_upgraded_once(tmp_path, newer_code):
@@ -150,12 +151,12 @@ def test_a_member_cannot_mark_the_schema_and_older_code_refuses_what_it_cannot_c
     (ana, bo, cy), circle = trio
     newer_code.knows_notes()
     cy = _reopen(cy)  # a member on newer code: it does not upgrade the circle itself
-    assert schema.document_version(cy.open_circle(circle).document.doc) == 1
+    assert schema.document_version(cy.open_circle(circle).document.doc) == 2
 
     def forged_mark(document):
         before = document.heads()
         with document.doc.transaction() as tx:
-            tx.put(am.ROOT, "schema/2", am.ScalarType.Boolean, True)
+            tx.put(am.ROOT, "schema/3", am.ScalarType.Boolean, True)
         return document.changes_since(before)
 
     cy.repo.write(circle, forged_mark)
@@ -189,7 +190,7 @@ def test_older_code_reads_a_newer_circle_but_refuses_to_write_to_it(trio, newer_
     bo = Service.unlock(bo_home, PASSPHRASE)  # Bo went back to older code
     assert [p.body for p in bo.feed(circle)] == ["Made it round the lake.", "Same time next week?"]
     before = stored(bo, circle)
-    with pytest.raises(NewerSchema, match="uses document schema 2, newer than this version of circle knows"):
+    with pytest.raises(NewerSchema, match="uses document schema 3, newer than this version of circle knows"):
         bo.post(circle, "hello from old code")
     assert stored(bo, circle) == before
     # Bo holds the mark already, so only the note's unknown collection is refused.
@@ -203,7 +204,7 @@ def test_older_code_reads_a_newer_circle_but_refuses_to_write_to_it(trio, newer_
     # The CLI is a fresh process, so it runs today's code for real: one line, no traceback.
     result = Cli(bo_home).run("post", circle, "hello from the old CLI")
     assert result.returncode == 1
-    assert result.stderr.startswith("circle: this circle uses document schema 2, newer than")
+    assert result.stderr.startswith("circle: this circle uses document schema 3, newer than")
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     bo = Service.unlock(bo_home, PASSPHRASE)
     assert stored(bo, circle) == before
@@ -251,13 +252,13 @@ def test_older_code_refuses_to_join_a_newer_circle_and_stores_nothing(tmp_path, 
     newer_code.knows_notes()
     ana = Service.create_profile(tmp_path / "ana", "Ana", PASSPHRASE)
     circle = ana.create_circle("Walkers")
-    assert schema.document_version(ana.open_circle(circle).document.doc) == 2
+    assert schema.document_version(ana.open_circle(circle).document.doc) == 3
     code = ana.invite(circle)
     dan = Service.create_profile(tmp_path / "dan", "Dan", PASSPHRASE)
     request = dan.join_request(code)
     welcome = ana.admit_request(request)
     newer_code.today()
-    with pytest.raises(NewerSchema, match="schema 2, newer than this version of circle knows: update circle"):
+    with pytest.raises(NewerSchema, match="schema 3, newer than this version of circle knows: update circle"):
         dan.accept_welcome(code, welcome)
     assert dan.profile.store.circle_ids() == []
     newer_code.knows_notes()  # once Dan updates, the same welcome joins him
