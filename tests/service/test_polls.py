@@ -162,14 +162,17 @@ def test_a_muted_member_cannot_vote_and_a_removed_ones_vote_counts_nowhere(walke
     net, clock, ana, ben, cara = walkers
     poll = ana.create_poll(net.cid, "Q?", ["a", "b"]).poll
     spread(net, ana, ben, cara)
+    cara.vote(net.cid, poll.id, "b")
+    spread(net, ana, ben, cara)
     ana.mute(net.cid, net.mid(ben), timedelta(hours=1))
     ana.remove(net.cid, net.mid(cara))
     spread(net, ana, ben, cara)
     with pytest.raises(NotAllowed, match="muted you until"):
         ben.vote(net.cid, poll.id, "a")
-    # Cara has not heard of her removal: her device writes the vote, no other counts it.
-    cara.vote(net.cid, poll.id, "b")
+    # Cara has not heard of her removal: her device writes a new vote, no other counts it,
+    # and the one she cast while a member stays.
+    cara.vote(net.cid, poll.id, "a")
     spread(net, ana, ben, cara)
-    assert ana.resolve_poll(net.cid, poll.id).counts == ben.resolve_poll(net.cid, poll.id).counts == (0, 0)
+    assert ana.resolve_poll(net.cid, poll.id).counts == ben.resolve_poll(net.cid, poll.id).counts == (0, 1)
     clock.now += timedelta(hours=2)
-    assert ben.vote(net.cid, poll.id, "a").counts == (1, 0)
+    assert ben.vote(net.cid, poll.id, "a").counts == (1, 1)
