@@ -22,6 +22,7 @@ from circle.domain.models import (
     InboxItem,
     Member,
     ModlogEntry,
+    PollResult,
     Post,
     Report,
 )
@@ -108,6 +109,28 @@ def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
         "where": event.where,
         "notes": event.notes,
         "rsvps": dict(sorted(event.rsvps.items())),
+    }
+
+
+def poll_record(result: PollResult, names: dict[str, str]) -> dict:
+    """Counts only: who chose what stays with each voter's device (docs/user-guide.md)."""
+    poll = result.poll
+    return {
+        "id": poll.id,
+        "question": poll.question,
+        "author_id": poll.author_id,
+        "author": names.get(poll.author_id, ""),
+        "created_at": iso(poll.created_at),
+        "post": poll.post_id,
+        "guidelines_version": poll.guidelines_version,
+        "options": [{"number": n, "text": text, "votes": count}
+                    for n, (text, count) in enumerate(zip(poll.options, result.counts, strict=True), 1)],
+        "total": result.total,
+        "open": result.open,
+        "closes_at": iso(poll.closes_at),
+        "ended_at": iso(result.ended_at),
+        "closed_by": poll.closed_by,
+        "my_vote": None if result.my_choice is None else result.my_choice + 1,
     }
 
 

@@ -70,6 +70,7 @@ def _build(root: Path) -> dict:
     ana.checkin(cid, 4, note="fine")
     event = ana.add_event(cid, "Lake walk", datetime.now().astimezone() + timedelta(days=3)).id
     club = ana.add_event(cid, "Book club", datetime.now().astimezone() + timedelta(days=4)).id
+    polls = {n: ana.create_poll(cid, f"{n}?", ["Yes", "No"]).poll.id for n in ("vote", "close")}
     invite = ana.invite(cid)
     ana.mute(cid, mid["eve"], timedelta(days=1), "cool down")
     ana.add_resource(cid, CrisisResource("Walk buddy line", "0800 000 000"))
@@ -85,7 +86,8 @@ def _build(root: Path) -> dict:
     for service in made.values():
         service.close()
     return {"circle": cid, "spare": spare, "hub_circle": hub_circle, "gus_code": gus_code, "event": event,
-            "club": club, "invite": invite, "report": report.id, "posts": posts, "members": mid}
+            "club": club, "invite": invite, "report": report.id, "posts": posts, "members": mid,
+            "polls": polls}
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +210,11 @@ CASES: dict[str, tuple] = {
     "event-edit": (_args("event-edit", C, lambda ids: ids["event"], "--tz", "Europe/London"), dict,
                    {"id", "circle", "next", "repeat", "tz", "cancelled"}),
     "event-cancel": (_args("event-cancel", C, lambda ids: ids["club"]), dict, {"id", "circle", "cancelled"}),
+    "poll": (_args("poll", C, "Walk?", "--option", "Yes", "--option", "No"), dict,
+             {"id", "circle", "question", "options", "open"}),
+    "vote": (_args("vote", C, lambda ids: ids["polls"]["vote"], "1"), dict, {"id", "circle", "my_vote", "total"}),
+    "poll-close": (_args("poll-close", C, lambda ids: ids["polls"]["close"]), dict, {"id", "circle", "open"}),
+    "polls": (_args("polls", C), list, {"id", "question", "options", "open", "my_vote"}),
     "members": (_args("members", C), list, {"id", "name", "role", "status", "guidelines_accepted"}),
     "invite": (_args("invite", C, "--peer", "127.0.0.1:7000"), dict,
                {"code", "id", "circle", "expires", "uses", "device", "peers", "readmit"}),

@@ -59,9 +59,10 @@ class Replicas:
     def polls(self, device: str = "ana", roster: Roster = ROSTER) -> dict:
         return {p.id: p for p in polls.read_polls(self.docs[device], roster, MODERATORS)}
 
-    def counts(self, poll_id: str = "q", now: datetime = at(60), roster: Roster = ROSTER) -> set:
-        """The counts every replica shows (one element when they agree)."""
-        return {polls.result(self.polls(d, roster)[poll_id], now, None).counts for d in self.docs}
+    def counts(self, poll_id: str = "q", now: datetime | None = None, roster: Roster = ROSTER) -> set:
+        """The counts every replica shows at `now` (an hour in by default): one element when they agree."""
+        moment = now or at(60)
+        return {polls.result(self.polls(d, roster)[poll_id], moment, None).counts for d in self.docs}
 
 
 def votes_map(doc: am.Document, poll_id: str = "q") -> bytes:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from circle import export, ics
 from circle.cli.inputs import _body, parse_when
 from circle.cli.output import _done, _short, emit_json, json_text, safe
+from circle.cli.poll_cmds import poll_text
 from circle.domain.models import REPEATS, RSVP_ANSWERS
 from circle.domain.recurrence import is_zone, zone
 from circle.domain.threads import thread_order
@@ -51,6 +52,9 @@ def cmd_feed(args, service: Service) -> int:
     if args.json:
         emit_json([export.post_record(p, names) for p in posts])
         return 0
+    under: dict[str, list] = {}
+    for result in service.polls(circle):
+        under.setdefault(result.poll.post_id or "", []).append(result)
     for post, depth in thread_order(posts):
         who = safe(names.get(post.author_id, _short(post.author_id)))
         indent = "    " * min(depth, 4)
@@ -72,6 +76,8 @@ def cmd_feed(args, service: Service) -> int:
             lines = shown(post.body, multiline=True).splitlines()
         if post.reactions:
             lines.append("  ".join(f"{safe(k)} {len(v)}" for k, v in sorted(post.reactions.items())))
+        for result in under.get(post.id, ()) if not post.hidden else ():
+            lines += poll_text(result, names)
         for line in lines:
             print(f"{indent}  {line}")
     if not posts:

@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn
 
-from circle.cli import app_cmds, content_cmds, governance_cmds, profile_cmds, relay_cmds, safety_cmds, sync_cmds
+from circle.cli import (app_cmds, content_cmds, governance_cmds, poll_cmds, profile_cmds, relay_cmds, safety_cmds,
+                        sync_cmds)
 from circle.errors import UsageError
 
 
@@ -34,6 +35,7 @@ def build_parser() -> _Parser:
     # In the order `circle --help` lists the commands.
     profile_cmds.register(command)
     content_cmds.register(command)
+    poll_cmds.register(command)
     governance_cmds.register(command)
     safety_cmds.register(command)
     governance_cmds.register_guidelines(command)

@@ -22,7 +22,7 @@ the deadline is not counted. That stamp is the voter's own (see threat-model.md)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 import automerge.core as am
@@ -30,6 +30,7 @@ import automerge.core as am
 from circle.domain import schema
 from circle.domain.document import ROOT, CircleDocument, to_millis
 from circle.domain.models import Poll, PollResult, Vote
+from circle.domain.untrusted import shown
 from circle.domain.views import Roster, _Reader
 
 COLLECTION = "polls"
@@ -168,3 +169,32 @@ def result(poll: Poll, now: datetime, me: str | None,
             mine = vote.choice
     return PollResult(poll, open=not ended, counts=tuple(counts), my_choice=mine,
                       ended_at=min(ended) if ended else None)
+
+
+BAR_CELLS = 10
+
+
+def lines(result: PollResult, names: Mapping[str, str], stamp: Callable[[datetime], str]) -> list[str]:
+    """A poll as plain text lines, the same in the feed, the app and `circle polls`:
+    the question, each option with a text bar and its count, where it stands, and
+    this reader's vote. Member text is cleaned here (untrusted.shown); callers
+    still render the lines as text, never as markup."""
+    poll = result.poll
+    about = f" (about the guidelines, version {poll.guidelines_version})" if poll.guidelines_version else ""
+    out = [f"Poll: {shown(poll.question, limit=MAX_QUESTION_CHARS)}{about}"]
+    width = max(len(shown(o, limit=MAX_OPTION_CHARS)) for o in poll.options)
+    top = max(result.counts) or 1
+    for number, (option, count) in enumerate(zip(poll.options, result.counts, strict=True), 1):
+        filled = round(BAR_CELLS * count / top)
+        bar = "█" * filled + "·" * (BAR_CELLS - filled)
+        out.append(f"  {number}. {shown(option, limit=MAX_OPTION_CHARS):<{width}}  {bar} {count}")
+    votes = f"{result.total} vote{'s' * (result.total != 1)}"
+    if result.open:
+        state = f"open, closes {stamp(poll.closes_at)}" if poll.closes_at else "open"
+    else:
+        state = f"closed {stamp(result.ended_at)}" if result.ended_at else "closed"
+    asker = shown(names.get(poll.author_id, poll.author_id[:8]), limit=80)
+    mine = "you have not voted" if result.my_choice is None else \
+        f"you voted {result.my_choice + 1} ({shown(poll.options[result.my_choice], limit=MAX_OPTION_CHARS)})"
+    out.append(f"  {votes} · {state} · asked by {asker} · {mine}")
+    return out
