@@ -49,10 +49,22 @@ def waiting(world, ana) -> None:
     ben.close()
 
 
+def polled(world, ana) -> None:
+    """Ben asks under Ana's walk post and votes; Ana votes too."""
+    ben = world.ben()
+    poll = ben.create_poll(world.circle_id, "Which gate should we meet at?", ["North gate", "South gate"],
+                           post=world.posts["walk"], closes_in=timedelta(days=3)).poll.id
+    ben.vote(world.circle_id, poll, "South gate")
+    ana.receive_bundle(ben.bundle_for(world.circle_id, ana.whoami().device_id))
+    ben.close()
+    ana.vote(world.circle_id, poll, "1")
+
+
 # name -> (keys pressed, what happens in the circle first)
 CIRCLE_SCREENS = {
     "feed": ([], None),
     "feed_waiting": ([], waiting),
+    "feed_poll": ([], polled),
     "quiet_posts": (["w"], waiting),
     "checkin_dialog": (["c"], None),
     "checkins": (["2"], None),

@@ -71,9 +71,10 @@ class Polls:
             poll_id, question, cleaned, now, closes_at=closes_at, post_id=post_id, guidelines_version=version))
         return self.resolve_poll(circle_id, poll_id)
 
-    def vote(self, circle_id: str, ref: str, option: str) -> PollResult:
-        """Vote for an option, by its number (1 first) or its exact text; a
-        later vote replaces this member's earlier one, from any of their devices."""
+    def vote(self, circle_id: str, ref: str, option: str | int) -> PollResult:
+        """Vote for an option: an int is its number (1 first); text is its exact
+        text or else its number. A later vote replaces this member's earlier one,
+        from any of their devices."""
         current = self.resolve_poll(circle_id, ref)
         poll = current.poll
         if not current.open:
@@ -111,7 +112,11 @@ class Polls:
         self.content.check_may_post(circle_id)
 
 
-def _choice(options: tuple[str, ...], option: str) -> int:
+def _choice(options: tuple[str, ...], option: str | int) -> int:
+    if isinstance(option, int):
+        if 1 <= option <= len(options):
+            return option - 1
+        raise NotFound(f"no option {option}: give its number (1 to {len(options)}) or its exact text")
     text = option.strip()
     if text in options:
         return options.index(text)

@@ -7,7 +7,8 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from circle.domain.models import Post
+from circle.domain import polls as poll_rules
+from circle.domain.models import PollResult, Post
 from circle.domain.threads import thread_order
 
 
@@ -32,6 +33,8 @@ class FeedItem:
     # filter: grief"); opened like a content warning.
     collapsed_reason: str | None = None
     waiting: bool = False  # nobody else has answered it for the circle's quiet threshold
+    poll_ids: tuple[str, ...] = ()  # the polls under it, oldest first
+    poll_lines: tuple[str, ...] = ()  # and how they read (domain/polls.lines: cleaned text)
 
     @property
     def closed(self) -> bool:
@@ -41,10 +44,25 @@ class FeedItem:
         return readable and bool(self.content_warning or self.collapsed_reason)
 
 
+def poll_stamp(moment: datetime) -> str:
+    return moment.astimezone().strftime("%a %d %b %H:%M")
+
+
+def _poll_lines(result: PollResult, names: Mapping[str, str]) -> list[str]:
+    lines = poll_rules.lines(result, names, poll_stamp)
+    if result.open:  # the keys, where they apply (the feed's status line lists the general ones)
+        lines[-1] += " · v vote"
+    return lines
+
+
 def build_feed_items(
     posts: Sequence[Post], names: Mapping[str, str], me: str | None, unread: Collection[str],
-    waiting: Collection[str] = (),
+    waiting: Collection[str] = (), polls: Sequence[PollResult] = (),
 ) -> list[FeedItem]:
+    under: dict[str, list[PollResult]] = {}
+    for result in polls:
+        if result.poll.post_id:
+            under.setdefault(result.poll.post_id, []).append(result)
     items = []
     for post, depth in thread_order(list(posts)):
         reactions = tuple(
@@ -66,6 +84,8 @@ def build_feed_items(
             unread=post.id in unread,
             collapsed_reason=post.collapsed_reason,
             waiting=post.id in waiting,
+            poll_ids=tuple(r.poll.id for r in under.get(post.id, ())),
+            poll_lines=tuple(text for r in under.get(post.id, ()) for text in _poll_lines(r, names)),
         ))
     return items
 

@@ -22,7 +22,7 @@ from circle.tui.feed_layout import GUTTER, indent_of, text_width
 CURSOR_MARK = "▌"
 UNREAD_MARK = "● new"
 WAITING_MARK = "○ waiting for a reply"
-COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions")
+COMPONENTS = ("author", "meta", "unread", "cw", "notice", "reactions", "poll")
 COMPONENT_CLASSES = {f"feed-view--{name}" for name in (*COMPONENTS, "cursor")}
 FEED_CSS = """
 FeedView {
@@ -36,6 +36,7 @@ FeedView {
     & > .feed-view--cw { color: $text-warning; text-style: italic; }
     & > .feed-view--notice { color: $text-muted; text-style: italic; }
     & > .feed-view--reactions { color: $text-secondary; }
+    & > .feed-view--poll { color: $text-secondary; }
     & > .feed-view--cursor { color: $accent; text-style: bold reverse; }
 }
 """
@@ -123,6 +124,8 @@ def body_pieces(item: FeedItem, revealed: bool) -> list[tuple[str, str]]:
                 pieces.append(("cw", f"CW: {warning}"))
             if item.body:
                 pieces.append(("body", shown(item.body, multiline=True)))
+            if item.poll_lines and not item.hidden:
+                pieces += [("poll", text) for text in item.poll_lines]
     return pieces
 
 

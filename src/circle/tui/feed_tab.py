@@ -16,6 +16,7 @@ from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.feed_items import FeedItem, build_feed_items
 from circle.tui.feed_view import FeedView
 from circle.tui.guidelines_dialog import GuidelinesDialog
+from circle.tui.poll_dialog import PollDialog, PollDraft, VoteDialog
 from circle.tui.search_dialog import SearchDialog
 
 REACTIONS = (("♥ heart", "heart"), ("hug", "hug"), ("+1", "+1"), ("thanks", "thanks"))
@@ -33,6 +34,8 @@ class FeedTab(Vertical):
         Binding("G", "latest", "Latest", show=False, id="feed.latest"),
         Binding("slash", "search", "Search", show=False, id="feed.search"),
         Binding("w", "quiet", "Quiet posts", show=False, id="feed.quiet"),
+        Binding("v", "vote", "Vote", show=False, id="feed.vote"),
+        Binding("p", "ask", "Poll", show=False, id="feed.poll"),
     ]
 
     def __init__(self, circle_id: str, **kwargs) -> None:
@@ -68,7 +71,8 @@ class FeedTab(Vertical):
         fresh = {p.id for p in posts if p.author_id != me and not p.deleted and not p.hidden and p.id not in seen}
         self.unread |= fresh
         self.waiting = frozenset(p.id for p in service.quiet_posts(self.circle_id))
-        items = build_feed_items(posts, service.member_names(self.circle_id), me, self.unread, self.waiting)
+        items = build_feed_items(posts, service.member_names(self.circle_id), me, self.unread, self.waiting,
+                                 service.polls(self.circle_id))
         self.items = {item.id: item for item in items}
         self.view.set_items([i for i in items if i.waiting] if self.only_quiet else items)
         service.mark_seen(self.circle_id, fresh)
@@ -232,6 +236,43 @@ class FeedTab(Vertical):
         """Show only the posts waiting for a reply, or everything again."""
         self.only_quiet = not self.only_quiet
         self.reload()
+
+    def action_ask(self) -> None:
+        """Ask the circle about the selected post: the poll shows under it."""
+        item = self.selected()
+        if item is None:
+            return
+        if item.deleted or item.hidden:
+            self.notify("That post is gone; ask under another one.", severity="warning")
+            return
+
+        def ask(draft: PollDraft | None) -> None:
+            if draft:
+                self._run(self.app.service.create_poll, draft.question, draft.options, post=item.id,
+                          closes_in=draft.closes_in)
+
+        self._when_accepted(lambda: self.app.push_screen(PollDialog(f"A poll under {item.author}'s post"), ask))
+
+    def action_vote(self) -> None:
+        item = self.selected()
+        if item is None:
+            return
+        if not item.poll_ids:
+            self.notify("There is no poll under this post (p asks one).", severity="warning")
+            return
+        service = self.app.service
+        results = [service.resolve_poll(self.circle_id, poll_id) for poll_id in item.poll_ids]
+        open_ones = [r for r in results if r.open]
+        if not open_ones:
+            self.notify("That poll is closed.", severity="warning")
+            return
+        result = open_ones[-1]  # the newest open one under this post
+
+        def vote(number: int | None) -> None:
+            if number is not None:
+                self._run(service.vote, result.poll.id, number)
+
+        self._when_accepted(lambda: self.app.push_screen(VoteDialog(result), vote))
 
     def on_feed_view_activated(self, message: FeedView.Activated) -> None:
         self.action_reply()  # enter on a post answers it (a collapsed warning opens first)
