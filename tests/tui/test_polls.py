@@ -132,3 +132,24 @@ async def test_a_hostile_question_and_options_show_as_text(world):
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the dialog to close")
     service.close()
+
+
+async def test_a_poll_about_the_guidelines_shows_and_takes_votes_in_the_guidelines_tab(world):
+    ben = world.ben()
+    poll = ben.create_poll(world.circle_id, "Keep rule 2 as it is?", ["Keep it", "Change it"], guidelines=True).poll
+    assert poll.guidelines_version == 1
+    ana = world.ana()
+    ana.receive_bundle(ben.bundle_for(world.circle_id, ana.whoami().device_id))
+    ben.close()
+    app = make_app(ana)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+        await pilot.press("5")
+        await until(pilot, lambda: "Poll: Keep rule 2 as it is? (about the guidelines, version 1)" in screen_text(app),
+                    what="the poll in the Guidelines tab")
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, VoteDialog), what="the vote dialog")
+        await pilot.press("enter", "ctrl+s")  # the first option
+        await until(pilot, lambda: ana.resolve_poll(world.circle_id, poll.id).counts == (1, 0), what="the vote")
+        await until(pilot, lambda: "you voted 1 (Keep it)" in screen_text(app), what="your vote shown")
+    ana.close()

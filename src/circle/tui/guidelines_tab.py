@@ -1,6 +1,7 @@
 """The Guidelines tab: what the circle is for, its guidelines (with their version and,
 while you have not accepted them, an Accept button), who has not accepted yet
-(organizers and moderators), and the circle's own crisis resources."""
+(organizers and moderators), the circle's polls about its guidelines, and its own
+crisis resources."""
 
 from __future__ import annotations
 
@@ -9,14 +10,23 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Button, Static
 
+from circle.domain import polls as poll_rules
+from circle.domain.models import PollResult
 from circle.domain.roles import MODERATING
+from circle.errors import CircleError
+from circle.tui.feed_items import poll_stamp
 from circle.tui.guidelines_dialog import accept, pending_text
 from circle.tui.help_panel import describe
+from circle.tui.poll_dialog import PollDialog, PollDraft, VoteDialog
 from circle.tui.plain import block
 
 
 class GuidelinesTab(VerticalScroll):
-    BINDINGS = [Binding("ctrl+a", "accept", "Accept guidelines", id="guidelines.accept")]
+    BINDINGS = [
+        Binding("ctrl+a", "accept", "Accept guidelines", id="guidelines.accept"),
+        Binding("p", "ask", "Poll", show=False, id="guidelines.poll"),
+        Binding("v", "vote", "Vote", show=False, id="guidelines.vote"),
+    ]
 
     def __init__(self, circle_id: str, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -29,6 +39,9 @@ class GuidelinesTab(VerticalScroll):
         yield Static("", id="guidelines-status", markup=False)
         yield Button("I accept (ctrl+a)", id="accept-guidelines", variant="primary")
         yield Static("", id="guidelines-acceptance", markup=False)
+        yield Static("Polls about the guidelines (v votes in the newest open one · p asks one)",
+                     id="guideline-polls-title", classes="section-title", markup=False)
+        yield Static("", id="guideline-polls", markup=False)
         yield Static("This circle's crisis resources (F1 shows them with the built-in list)",
                      classes="section-title", markup=False)
         yield Static("", id="circle-resources", markup=False)
@@ -48,6 +61,12 @@ class GuidelinesTab(VerticalScroll):
         self.query_one("#accept-guidelines", Button).display = pending
         self.refresh_bindings()
         self.query_one("#guidelines-acceptance", Static).update(block(self._acceptance() if version else ""))
+        polls = self._polls()
+        self.query_one("#guideline-polls-title", Static).display = bool(polls)
+        self.query_one("#guideline-polls", Static).display = bool(polls)
+        names = service.member_names(self.circle_id)
+        self.query_one("#guideline-polls", Static).update(block("\n".join(
+            text for result in polls for text in poll_rules.lines(result, names, poll_stamp))))
         self.query_one("#circle-resources", Static).update(block(
             "\n".join(describe(r) for r in info.resources) or "(none added; the built-in list is on F1)"
         ))
@@ -62,6 +81,40 @@ class GuidelinesTab(VerticalScroll):
                          if not done)
         return ("Not accepted yet (they cannot post until they do): " + ", ".join(waiting) if waiting
                 else "Every member has accepted this version.")
+
+    def _polls(self) -> list[PollResult]:
+        return [r for r in self.app.service.polls(self.circle_id) if r.poll.guidelines_version]
+
+    def action_ask(self) -> None:
+        if not self.app.service.guidelines_status(self.circle_id).version:
+            self.notify("This circle has no guidelines yet for a poll to be about.", severity="warning")
+            return
+
+        def ask(draft: PollDraft | None) -> None:
+            if draft:
+                try:
+                    self.app.service.create_poll(self.circle_id, draft.question, draft.options, guidelines=True,
+                                                 closes_in=draft.closes_in)
+                except CircleError as exc:
+                    self.notify(str(exc), severity="error")
+
+        self.app.push_screen(PollDialog("A poll about the guidelines"), ask)
+
+    def action_vote(self) -> None:
+        open_ones = [r for r in self._polls() if r.open]
+        if not open_ones:
+            self.notify("No open poll about the guidelines (p asks one).", severity="warning")
+            return
+        result = open_ones[-1]
+
+        def vote(number: int | None) -> None:
+            if number is not None:
+                try:
+                    self.app.service.vote(self.circle_id, result.poll.id, number)
+                except CircleError as exc:
+                    self.notify(str(exc), severity="error")
+
+        self.app.push_screen(VoteDialog(result), vote)
 
     def check_action(self, action: str, parameters) -> bool | None:
         # Shown (and working) only while there is something to accept.
