@@ -7,6 +7,7 @@ profiles exchange real sealed bundles in between.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,13 @@ def test_a_vote_on_a_closed_poll_is_refused_by_the_real_command(pair):
     result = Cli(root / "ben").run("vote", cid, poll, "Yes")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr == f"circle: poll {poll[:8]} is closed\n"
+
+
+def test_a_hostile_question_and_options_print_as_plain_text(pair):
+    root, cid, ana, ben = pair
+    ana.ok("poll", cid, "[b]Vote[/b]\x1b]52;c;ZXZpbA==\x07 now\u202e", "--option", "North\x1b[2J",
+           "--option", "South\r\ngate")
+    _exchange(root, cid)
+    out = ben.ok("polls", cid).stdout
+    assert "Poll: [b]Vote[/b] now" in out and "1. North " in out and "2. South gate" in out
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)

@@ -176,3 +176,32 @@ def test_a_muted_member_cannot_vote_and_a_removed_ones_vote_counts_nowhere(walke
     assert ana.resolve_poll(net.cid, poll.id).counts == ben.resolve_poll(net.cid, poll.id).counts == (0, 1)
     clock.now += timedelta(hours=2)
     assert ben.vote(net.cid, poll.id, "a").counts == (1, 1)
+
+
+def test_a_circle_from_before_polls_takes_them_once_its_organizer_opens_it(tmp_path, monkeypatch):
+    """Version 1 circles gain polls through the schema step (domain/schema.py): until an
+    organizer's device marks version 2, asking is refused with one line saying why."""
+    from circle.domain import schema
+    from circle.service import Service
+    from tests.helpers.cli import PASSPHRASE
+
+    net = Net(tmp_path)
+    monkeypatch.setattr(schema, "MIGRATIONS", ())  # the release before polls
+    ana, ben = net.profile("Ana"), net.profile("Ben")
+    net.cid = ana.create_circle("Walkers")
+    net.join(ana, ben)
+    monkeypatch.undo()
+    homes = [s.whoami().home for s in (ana, ben)]
+    ana.close()
+    ben.close()
+    ben = Service.unlock(homes[1], PASSPHRASE)  # Ben updated first: he is no organizer
+    with pytest.raises(schema.NotUpgraded, match="an organizer's device upgrades it to schema 2"):
+        ben.create_poll(net.cid, "Tea?", ["Yes", "No"])
+    ana = Service.unlock(homes[0], PASSPHRASE)
+    assert schema.document_version(ana.open_circle(net.cid).document.doc) == 2  # upgraded on opening
+    net.send(ana, ben)
+    poll = ben.create_poll(net.cid, "Tea?", ["Yes", "No"]).poll
+    net.send(ben, ana)
+    assert ana.resolve_poll(net.cid, poll.id).poll.question == "Tea?"
+    ana.close()
+    ben.close()
