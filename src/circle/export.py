@@ -184,7 +184,7 @@ def circle_record(info: CircleInfo) -> dict:
     }
 
 
-def export_json(info, members, posts, checkins, events, now) -> dict:
+def export_json(info, members, posts, checkins, events, now, polls=()) -> dict:
     names = {m.id: m.name for m in members}
     return {
         "format": "circle-export/1",
@@ -194,6 +194,7 @@ def export_json(info, members, posts, checkins, events, now) -> dict:
         "posts": [post_record(p, names) for p in posts],
         "checkins": [checkin_record(c, names) for c in checkins],
         "events": [event_record(e, names, now) for e in events],
+        "polls": [poll_record(r, names) for r in polls],
     }
 
 
@@ -210,7 +211,7 @@ def md_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else "?"
 
 
-def export_markdown(info, members, posts, checkins, events, now) -> str:
+def export_markdown(info, members, posts, checkins, events, now, polls=()) -> str:
     names = {m.id: m.name + ("" if m.status == MemberStatus.ACTIVE else f" ({m.status})") for m in members}
     lines = [f"# {md_text(info.name)}", ""]
     if info.purpose:
@@ -253,6 +254,12 @@ def export_markdown(info, members, posts, checkins, events, now) -> str:
         repeat += ", cancelled" if e.cancelled else ""
         where = f" at {md_text(e.where)}" if e.where else ""
         lines.append(f"- **{md_text(e.title)}** {md_time(e.when)}{repeat}{where}")
+    if polls:
+        lines += ["", "## Polls", ""]
+    for r in polls:
+        state = "open" if r.open else f"closed {md_time(r.ended_at)}"
+        counts = ", ".join(f"{md_text(o)} ×{n}" for o, n in zip(r.poll.options, r.counts, strict=True))
+        lines.append(f"- **{md_text(r.poll.question)}** ({state}): {counts}")
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -60,6 +60,9 @@ def test_ask_vote_see_counts_and_close_from_the_command_line(pair):
     closed = ana.ok("poll-close", cid, poll, "--json").json()
     assert closed["open"] is False and closed["closed_by"] and closed["total"] == 1
     assert "closed" in ana.ok("polls", cid).stdout
+    exported = ana.ok("export", cid, "--format", "json").json()["polls"]
+    assert [(o["text"], o["votes"]) for o in exported[0]["options"]] == [("Sunday", 1), ("Saturday", 0)]
+    assert "- **Sunday or Saturday?** (closed " in ana.ok("export", cid, "--format", "md").stdout
 
 
 @pytest.mark.parametrize("args, line", [

@@ -289,13 +289,13 @@ def cmd_export(args, service: Service) -> int:
     if args.format == "ics":
         text = ics.export_ics(parts[0], parts[4], now)
     elif args.format == "json":
-        text = json_text(export.export_json(*parts))
+        text = json_text(export.export_json(*parts, polls=service.polls(circle)))
     elif args.format == "csv":
         text = export.export_daylio_csv([c for c in checkins if c.mood is not None])
     elif args.format == "summary":
         text = export.export_checkin_summary(service.whoami().name, checkins, now)
     else:
-        text = export.export_markdown(*parts)
+        text = export.export_markdown(*parts, polls=service.polls(circle))
     if args.output:
         try:
             # The export is plaintext: readable by you alone.
