@@ -234,6 +234,25 @@ def test_a_poll_with_fields_written_by_another_device_loses_them(circle: Replica
     assert "q" not in circle.polls()  # the question is no longer the asker's: not shown at all
 
 
+@pytest.mark.parametrize("missing", ["votes", "closes", "options"])
+def test_a_poll_made_without_its_maps_is_not_shown(missing):
+    r = Replicas()
+
+    def made(tx, doc):
+        poll = tx.put_object(am.ROOT, item_key("polls", "q"), am.ObjType.Map)
+        tx.put(poll, "question", STR, "Broken?")
+        tx.put(poll, "created_at", INT, to_millis(at(1)))
+        for key in ("votes", "closes", "options"):
+            kind = am.ObjType.List if key == "options" or key == missing else am.ObjType.Map
+            made_obj = tx.put_object(poll, key, kind)
+            if key == "options":
+                for index, text in enumerate(("a", "b") if key != missing else ()):
+                    tx.insert(made_obj, index, STR, text)
+
+    r.forge("bo", made)
+    assert r.polls() == {}
+
+
 # -- convergence ---------------------------------------------------------------------------
 
 DEVICES = ("ana", "bo", "bo2", "cy", "eve")

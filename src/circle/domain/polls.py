@@ -66,7 +66,7 @@ def _poll(document: CircleDocument, roster: Roster, poll_id: str, obj: bytes,
     question = reader.scalar(obj, "question", own, str)
     created = reader.moment(obj, "created_at", own)
     listed = reader.obj(obj, "options")
-    if not question or created is None or listed is None:
+    if not question or created is None or listed is None or not _maps(reader, obj):
         return None
     options = tuple(
         value[1] for value, op_id in document.doc.values(listed)
@@ -90,6 +90,16 @@ def _poll(document: CircleDocument, roster: Roster, poll_id: str, obj: bytes,
         closed_by=closed_by,
         closed_at=closed_at,
     )
+
+
+def _maps(reader: _Reader, poll: bytes) -> bool:
+    """Whether the poll carries its votes and closes maps (a poll made without them
+    could take no vote: it is not shown at all)."""
+    for key in ("votes", "closes"):
+        found = reader.obj(poll, key)
+        if found is None or reader.doc.object_type(found) != am.ObjType.Map:
+            return False
+    return True
 
 
 def _member_keys(reader: _Reader, obj: bytes) -> set[str]:
