@@ -104,3 +104,21 @@ def test_a_hostile_question_and_options_print_as_plain_text(pair):
     out = ben.ok("polls", cid).stdout
     assert "Poll: [b]Vote[/b] now" in out and "1. North " in out and "2. South gate" in out
     assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", out)
+
+
+def test_votes_from_separate_processes_meet_over_tcp(tmp_path, serve):
+    """Ana serves the circle as a real process; Ben and Cy, each a real `circle` process,
+    sync with her over 127.0.0.1, vote, and sync again: every profile shows the same counts."""
+    from tests.helpers.served import group
+
+    g = group(tmp_path, serve, ("Ben", "Cy"))
+    ben, cy = g.members["Ben"], g.members["Cy"]
+    poll = g.a.ok("poll", g.circle, "Which gate?", "--option", "North", "--option", "South").stdout.strip()
+    for member, choice in ((ben, "South"), (cy, "2")):
+        member.ok("sync", g.served_a.address)
+        member.ok("vote", g.circle, poll, choice)
+        member.ok("sync", g.served_a.address)
+    ben.ok("sync", g.served_a.address)  # Cy's vote reaches Ben through Ana
+    for cli, mine in ((g.a, None), (ben, 2), (cy, 2)):
+        [listed] = cli.ok("polls", g.circle, "--json").json()
+        assert [o["votes"] for o in listed["options"]] == [0, 2] and listed["my_vote"] == mine
