@@ -205,3 +205,15 @@ def test_a_circle_from_before_polls_takes_them_once_its_organizer_opens_it(tmp_p
     assert ana.resolve_poll(net.cid, poll.id).poll.question == "Tea?"
     ana.close()
     ben.close()
+
+
+def test_a_member_who_left_can_neither_vote_nor_ask(walkers):
+    net, _, ana, ben, cara = walkers
+    poll = ana.create_poll(net.cid, "Q?", ["a", "b"]).poll
+    spread(net, ana, ben, cara)
+    ben.leave(net.cid)
+    with pytest.raises(NotAllowed, match="no longer a member"):
+        ben.vote(net.cid, poll.id, "a")
+    with pytest.raises(NotAllowed, match="no longer a member"):
+        ben.create_poll(net.cid, "Still here?", ["yes", "no"])
+    assert ben.resolve_poll(net.cid, poll.id).total == 0
