@@ -13,6 +13,7 @@ from circle.service.content import Content
 from circle.service.events import Events
 from circle.service.exchange import Exchange
 from circle.service.membership import Membership
+from circle.service.peer_book import PeerBook
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
 from circle.service.repository import CircleRepository
@@ -24,7 +25,8 @@ from tests.helpers.in_process import Net
 PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "calendar": Events,
          "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
-         "admission": Admission, "relaying": Relays, "finder": Search, "quiet": Quiet}
+         "admission": Admission, "relaying": Relays, "finder": Search, "quiet": Quiet,
+         "peer_book": PeerBook}
 
 
 def test_the_facade_inherits_nothing_and_forwards_to_the_part_that_defines_the_method():

@@ -41,6 +41,7 @@ from circle.service.exchange import Exchange, PeerInfo, Received
 from circle.service.mailbox_sync import MailboxReport, MailboxSync
 from circle.service.membership import InviteInfo, Membership
 from circle.service.opened import OpenCircle
+from circle.service.peer_book import PeerBook
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
@@ -93,6 +94,7 @@ class Service:
                                lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
         self.finder = Search(self.repo, self.content, self.prefs)
         self.quiet = Quiet(self.repo, self.content, self.membership, clock)
+        self.peer_book = PeerBook(self.prefs, self.exchange)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -243,7 +245,10 @@ class Service:
     leave_delivered = _Forward("exchange", Exchange.leave_delivered)
     sync_state = _Forward("exchange", Exchange.sync_state)
     note_peer = _Forward("exchange", Exchange.note_peer)
-    known_addresses = _Forward("exchange", Exchange.known_addresses)
+    known_addresses = _Forward("peer_book", PeerBook.known_addresses)
+    added_peers = _Forward("peer_book", PeerBook.added_peers)
+    add_peer = _Forward("peer_book", PeerBook.add_peer)
+    forget_peer = _Forward("peer_book", PeerBook.forget_peer)
     peers = _Forward("exchange", Exchange.peers)
     discovery_tags = _Forward("exchange", Exchange.discovery_tags)
     shared_circles = _Forward("exchange", Exchange.shared_circles)
