@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from circle.crypto.identity import DeviceIdentity
-from circle.domain.governance.actions import ActionError, canonical, decode_action, sign_action
+from circle.domain.governance.actions import ActionError, UnknownKind, canonical, decode_action, sign_action
 from circle.domain.governance.fields import MAX_SECONDS
 from circle.service.membership import describe_expiry
 
@@ -118,3 +118,28 @@ def test_a_report_counted_twice_is_refused():
         decode_action(_wire(_payload("collapse", {"post": "p" * 16, "reports": [report, report, report]})))
     with pytest.raises(ActionError, match="twice"):
         decode_action(_wire(_payload("dismiss", {"post": "p" * 16, "reports": [report, report], "reason": ""})))
+
+
+# -- a kind of action a newer version writes ---------------------------------------------
+
+
+def test_a_signed_action_of_a_future_kind_names_it_and_says_to_update():
+    wire = _wire(_payload("hold_vote", {"question": "walk on Sunday?"}))
+    with pytest.raises(UnknownKind, match=r"\('hold_vote'\).*update circle"):
+        decode_action(wire)
+
+
+def test_an_unknown_kind_whose_signature_fails_is_not_taken_for_a_newer_version():
+    wire = bytearray(_wire(_payload("hold_vote", {})))
+    wire[0] ^= 1
+    with pytest.raises(ActionError) as refused:
+        decode_action(bytes(wire))
+    assert not isinstance(refused.value, UnknownKind)
+
+
+@pytest.mark.parametrize("kind", ["\x1b]0;pwned\x07", "Hold", "a" * 41, "[b]x[/b]", ""])
+def test_a_kind_that_is_not_spelled_like_one_is_never_echoed(kind):
+    with pytest.raises(ActionError) as refused:
+        decode_action(_wire(_payload(kind, {})))
+    assert not isinstance(refused.value, UnknownKind)
+    assert not kind or kind not in str(refused.value)

@@ -13,6 +13,7 @@ from circle.service.content import Content
 from circle.service.events import Events
 from circle.service.exchange import Exchange
 from circle.service.membership import Membership
+from circle.service.peer_book import PeerBook
 from circle.service.polls import Polls
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
@@ -26,7 +27,7 @@ PARTS = {"repo": CircleRepository, "prefs": Preferences, "content": Content, "ca
          "mood": CheckIns,
          "catalog": Circles, "membership": Membership, "safety": Safety, "exchange": Exchange,
          "admission": Admission, "relaying": Relays, "finder": Search, "quiet": Quiet,
-         "polling": Polls}
+         "polling": Polls, "peer_book": PeerBook}
 
 
 def test_the_facade_inherits_nothing_and_forwards_to_the_part_that_defines_the_method():

@@ -11,6 +11,7 @@ import pytest
 
 from circle.crypto.identity import DeviceIdentity
 from circle.domain.change_header import read_change_header
+from circle.domain.governance.actions import canonical
 from circle.domain.heads import SignedHead
 from circle.service.verify import (
     BundleRejected,
@@ -123,3 +124,12 @@ def test_actions_that_do_not_decode_are_refused(sent):
     broken = BundleContent(actions=(*content.actions, b"{not an action"), changes=(), heads=())
     with pytest.raises(BundleRejected, match="bundle refused"):
         decode_actions(broken)
+
+
+def test_an_action_of_a_kind_from_a_newer_version_refuses_the_bundle_saying_to_update(sent):
+    identity = sent[0].profile.identity
+    raw = canonical({"v": 1, "circle": sent[1].id, "kind": "hold_vote", "author": identity.public.sign_pub.hex(),
+                     "parents": [next(iter(sent[1].actions))], "at": 1, "body": {}})
+    future = BundleContent(actions=(*sent[3].actions, identity.sign(raw) + raw), changes=(), heads=())
+    with pytest.raises(BundleRejected, match="bundle refused: .*'hold_vote'.*update circle"):
+        decode_actions(future)

@@ -4,6 +4,11 @@ organizer before does not sit at "waiting for peers" after a restart."""
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
+
+from circle.errors import InvalidInput, NotFound
 from circle.service import Service
 from circle.sync.node import Node
 from circle.sync.session import SessionEvent
@@ -69,3 +74,66 @@ def test_known_addresses_are_sealed_on_disk(tmp_path):
     ana.close()
     ben.close()
     assert b"192.0.2.77" not in b"".join(p.read_bytes() for p in home.glob("circle.db*"))
+
+
+def test_a_peer_added_by_hand_is_dialled_now_and_after_a_restart_and_forgetting_ends_it(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+
+    async def scenario() -> None:
+        ana_node = Node(ana)
+        host, port = await ana_node.listen(LOOPBACK, 0)
+        address = f"{host}:{port}"
+        events: list[SessionEvent] = []
+        node = Node(ben, emit=events.append)
+        try:
+            assert node.add_peer(f" {address} ") == address  # as pasted, with spaces around
+            await eventually(lambda: any(e.state == "live" and e.circle_id == circle for e in events),
+                             "a live session with the added peer")
+            assert ben.added_peers() == [address] and ben.known_addresses() == [address]
+            await node.forget_peer(address)
+            assert node.server.dialling == [] and ben.known_addresses() == []
+            assert events[-1].state == "closed"
+            ana.post(circle, "after Ben forgot Ana's address")
+            await asyncio.sleep(1.0)  # a dialled session would have pushed it by now
+            assert "after Ben forgot Ana's address" not in {p.body for p in ben.feed(circle)}
+        finally:
+            await node.close()
+            await ana_node.close()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_a_forgotten_address_stays_forgotten_when_reached_again_until_added_back(tmp_path):
+    ana, ben, (circle,) = two_members(tmp_path)
+    ben.note_peer(circle, "d" * 32, "192.0.2.77:7654", dialled=True)
+    ben.forget_peer("192.0.2.77:7654")
+    ben.note_peer(circle, "d" * 32, "192.0.2.77:7654", dialled=True)  # a sync typed by hand, later
+    assert ben.known_addresses() == []
+    ben.add_peer("192.0.2.77:7654")
+    assert ben.known_addresses() == ["192.0.2.77:7654"]
+    ben.forget_peer("192.0.2.77:7654")
+    assert ben.known_addresses() == [] and ben.added_peers() == []
+
+
+@pytest.mark.parametrize("text", ["", "host", "ho\x1bst:7000", "[b]x[/b]:1", "host:0"])
+def test_a_bad_address_is_refused_and_nothing_is_added(tmp_path, text):
+    ana, ben, _ = two_members(tmp_path)
+    with pytest.raises(InvalidInput, match="not a peer address"):
+        ben.add_peer(text)
+    assert ben.added_peers() == []
+    with pytest.raises(NotFound):
+        ben.forget_peer("192.0.2.1:1")
+    ana.close()
+    ben.close()
+
+
+def test_added_addresses_are_sealed_on_disk(tmp_path):
+    ana, ben, _ = two_members(tmp_path)
+    ben.add_peer("192.0.2.78:7654")
+    home = ben.whoami().home
+    ana.close()
+    ben.close()
+    assert b"192.0.2.78" not in b"".join(p.read_bytes() for p in home.glob("circle.db*"))
+    reopened = Service.unlock(home, PASS)
+    assert reopened.added_peers() == ["192.0.2.78:7654"]
+    reopened.close()

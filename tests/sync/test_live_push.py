@@ -5,6 +5,8 @@ Ben's real profile), so a write can land at an exact step of the first exchange.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 
 import pytest
 
@@ -161,5 +163,45 @@ def test_a_one_shot_sync_ends_when_the_live_peer_pushes_right_behind_its_synced(
         finally:
             server.close()
             await server.wait_closed()
+
+    run_then_close(scenario, ana, ben)
+
+
+def test_a_write_made_while_a_push_is_still_being_sent_is_pushed_after_it(tmp_path):
+    """Ben stops reading, so Ana's push of a large bundle stays in flight (her socket
+    buffers full); a write landing meanwhile is not in that bundle and must follow it."""
+    ana, ben, (circle,) = two_members(tmp_path)
+
+    async def scenario() -> None:
+        events: list[SessionEvent] = []
+        node = Node(ana, emit=events.append)
+        host, port = await node.listen(LOOPBACK, 0)
+        ben_socket = socket.socket()
+        # Set before connecting, a fixed receive buffer keeps the window small: with Ben not
+        # reading, Ana's kernel (at most 4 MB here) and transport fill up behind a 6 MB push.
+        ben_socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        ben_socket.connect((host, port))
+        reader, writer = await asyncio.open_connection(sock=ben_socket)
+        stream = await SecureStream.connect(reader, writer, ben.static_key(), initiator=True)
+        ana_device = ben.shared_circles(stream.remote_static)[circle]
+        try:
+            ana_digest = await exchange_until_synced(stream, ben, circle, ana_device)
+            await stream.send(m.encode_synced(m.Synced(circle, ana_digest)))
+            await eventually(lambda: any(e.state == "live" and e.circle_id == circle for e in events),
+                             "Ana's side of the circle to converge")
+            for _ in range(550):  # about 6 MB after compression, in one push
+                ana.post(circle, os.urandom(10_000).hex()[:19_000])
+            await asyncio.sleep(0.5)  # Ana's push loop is now blocked sending it
+            ana.post(circle, "written while the push was in flight")
+            bodies: set[str] = set()
+            while "written while the push was in flight" not in bodies:
+                kind, bundle = await next_message(stream, "push of the write made during the first push")
+                assert kind == m.BUNDLE
+                ben.receive_bundle(bundle)
+                bodies = {p.body for p in ben.feed(circle)}
+            assert len(bodies) >= 551
+        finally:
+            await stream.close()
+            await node.close()
 
     run_then_close(scenario, ana, ben)

@@ -115,3 +115,34 @@ async def test_the_app_syncs_with_the_circles_relay_and_the_panel_shows_its_stat
         if relay.alive():
             relay.stop()
         service.close()
+
+
+async def test_a_peer_added_in_the_panel_is_dialled_and_forgetting_it_ends_the_session(world):
+    service, ben = world.ana(), world.ben()
+    peer = Server(ben, ben.profile.identity.dh_key)
+    host, port = await peer.start("127.0.0.1", 0)
+    address = f"{host}:{port}"
+    app = make_app(service)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
+            await pilot.press("f2")
+            assert "press a to add" in screen_text(app)
+            await pilot.press("a")
+            await pilot.press(*"nonsense", "enter")
+            await until(pilot, lambda: any("not a peer address" in n.message for n in app._notifications),
+                        what="the refusal")
+            assert service.added_peers() == []
+            await pilot.press("a")
+            await pilot.press(*address, "enter")
+            await until(pilot, lambda: app.network.summary(world.circle_id) == "live with 1 peer", what="live")
+            await until(pilot, lambda: "added by you" in screen_text(app), what="the dialled row")
+            await pilot.press("x")
+            await pilot.press("y")
+            await until(pilot, lambda: service.known_addresses() == [] and app.sync.node.server.dialling == [],
+                        what="the peer forgotten")
+            await until(pilot, lambda: "press a to add" in screen_text(app), what="the empty dialled table")
+    finally:
+        await peer.close()
+        ben.close()
+        service.close()

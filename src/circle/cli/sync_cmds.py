@@ -160,6 +160,27 @@ def cmd_join(args, service: Service) -> int:
 
 
 def cmd_peers(args, service: Service) -> int:
+    if args.add or args.forget:
+        if args.circle:
+            raise UsageError("--add and --forget are for this device, not one circle: leave out CIRCLE")
+        if args.add:
+            address = service.add_peer(args.add)
+            print(safe(f"added {address}: `circle serve` and the app dial it from now on"))
+        else:
+            service.forget_peer(args.forget)
+            print(safe(f"forgot {args.forget}: it is no longer dialled"))
+        return 0
+    if not args.circle:
+        added = set(service.added_peers())
+        dialled = [{"address": a, "added": a in added} for a in service.known_addresses()]
+        if args.json:
+            emit_json(dialled)
+            return 0
+        for d in dialled:
+            print(safe(f"{d['address']}  {'added by you' if d['added'] else 'synced before'}"))
+        if not dialled:
+            print("no peers to dial: `circle peers --add HOST:PORT`, or sync with one once")
+        return 0
     circle = service.resolve_circle(args.circle)
     peers = service.peers(circle)
     records = [export.peer_record(p) for p in peers]
@@ -188,8 +209,11 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
     p.add_argument("code")
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
-    p = command("peers", cmd_peers, "devices this one has synced a circle with")
-    p.add_argument("circle")
+    p = command("peers", cmd_peers, "the addresses this device dials; with CIRCLE, who it synced that circle with")
+    p.add_argument("circle", nargs="?")
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--add", metavar="HOST:PORT", help="dial this member's address from now on")
+    what.add_argument("--forget", metavar="HOST:PORT", help="stop dialling this address")
     p = command("relays", cmd_relays, "the circle's relays; organizers add and remove them")
     p.add_argument("circle")
     p.add_argument("--add", metavar="HOST:PORT", help="register the circle at this relay and list it")

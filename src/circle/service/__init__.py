@@ -17,6 +17,7 @@ references, and forwards each public method to the one part that holds it:
     finder      search.py       full-text search over what this reader may see
     quiet       quiet.py        posts waiting for a reply, and the circle's threshold for that
     polling     polls.py        polls: asking, voting, closing, results
+    peer_book   peer_book.py    peers added and forgotten by hand
 
 What runs when others' governance actions arrive is written once, in
 `Service._after_new_actions`, and handed to the exchange.
@@ -42,6 +43,7 @@ from circle.service.exchange import Exchange, PeerInfo, Received
 from circle.service.mailbox_sync import MailboxReport, MailboxSync
 from circle.service.membership import InviteInfo, Membership
 from circle.service.opened import OpenCircle
+from circle.service.peer_book import PeerBook
 from circle.service.polls import Polls
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
@@ -96,6 +98,7 @@ class Service:
         self.finder = Search(self.repo, self.content, self.prefs)
         self.quiet = Quiet(self.repo, self.content, self.membership, clock)
         self.polling = Polls(self.repo, self.content, clock, new_id)
+        self.peer_book = PeerBook(self.prefs, self.exchange)
 
     def _after_new_actions(self, circle_id: str) -> None:
         """What this device does when others' governance actions arrive: mend a
@@ -252,7 +255,10 @@ class Service:
     leave_delivered = _Forward("exchange", Exchange.leave_delivered)
     sync_state = _Forward("exchange", Exchange.sync_state)
     note_peer = _Forward("exchange", Exchange.note_peer)
-    known_addresses = _Forward("exchange", Exchange.known_addresses)
+    known_addresses = _Forward("peer_book", PeerBook.known_addresses)
+    added_peers = _Forward("peer_book", PeerBook.added_peers)
+    add_peer = _Forward("peer_book", PeerBook.add_peer)
+    forget_peer = _Forward("peer_book", PeerBook.forget_peer)
     peers = _Forward("exchange", Exchange.peers)
     discovery_tags = _Forward("exchange", Exchange.discovery_tags)
     shared_circles = _Forward("exchange", Exchange.shared_circles)

@@ -152,10 +152,10 @@ class Exchange:
             self.repo.put_private_record(circle_id, DIALLED, self.repo.blind_id(address),
                                          {"address": address, "last_contact": now})
 
-    def known_addresses(self) -> list[str]:
+    def reached_addresses(self) -> list[str]:
         """Addresses this device reached a member of a circle it still syncs at, the
         most recently reached first (at most MAX_KNOWN), for `serve` and the app to
-        dial again after a restart."""
+        dial again after a restart (service/peer_book.py adds and forgets some)."""
         newest: dict[str, int] = {}
         for circle_id in self.repo.ids():
             if not may_send(self.repo, self.repo.open(circle_id)):

@@ -66,7 +66,16 @@ class SyncHost(Protocol):
         ...
 
     def known_addresses(self) -> list[str]:
-        """Addresses this device reached members at, newest first, to dial again."""
+        """Addresses to dial again: added by hand, then where this device reached
+        members, newest first; none the person told it to forget."""
+        ...
+
+    def add_peer(self, text: str) -> str:
+        """Dial `text` from now on; returns the address (InvalidInput if it is none)."""
+        ...
+
+    def forget_peer(self, address: str) -> None:
+        """Dial `address` no more (NotFound if it is not dialled)."""
         ...
 
     def leave_delivered(self, circle_id: str) -> bool: ...

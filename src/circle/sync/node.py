@@ -20,7 +20,7 @@ from circle.crypto.invite_code import InviteCode
 from circle.sync import tcp
 from circle.sync.clock import REAL, Clock
 from circle.sync.host import RelayOutcome, SyncHost
-from circle.sync.session import Emit
+from circle.sync.session import Emit, SessionEvent
 from circle.sync.tcp import Server, SyncError
 
 
@@ -111,6 +111,20 @@ class Node:
             if address != self.address:
                 self.dial(address)
         return known
+
+    def add_peer(self, text: str) -> str:
+        """Remember `text` (HOST:PORT) as a peer and dial it now; returns the address.
+        InvalidInput, saying why, if it is not an address."""
+        address = self.host.add_peer(text)
+        self.dial(address)
+        return address
+
+    async def forget_peer(self, address: str) -> None:
+        """Dial `address` no more, now and after a restart, and end its live session.
+        NotFound if this device does not dial it."""
+        self.host.forget_peer(address)
+        if await self.server.undial(address):
+            self.emit(SessionEvent(address, "closed", detail="forgotten"))
 
     async def sync_relays_forever(self, every: float = RELAY_EVERY,
                                   on_outcome: Callable[[RelayOutcome], object] = lambda outcome: None) -> None:

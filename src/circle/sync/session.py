@@ -186,10 +186,11 @@ class Session:
         progress.peer = state
         delta = self.host.delta_for(state.circle_id, progress.device, state)
         payload, items = delta if delta else (b"", 0)
+        after = self.host.sync_state(state.circle_id)  # before any send, as in _push_loop
         await self.stream.send(m.encode_offer(m.Offer(state.circle_id, items, len(payload))))
         if payload:
             await self.stream.send(m.encode_raw(m.BUNDLE, payload))
-            progress.peer = self.host.sync_state(state.circle_id)
+            progress.peer = after
         progress.offer_sent = True
         await self._maybe_synced(state.circle_id)
 
@@ -287,8 +288,12 @@ class Session:
                 progress = self.progress[circle_id]
                 delta = self.host.delta_for(circle_id, progress.device, progress.peer)
                 if delta:
+                    # What the peer will hold once this bundle is in, taken before sending:
+                    # a write stored while the send waits on the socket is not in it, and
+                    # must stay missing from the peer's state to go in the next push.
+                    after = self.host.sync_state(circle_id)
                     await self.stream.send(m.encode_raw(m.BUNDLE, delta[0]))
-                    progress.peer = self.host.sync_state(circle_id)
+                    progress.peer = after
 
     async def _ping_loop(self) -> None:
         while True:

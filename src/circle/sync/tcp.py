@@ -122,7 +122,7 @@ class Server:
         self._large = asyncio.Semaphore(large_receives)
         self.sessions: set[Session] = set()
         self._server: asyncio.base_events.Server | None = None
-        self._dialing: set[str] = set()
+        self._dialing: dict[str, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task] = set()
         self.gate = Gate(max_connections, max_unauthenticated, log)
         self.iterations = 0
@@ -164,11 +164,25 @@ class Server:
     def dial(self, address: str) -> None:
         """Keep a live session with the peer at `address` (reconnecting with backoff)."""
         if address not in self._dialing:
-            self._dialing.add(address)
             task = asyncio.create_task(self._dial_loop(address))
+            self._dialing[address] = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             watch(task, log, f"dialling {address}")
+
+    async def undial(self, address: str) -> bool:
+        """Stop dialling `address` and end its live session; False if it was not dialled."""
+        task = self._dialing.pop(address, None)
+        if task is None:
+            return False
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return True
+
+    @property
+    def dialling(self) -> list[str]:
+        """The addresses with a dial loop running (live, or waiting to reconnect)."""
+        return sorted(self._dialing)
 
     async def _dial_loop(self, address: str) -> None:
         delay = 1.0
@@ -180,7 +194,7 @@ class Server:
                 if not circles:
                     await stream.close()
                     log.info("%s shares no circle with us; not dialling it again", address)
-                    self._dialing.discard(address)
+                    self._dialing.pop(address, None)
                     return
                 session = Session(self.host, stream, circles, live=True, emit=self.emit)
                 self.sessions.add(session)

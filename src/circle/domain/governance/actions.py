@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -94,6 +95,20 @@ _BODIES.update({
 KINDS = tuple(_BODIES)
 
 
+_FUTURE_KIND = re.compile(r"[a-z][a-z_]{0,39}")  # how every kind is spelled, so it can be named safely
+
+
+class UnknownKind(ActionError):
+    """A signed action of a kind a newer version of circle writes. The log is one
+    signed chain and the resolver cannot judge what it does not know, so the bundle
+    is refused as a whole; the message says what to do about it."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"the circle holds a kind of decision ('{kind}') that this version of circle "
+                         "does not know: update circle to keep syncing it")
+        self.kind = kind
+
+
 def canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
@@ -155,9 +170,12 @@ def decode_action(wire: bytes) -> Action:
     except (UnicodeEncodeError, RecursionError):  # a lone surrogate: JSON allows it, UTF-8 does not
         raise ActionError("action payload is not canonical") from None
     kind = payload["kind"]
-    if not isinstance(kind, str) or kind not in _BODIES:
-        raise ActionError("unknown action kind")
     author = f.hex_str(payload["author"], 64)
+    if not isinstance(kind, str) or kind not in _BODIES:
+        signed = DevicePublic(bytes.fromhex(author), b"").verify(signature, raw)
+        if isinstance(kind, str) and _FUTURE_KIND.fullmatch(kind) and signed:
+            raise UnknownKind(kind)
+        raise ActionError("unknown action kind")
     circle = payload["circle"]
     parents = payload["parents"]
     if kind == "create":
