@@ -10,9 +10,10 @@ from pathlib import Path
 
 from circle import export
 from circle.cli.inputs import _decode, parse_duration
-from circle.cli.output import _done, _ok, _short, emit_json, safe
+from circle.cli.output import _done, _ok, _short, emit_json, safe, when
 from circle.crypto.invite_code import InviteCode
 from circle.domain.roles import ROLES, MemberStatus
+from circle.domain.times import stamp
 from circle.domain.untrusted import shown
 from circle.errors import InvalidInput, UsageError
 from circle.service import Service
@@ -39,7 +40,7 @@ def cmd_invite(args, service: Service) -> int:
     code = service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
                           hints=hints, device=args.device, readmit=args.readmit)
     invite = InviteCode.decode(code)
-    expires = export.iso(datetime.fromtimestamp(invite.expires_at, timezone.utc))
+    expires = stamp(datetime.fromtimestamp(invite.expires_at, timezone.utc))
     return _done(args, {"code": code, "id": invite.invite_id, "circle": circle, "expires": expires,
                         "uses": args.uses, "device": args.device, "peers": list(hints),
                         "readmit": next((i.readmit for i in service.invites(circle) if i.id == invite.invite_id),
@@ -56,7 +57,7 @@ def cmd_invites(args, service: Service) -> int:
         emit_json(records)
         return 0
     for r in records:
-        print(f"{r['id']}  {r['status']}  used {r['used']}/{r['uses']}  expires {r['expires_at']}")
+        print(f"{r['id']}  {r['status']}  used {r['used']}/{r['uses']}  expires {when(r['expires_at'])}")
     if not records:
         print("no invites yet: create one with `circle invite CIRCLE`")
     return 0
