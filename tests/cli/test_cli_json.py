@@ -237,6 +237,7 @@ CASES: dict[str, tuple] = {
     "filters": (_args("filters"), list, None),
     "region": (_args("region"), dict, {"region"}),
     "resources": (_args("resources", C), list, {"id", "name", "contact", "source"}),
+    "about": (_args("about", C, "--purpose", "weekly walks, gently"), dict, {"circle_id", "name", "purpose"}),
     "guidelines": (_args("guidelines", C), dict, {"circle_id", "guidelines", "version", "accepted"}),
     "export": (_args("export", C, "--format", "json"), dict, {"format", "circle", "members", "posts"}),
     "serve": (_serve, dict, {"listening", "host", "port"}),

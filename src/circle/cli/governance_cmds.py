@@ -130,6 +130,19 @@ def cmd_guidelines(args, service: Service) -> int:
     return 0
 
 
+def cmd_about(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.name is not None or args.purpose is not None:
+        service.set_circle_details(circle, name=args.name, purpose=args.purpose)
+    info = service.info(circle)
+    if args.json:
+        emit_json({"circle_id": circle, "name": info.name, "purpose": info.purpose})
+    else:
+        print(safe(info.name))
+        print(shown(info.purpose or "(no purpose written yet)", multiline=True))
+    return 0
+
+
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Adds members, the invite commands, role, remove, leave and rename to the parser."""
     p = command("members", cmd_members, "list a circle's members")
@@ -161,7 +174,11 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def register_guidelines(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds guidelines to the parser."""
+    """Adds about and guidelines to the parser."""
+    p = command("about", cmd_about, "show or change the circle's name and purpose (changing: organizers)")
+    p.add_argument("circle")
+    p.add_argument("--name", help="a new name for the circle")
+    p.add_argument("--purpose", help="what the circle is for ('' clears it)")
     p = command("guidelines", cmd_guidelines, "show or set the circle's guidelines")
     p.add_argument("circle")
     p.add_argument("--set", metavar="FILE", help="organizers: replace the guidelines with FILE ('-' for stdin)")
