@@ -5,10 +5,8 @@ circle's settings there, members see them read-only; a refusal is one line in th
 from __future__ import annotations
 
 import json
-import time
 from datetime import timezone
 
-import pytest
 from textual.widgets import DataTable, TextArea
 
 from circle.tui.app import CircleApp
@@ -195,19 +193,4 @@ async def test_a_member_sees_the_circles_settings_read_only(world):
         assert "circle.add_resource" not in app.screen.rows
         await until(pilot, lambda: ORGANIZERS_ONLY in screen_text(app), what="the reason")
     assert service.info(world.circle_id).name == "Tuesday Walkers"
-    service.close()
-
-
-@pytest.mark.parametrize(("zone", "joined"), [("Asia/Kolkata", "Mon 03 Feb 2025 17:30"),
-                                             ("America/Los_Angeles", "Mon 03 Feb 2025 04:00")])
-async def test_the_app_shows_times_in_the_environments_zone(world, monkeypatch, zone, joined):
-    """Ana joined at 12:00 UTC on 3 Feb 2025; the Members tab says when on the local clock."""
-    monkeypatch.setenv("TZ", zone)
-    time.tzset()
-    service = world.ana()
-    app = start(service, world.home, display_tz=None)
-    async with app.run_test(size=(110, 36)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, CircleScreen), what="the circle")
-        await pilot.press("4")
-        await until(pilot, lambda: joined in screen_text(app), what=f"the join time in {zone}")
     service.close()

@@ -1,6 +1,9 @@
 """Dialogs that change one setting: each hands what was typed to a `save` callable
 (the service, or the settings module) and stays open with its one-line refusal if
-that raises a CircleError; a saved change closes it with True."""
+that raises a CircleError; a saved change closes it with True.
+
+What they start from may have been written by another organizer, so it is shown
+(and so edited) sanitized, like every other member's text."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Input, Label, Static, TextArea
 
 from circle.domain.models import CrisisResource
+from circle.domain.untrusted import shown
 from circle.errors import CircleError
 from circle.tui.base import Dialog
 from circle.tui.plain import block, line, row, words
@@ -44,7 +48,7 @@ class EditDialog(SavingDialog):
         with Vertical(classes="dialog") as box:
             box.border_title = line(self.title_text)
             yield Static(block(self.label))
-            yield Input(value=self.value, id="answer")
+            yield Input(value=shown(self.value), id="answer")
             yield self.problem_line()
             yield Static("Enter saves, Esc cancels.", classes="dialog-hint", markup=False)
         yield Footer()
@@ -71,7 +75,7 @@ class GuidelinesEditor(SavingDialog):
             box.border_title = "The circle's guidelines"
             yield Static("Saving makes a new version: every member is asked to read and accept it before "
                          "they post again.", markup=False)
-            yield TextArea(self.text, id="guidelines-text", soft_wrap=True)
+            yield TextArea(shown(self.text, multiline=True), id="guidelines-text", soft_wrap=True)
             yield self.problem_line()
             yield Static("ctrl+s saves · Esc cancels", classes="dialog-hint", markup=False)
         yield Footer()
@@ -103,7 +107,8 @@ class ResourceDialog(SavingDialog):
             for field, label in self.FIELDS:
                 with Horizontal(classes="event-field"):
                     yield Label(label)
-                    yield Input(getattr(current, field), placeholder=hints.get(field, ""), id=f"resource-{field}")
+                    yield Input(shown(getattr(current, field)), placeholder=hints.get(field, ""),
+                                id=f"resource-{field}")
             yield self.problem_line()
             yield Static("Enter or ctrl+s saves · Esc cancels · Tab moves between fields", classes="dialog-hint",
                          markup=False)
