@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from datetime import timezone
 
+import pytest
 from textual.widgets import DataTable, TextArea
+
+from circle.errors import InvalidInput
 
 from circle.tui.app import CircleApp
 from circle.tui.circle_screen import CircleScreen
@@ -15,7 +18,7 @@ from circle.tui.compose_dialog import ComposeDialog
 from circle.tui.dialogs import ChoiceDialog, ConfirmDialog
 from circle.tui.filters_dialog import FiltersDialog
 from circle.tui.setting_dialogs import EditDialog, GuidelinesEditor, KeysDialog, ResourceDialog
-from circle.tui.settings import load_settings
+from circle.tui.settings import load_settings, save_keys, save_setting
 from circle.tui.settings_screen import ORGANIZERS_ONLY, SettingsScreen
 
 from .world import screen_text, type_into, until
@@ -194,3 +197,20 @@ async def test_a_member_sees_the_circles_settings_read_only(world):
         await until(pilot, lambda: ORGANIZERS_ONLY in screen_text(app), what="the reason")
     assert service.info(world.circle_id).name == "Tuesday Walkers"
     service.close()
+
+
+def test_saving_keeps_the_rest_of_the_file_and_never_overwrites_a_broken_one(tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps({"peers": ["192.0.2.1:7654"], "colour": "blue"}))
+    save_setting(tmp_path, "theme", "circle-calm-light")
+    assert json.loads((tmp_path / "settings.json").read_text()) == {
+        "peers": ["192.0.2.1:7654"], "colour": "blue", "theme": "circle-calm-light"}
+    with pytest.raises(InvalidInput):
+        save_setting(tmp_path, "theme", 7)
+    save_keys(tmp_path, "feed.compose", "P, ctrl+n")  # P is shift+p: case is kept
+    save_keys(tmp_path, "app.help", "f1,ctrl+h")
+    save_keys(tmp_path, "app.help", None)
+    assert json.loads((tmp_path / "keys.json").read_text()) == {"feed.compose": "P,ctrl+n"}
+    (tmp_path / "settings.json").write_text('{"theme": "circle-calm",')  # someone mid-edit
+    with pytest.raises(InvalidInput, match="settings.json ignored"):
+        save_setting(tmp_path, "theme", "circle-high-contrast")
+    assert (tmp_path / "settings.json").read_text() == '{"theme": "circle-calm",'

@@ -164,7 +164,7 @@ class KeysDialog(Dialog):
         def save(keys: str) -> None:
             self.save(binding_id, keys or None)
             if keys:
-                self.mine[binding_id] = keys.replace(" ", "").lower()
+                self.mine[binding_id] = keys.replace(" ", "")
             else:
                 self.mine.pop(binding_id, None)
 

@@ -31,8 +31,8 @@ from circle.errors import InvalidInput
 DEFAULT_THEME = "circle-calm"
 _KINDS: dict[str, type | tuple[type, ...]] = {
     "listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
-# A key as Textual names it: "f1", "ctrl+h", "exclamation_mark"; several comma-separated.
-_KEYS = re.compile(r"[a-z0-9_]+(\+[a-z0-9_]+)*(,[a-z0-9_]+(\+[a-z0-9_]+)*)*")
+# A key as Textual names it: "f1", "ctrl+h", "M" (shift+m), "exclamation_mark"; several comma-separated.
+_KEYS = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*(,[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*)*")
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def save_setting(home: Path, name: str, value: object) -> None:
 def save_keys(home: Path, binding_id: str, keys: str | None) -> None:
     """Bind `binding_id` to `keys` ("f3" or "ctrl+h,f1") in keys.json; None: back to the default."""
     if keys is not None:
-        keys = keys.replace(" ", "").lower()
+        keys = keys.replace(" ", "")
         if not _KEYS.fullmatch(keys):
             raise InvalidInput(f"keys look like f3, ctrl+h or a,plus (comma between several), not {keys!r}")
     _update(home / "keys.json", {binding_id: keys})
