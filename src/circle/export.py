@@ -29,11 +29,8 @@ from circle.domain.models import (
 from circle.domain.recurrence import next_occurrence
 from circle.domain.roles import InviteStatus, MemberStatus
 from circle.domain.threads import thread_order
+from circle.domain.times import readable, stamp
 from circle.domain.untrusted import shown
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 def post_record(post: Post, names: dict[str, str]) -> dict:
@@ -42,8 +39,8 @@ def post_record(post: Post, names: dict[str, str]) -> dict:
         "author_id": post.author_id,
         "author": names.get(post.author_id, ""),
         "body": post.body,
-        "created_at": iso(post.created_at),
-        "edited_at": iso(post.edited_at),
+        "created_at": stamp(post.created_at),
+        "edited_at": stamp(post.edited_at),
         "reply_to": post.reply_to,
         "content_warning": post.content_warning,
         "reactions": {kind: sorted(who) for kind, who in sorted(post.reactions.items())},
@@ -63,7 +60,7 @@ def checkin_record(checkin: CheckIn, names: dict[str, str]) -> dict:
         "energy": checkin.energy,
         "note": checkin.note,
         "tags": list(checkin.tags),
-        "created_at": iso(checkin.created_at),
+        "created_at": stamp(checkin.created_at),
         "visibility": checkin.visibility,
         "band": checkin.band_text if checkin.visibility == "band" else None,
     }
@@ -71,7 +68,7 @@ def checkin_record(checkin: CheckIn, names: dict[str, str]) -> dict:
 
 def report_record(report: Report, names: dict[str, str], *, moderator: bool) -> dict:
     record = {"id": report.id, "post_id": report.post_id, "reason": report.reason, "status": report.status,
-              "created_at": iso(report.created_at)}
+              "created_at": stamp(report.created_at)}
     if moderator:
         record.update({
             "reporter_id": report.reporter_id, "reporter": names.get(report.reporter_id, ""),
@@ -83,13 +80,13 @@ def report_record(report: Report, names: dict[str, str], *, moderator: bool) -> 
 
 def inbox_record(item: InboxItem, names: dict[str, str]) -> dict:
     return {"id": item.id, "kind": item.kind, "sender_id": item.sender_id,
-            "sender": names.get(item.sender_id, ""), "created_at": iso(item.created_at), "text": item.text,
+            "sender": names.get(item.sender_id, ""), "created_at": stamp(item.created_at), "text": item.text,
             "also_asked": [names.get(m, m) for m in item.also_asked]}
 
 
 def modlog_record(entry: ModlogEntry, names: dict[str, str]) -> dict:
     return {"id": entry.id, "kind": entry.kind, "actor_id": entry.actor_id,
-            "actor": names.get(entry.actor_id or "", ""), "at": iso(entry.at), "summary": entry.summary,
+            "actor": names.get(entry.actor_id or "", ""), "at": stamp(entry.at), "summary": entry.summary,
             "reason": entry.reason, "target": entry.target, "status": entry.status, "why": entry.why,
             "signature": entry.signature, "parents": list(entry.parents)}
 
@@ -100,8 +97,8 @@ def event_record(event: Event, names: dict[str, str], now: datetime) -> dict:
         "title": event.title,
         "author_id": event.author_id,
         "author": names.get(event.author_id, ""),
-        "when": iso(event.when),
-        "next": iso(next_occurrence(event.when, event.repeat, now, event.tz)),
+        "when": stamp(event.when),
+        "next": stamp(next_occurrence(event.when, event.repeat, now, event.tz)),
         "repeat": event.repeat,
         "tz": event.tz or "UTC",
         "minutes": event.minutes,
@@ -120,15 +117,15 @@ def poll_record(result: PollResult, names: dict[str, str]) -> dict:
         "question": poll.question,
         "author_id": poll.author_id,
         "author": names.get(poll.author_id, ""),
-        "created_at": iso(poll.created_at),
+        "created_at": stamp(poll.created_at),
         "post": poll.post_id,
         "guidelines_version": poll.guidelines_version,
         "options": [{"number": n, "text": text, "votes": count}
                     for n, (text, count) in enumerate(zip(poll.options, result.counts, strict=True), 1)],
         "total": result.total,
         "open": result.open,
-        "closes_at": iso(poll.closes_at),
-        "ended_at": iso(result.ended_at),
+        "closes_at": stamp(poll.closes_at),
+        "ended_at": stamp(result.ended_at),
         "closed_by": poll.closed_by,
         "my_vote": None if result.my_choice is None else result.my_choice + 1,
     }
@@ -136,13 +133,13 @@ def poll_record(result: PollResult, names: dict[str, str]) -> dict:
 
 def member_record(member: Member) -> dict:
     return {"id": member.id, "name": member.name, "role": member.role, "status": member.status,
-            "joined_at": iso(member.joined_at)}
+            "joined_at": stamp(member.joined_at)}
 
 
 def peer_record(peer) -> dict:
     return {"device_id": peer.device_id, "member_id": peer.member_id, "name": peer.name,
             "address": peer.address,
-            "last_contact": iso(datetime.fromtimestamp(peer.last_contact / 1000, timezone.utc)),
+            "last_contact": stamp(datetime.fromtimestamp(peer.last_contact / 1000, timezone.utc)),
             "active": peer.active}
 
 
@@ -163,7 +160,7 @@ def invite_status(invite, now: datetime) -> InviteStatus:
 def invite_record(invite, now: datetime) -> dict:
     status = invite_status(invite, now)
     return {"id": invite.id, "uses": invite.uses, "used": invite.used,
-            "expires_at": iso(datetime.fromtimestamp(invite.expires_at, timezone.utc)),
+            "expires_at": stamp(datetime.fromtimestamp(invite.expires_at, timezone.utc)),
             "revoked": invite.revoked, "status": status, "created_by": invite.created_by,
             "readmit": invite.readmit}
 
@@ -179,7 +176,7 @@ def circle_record(info: CircleInfo) -> dict:
         "name": info.name,
         "purpose": info.purpose,
         "guidelines": info.guidelines,
-        "created_at": iso(info.created_at),
+        "created_at": stamp(info.created_at),
         "resources": [resource_record(r, "circle") for r in info.resources],
     }
 
@@ -188,7 +185,7 @@ def export_json(info, members, posts, checkins, events, now, polls=()) -> dict:
     names = {m.id: m.name for m in members}
     return {
         "format": "circle-export/1",
-        "exported_at": iso(now),
+        "exported_at": stamp(now),
         "circle": circle_record(info),
         "members": [member_record(m) for m in members],
         "posts": [post_record(p, names) for p in posts],
@@ -207,8 +204,8 @@ def md_text(text: str, *, multiline: bool = False) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(shown(text, multiline=multiline), quote=True))
 
 
-def md_time(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M %Z") if moment else "?"
+def md_time(moment: datetime | None, tz=None) -> str:
+    return readable(moment, tz) if moment else "?"
 
 
 def export_markdown(info, members, posts, checkins, events, now, polls=()) -> str:
@@ -216,7 +213,8 @@ def export_markdown(info, members, posts, checkins, events, now, polls=()) -> st
     lines = [f"# {md_text(info.name)}", ""]
     if info.purpose:
         lines += [md_text(info.purpose), ""]
-    lines += [f"Exported {md_time(now)}.", ""]
+    zone = now.astimezone().strftime("%Z, UTC%z")
+    lines += [f"Exported {md_time(now)}; times are local ({zone} at export).", ""]
     if info.guidelines:
         lines += ["## Guidelines", ""] + [f"{md_text(line)}  " for line in info.guidelines.splitlines()] + [""]
     lines += ["## Members", ""] + [f"- {md_text(names[m.id])} ({m.role})" for m in members] + [""]
@@ -301,7 +299,7 @@ def export_checkin_summary(name: str, checkins: list[CheckIn], now: datetime, tz
     without check-ins simply has none recorded."""
     rated = sorted((c for c in checkins if c.mood is not None), key=lambda c: (c.created_at, c.id))
     lines = [f"# Mood check-ins: {md_text(name)}", "",
-             f"Prepared {md_time(now)} from check-ins recorded in circle. Mood and energy are "
+             f"Prepared {md_time(now, tz)} from check-ins recorded in circle. Mood and energy are "
              "self-rated from 1 (very low) to 5 (very good).", ""]
     if not rated:
         return "\n".join(lines + ["No check-ins recorded yet."]) + "\n"
@@ -331,7 +329,7 @@ def export_checkin_summary(name: str, checkins: list[CheckIn], now: datetime, tz
     notes = [c for c in rated if c.note]
     if notes:
         lines += ["", "## Notes", ""]
-        lines += [f"- {c.created_at.astimezone(tz):%a %d %b %Y %H:%M}, mood {c.mood}: "
+        lines += [f"- {md_time(c.created_at, tz)}, mood {c.mood}: "
                   f"{md_text(' '.join(c.note.split()))}" for c in notes]
     return "\n".join(lines) + "\n"
 

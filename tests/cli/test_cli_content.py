@@ -148,10 +148,10 @@ def test_events_and_rsvps_by_title_or_prefix(profile_cli: Cli, circle_id: str):
         assert EVENT_KEYS <= set(record), set(record)
     assert (events[walk]["title"], events[walk]["when"], events[walk]["repeat"],
             events[walk]["where"], events[walk]["rsvps"]) == (
-        "Lake walk", "2030-05-04T10:00:00Z", "weekly", "North gate", {me: "yes"})
+        "Lake walk", "2030-05-04T10:00:00+00:00", "weekly", "North gate", {me: "yes"})
     assert (events[club]["title"], events[club]["when"], events[club]["repeat"],
             events[club]["where"], events[club]["rsvps"]) == (
-        "Book club", "2030-06-01T17:00:00Z", "monthly", "", {me: "maybe"})
+        "Book club", "2030-06-01T17:00:00+00:00", "monthly", "", {me: "maybe"})
 
 
 def test_members_resources_and_guidelines(profile_cli: Cli, circle_id: str, tmp_path: Path):

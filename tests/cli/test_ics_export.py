@@ -84,7 +84,7 @@ def test_member_text_is_escaped_and_cannot_add_properties():
 def test_the_cli_plans_edits_cancels_and_exports_events(profile_cli: Cli, circle_id: str, tmp_path: Path):
     walk = profile_cli.ok("event", circle_id, "Sunday walk", "--when", "2030-03-24T10:00", "--tz", "Europe/London",
                           "--repeat", "weekly", "--where", "North gate", "--json").json()
-    assert (walk["tz"], walk["next"], walk["cancelled"]) == ("Europe/London", "2030-03-24T10:00:00Z", False)
+    assert (walk["tz"], walk["next"], walk["cancelled"]) == ("Europe/London", "2030-03-24T10:00:00+00:00", False)
     club = profile_cli.ok("event", circle_id, "Book club", "--when", "2030-05-31T19:00", "--tz", "America/New_York",
                           "--repeat", "monthly").stdout.strip()
     edited = profile_cli.ok("event-edit", circle_id, "Sunday walk", "--title", "Lake walk", "--minutes", "120",

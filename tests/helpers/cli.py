@@ -32,6 +32,7 @@ class Cli:
     def env(self, **extra: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIRCLE_")}
         env["CIRCLE_HOME"] = str(self.home)
+        env["TZ"] = "UTC"  # times print in the local zone: the same one on every machine (extra may change it)
         if self.passphrase is not None:
             env["CIRCLE_PASSPHRASE"] = self.passphrase
         env.update(extra)

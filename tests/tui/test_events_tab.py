@@ -44,7 +44,7 @@ async def test_plan_edit_and_cancel_an_event(world):
         assert (walk.tz, walk.repeat, walk.where) == ("Europe/London", "weekly", "Lake, east side")
         assert walk.when == datetime(2025, 3, 23, 10, tzinfo=LONDON)
         # Shown in UTC (the tests' display zone): 10:00 GMT on the 23rd is still ahead.
-        await until(pilot, lambda: "Sun 23 Mar 10:00" in screen_text(app), what="the new row")
+        await until(pilot, lambda: "Sun 23 Mar 2025 10:00" in screen_text(app), what="the new row")
 
         table = app.screen.query_one("#event-table")
         table.move_cursor(row=table.get_row_index(walk.id))

@@ -122,6 +122,10 @@ async def test_every_screen_shows_hostile_text_as_text(tmp_path):
         await eyes.look(pilot, "help panel", "RESNAME", "RESCONTACT", "RESHOURS")
         await pilot.press("escape")
 
+        await pilot.press("f3")
+        await eyes.look(pilot, "settings screen (read-only for a moderator)", "CIRCLEN", "PURPOSE", "RESNAME")
+        await pilot.press("escape")
+
         app.network.problem(hostile("NETPROB"))
         await pilot.press("f2")
         await eyes.look(pilot, "network panel", "NETPROB")

@@ -38,7 +38,7 @@ async def test_every_member_reads_the_log(world):
         assert rows[1][1:] == ["Ana", f"hid post {world.posts['reply'][:8]}", "off topic", "ok"]
         assert [row[2] for row in rows[2:]] == ["added crisis resource Walkers phone tree",
                                                 "updated the guidelines (version 1)"]
-        assert "Tue 04 Mar 12:00" in rows[0][0]
+        assert "Tue 04 Mar 2025 12:00" in rows[0][0]
         assert "Reason: please keep it kind" in screen_text(app)  # the selected entry in full
     ben.close()
 

@@ -129,7 +129,7 @@ async def test_warn_mute_unmute_and_remove_the_author(world):
         await pilot.press("m", "2")  # 2 = one day
         await answer(pilot, "cool off")
         await until(pilot, lambda: ben_id in service.muted(world.circle_id), what="the mute")
-        await until(pilot, lambda: "Muted: Ben until Wed 05 Mar 12:00" in screen_text(app), what="the list")
+        await until(pilot, lambda: "Muted: Ben until Wed 05 Mar 2025 12:00" in screen_text(app), what="the list")
         await pilot.press("M")
         await until(pilot, lambda: ben_id not in service.muted(world.circle_id), what="the unmute")
         await until(pilot, lambda: "Muted: nobody" in screen_text(app), what="the list")

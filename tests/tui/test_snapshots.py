@@ -77,6 +77,7 @@ CIRCLE_SCREENS = {
     "moderation": (["8"], reports),
     "moderation_all_posts": (["8", "a"], moderated),
     "help": (["f1"], None),
+    "settings": (["f3"], None),
     "circle_list": (["escape"], None),
     "network": (["escape", "f2"], None),
     "join": (["escape", "j"], None),

@@ -10,11 +10,12 @@ from dataclasses import replace
 
 from circle import export, ics
 from circle.cli.inputs import _body, parse_when
-from circle.cli.output import _done, _short, emit_json, json_text, safe
+from circle.cli.output import _done, _short, emit_json, json_text, safe, when
 from circle.cli.poll_cmds import poll_text
 from circle.domain.models import REPEATS, RSVP_ANSWERS
 from circle.domain.recurrence import is_zone, zone
 from circle.domain.threads import thread_order
+from circle.domain.times import readable, stamp
 from circle.domain.untrusted import shown
 from circle.errors import InvalidInput, UsageError
 from circle.service import Service
@@ -29,7 +30,7 @@ def cmd_post(args, service: Service) -> int:
 def cmd_edit(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     post = service.edit(circle, args.post, _body(args.text))
-    return _done(args, {"id": post.id, "circle": circle, "edited_at": export.iso(post.edited_at)}, post.id)
+    return _done(args, {"id": post.id, "circle": circle, "edited_at": stamp(post.edited_at)}, post.id)
 
 
 def cmd_delete(args, service: Service) -> int:
@@ -58,8 +59,8 @@ def cmd_feed(args, service: Service) -> int:
     for post, depth in thread_order(posts):
         who = safe(names.get(post.author_id, _short(post.author_id)))
         indent = "    " * min(depth, 4)
-        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
-        print(f"{indent}[{_short(post.id)}] {who} · {stamp}")
+        at = readable(post.created_at)
+        print(f"{indent}[{_short(post.id)}] {who} · {at}")
         if post.deleted:
             lines = ["(deleted)"]
         elif post.hidden and not post.body:
@@ -90,7 +91,7 @@ def _search_record(hit, names: dict[str, str], circle_names: dict[str, str]) -> 
     return {
         "circle": hit.circle_id, "circle_name": circle_names.get(hit.circle_id, ""), "id": post.id,
         "author_id": post.author_id, "author": names.get(post.author_id, ""),
-        "created_at": export.iso(post.created_at), "reply_to": post.reply_to,
+        "created_at": stamp(post.created_at), "reply_to": post.reply_to,
         "content_warning": post.content_warning, "hidden": post.hidden, "hidden_reason": post.hidden_reason,
         "folded": hit.folded, "snippet": hit.snippet or None,
         "marks": [list(span) for span in hit.marks],
@@ -114,9 +115,9 @@ def cmd_search(args, service: Service) -> int:
     for hit in result.hits:
         post = hit.post
         who = safe(names[hit.circle_id].get(post.author_id, _short(post.author_id)))
-        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        at = readable(post.created_at)
         where = f" · {safe(circle_names.get(hit.circle_id, _short(hit.circle_id)))}" if args.all else ""
-        print(f"[{_short(post.id)}] {who} · {stamp}{where}")
+        print(f"[{_short(post.id)}] {who} · {at}{where}")
         if hit.folded:
             line = f"(folded: {safe(hit.folded)}; use --json or the feed to read)"
         elif post.content_warning:
@@ -149,14 +150,14 @@ def cmd_checkins(args, service: Service) -> int:
         emit_json([export.checkin_record(c, names) for c in checkins])
         return 0
     for c in checkins:
-        stamp = c.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        at = readable(c.created_at)
         who = names.get(c.author_id, _short(c.author_id))
         if c.mood is None:
-            print(safe(f"{stamp}  {who}  {c.band_text}"))
+            print(safe(f"{at}  {who}  {c.band_text}"))
             continue
         shared = {"me": "  (only me)", "band": f"  (circle sees: {c.band_text})"}.get(c.visibility, "")
         note = f"  {c.note}" if c.note else ""
-        print(safe(f"{stamp}  {who}  mood {c.mood}/5{note}{shared}"))
+        print(safe(f"{at}  {who}  mood {c.mood}/5{note}{shared}"))
     if not checkins:
         print("no check-ins yet")
     return 0
@@ -198,14 +199,14 @@ def cmd_quiet(args, service: Service) -> int:
         return 0
     for post in posts:
         who = safe(names.get(post.author_id, _short(post.author_id)))
-        stamp = post.created_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        at = readable(post.created_at)
         if post.collapsed_reason:
             text = f"(folded: {safe(post.collapsed_reason)})"
         elif post.content_warning:
             text = f"CW: {safe(post.content_warning)}"
         else:
             text = shown(post.body, limit=70)
-        print(f"[{_short(post.id)}] {who} · {stamp}  {text}")
+        print(f"[{_short(post.id)}] {who} · {at}  {text}")
     if not posts:
         print("nobody is waiting for a reply")
     return 0
@@ -262,7 +263,8 @@ def cmd_events(args, service: Service) -> int:
         cancelled = "CANCELLED " if r["cancelled"] else ""
         where = f" at {r['where']}" if r["where"] else ""
         going = sum(1 for a in r["rsvps"].values() if a == "yes")
-        print(safe(f"[{_short(r['id'])}] {cancelled}{r['title']}  next {r['next']}{repeat}{where}  {going} going"))
+        print(safe(f"[{_short(r['id'])}] {cancelled}{r['title']}  next {when(r['next'])}{repeat}{where}  "
+                   f"{going} going"))
     if not records:
         print("no events yet")
     return 0

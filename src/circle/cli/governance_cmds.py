@@ -10,9 +10,10 @@ from pathlib import Path
 
 from circle import export
 from circle.cli.inputs import _decode, parse_duration
-from circle.cli.output import _done, _ok, _short, emit_json, safe
+from circle.cli.output import _done, _ok, _short, emit_json, safe, when
 from circle.crypto.invite_code import InviteCode
 from circle.domain.roles import ROLES, MemberStatus
+from circle.domain.times import stamp
 from circle.domain.untrusted import shown
 from circle.errors import InvalidInput, UsageError
 from circle.service import Service
@@ -39,7 +40,7 @@ def cmd_invite(args, service: Service) -> int:
     code = service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
                           hints=hints, device=args.device, readmit=args.readmit)
     invite = InviteCode.decode(code)
-    expires = export.iso(datetime.fromtimestamp(invite.expires_at, timezone.utc))
+    expires = stamp(datetime.fromtimestamp(invite.expires_at, timezone.utc))
     return _done(args, {"code": code, "id": invite.invite_id, "circle": circle, "expires": expires,
                         "uses": args.uses, "device": args.device, "peers": list(hints),
                         "readmit": next((i.readmit for i in service.invites(circle) if i.id == invite.invite_id),
@@ -56,7 +57,7 @@ def cmd_invites(args, service: Service) -> int:
         emit_json(records)
         return 0
     for r in records:
-        print(f"{r['id']}  {r['status']}  used {r['used']}/{r['uses']}  expires {r['expires_at']}")
+        print(f"{r['id']}  {r['status']}  used {r['used']}/{r['uses']}  expires {when(r['expires_at'])}")
     if not records:
         print("no invites yet: create one with `circle invite CIRCLE`")
     return 0
@@ -129,6 +130,19 @@ def cmd_guidelines(args, service: Service) -> int:
     return 0
 
 
+def cmd_about(args, service: Service) -> int:
+    circle = service.resolve_circle(args.circle)
+    if args.name is not None or args.purpose is not None:
+        service.set_circle_details(circle, name=args.name, purpose=args.purpose)
+    info = service.info(circle)
+    if args.json:
+        emit_json({"circle_id": circle, "name": info.name, "purpose": info.purpose})
+    else:
+        print(safe(info.name))
+        print(shown(info.purpose or "(no purpose written yet)", multiline=True))
+    return 0
+
+
 def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Adds members, the invite commands, role, remove, leave and rename to the parser."""
     p = command("members", cmd_members, "list a circle's members")
@@ -160,7 +174,11 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
 
 
 def register_guidelines(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds guidelines to the parser."""
+    """Adds about and guidelines to the parser."""
+    p = command("about", cmd_about, "show or change the circle's name and purpose (changing: organizers)")
+    p.add_argument("circle")
+    p.add_argument("--name", help="a new name for the circle")
+    p.add_argument("--purpose", help="what the circle is for ('' clears it)")
     p = command("guidelines", cmd_guidelines, "show or set the circle's guidelines")
     p.add_argument("circle")
     p.add_argument("--set", metavar="FILE", help="organizers: replace the guidelines with FILE ('-' for stdin)")

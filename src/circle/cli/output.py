@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from datetime import datetime
 
+from circle.domain.times import readable
 from circle.domain.untrusted import shown
 from circle.service import Service
 
@@ -13,6 +15,11 @@ from circle.service import Service
 def safe(text: str) -> str:
     """Other members' text as one plain line (circle.domain.untrusted.shown)."""
     return shown(text)
+
+
+def when(record_stamp: str | None) -> str:
+    """A record's JSON time (circle.domain.times.stamp) as a person reads it."""
+    return readable(datetime.fromisoformat(record_stamp)) if record_stamp else "?"
 
 
 def emit_json(value: object) -> None:

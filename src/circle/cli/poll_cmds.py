@@ -10,11 +10,12 @@ from circle import export
 from circle.cli.inputs import parse_duration
 from circle.cli.output import _done, _short, emit_json
 from circle.domain import polls as poll_rules
+from circle.domain.times import readable
 from circle.service import Service
 
 
 def stamp(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+    return readable(moment) if moment else ""
 
 
 def poll_text(result, names: dict[str, str]) -> list[str]:

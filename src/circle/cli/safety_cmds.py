@@ -8,10 +8,11 @@ from datetime import datetime, timezone
 
 from circle import export
 from circle.cli.inputs import parse_duration
-from circle.cli.output import _done, _ok, _short, emit_json, safe
+from circle.cli.output import _done, _ok, _short, emit_json, safe, when
 from circle.domain.builtin_resources import builtin_resources
 from circle.domain.models import CrisisResource
 from circle.domain.roles import MODERATING, ReportStatus
+from circle.domain.times import stamp
 from circle.errors import UsageError
 from circle.service import Service
 
@@ -33,7 +34,7 @@ def cmd_unhide(args, service: Service) -> int:
 def cmd_mute(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     until = service.mute(circle, args.member, parse_duration(args.duration), args.reason or "")
-    return _ok(args, service, circle, args.member, until=export.iso(datetime.fromtimestamp(until / 1000, timezone.utc)))
+    return _ok(args, service, circle, args.member, until=stamp(datetime.fromtimestamp(until / 1000, timezone.utc)))
 
 
 def cmd_unmute(args, service: Service) -> int:
@@ -64,7 +65,7 @@ def cmd_reports(args, service: Service) -> int:
         emit_json(records)
         return 0
     for r in records:
-        print(safe(f"[{_short(r['id'])}] post {_short(r['post_id'])}  {r['status']}  {r['created_at']}"))
+        print(safe(f"[{_short(r['id'])}] post {_short(r['post_id'])}  {r['status']}  {when(r['created_at'])}"))
         if moderator:
             author = r["author"] or (_short(r["author_id"]) if r["author_id"] else "?")
             print(safe(f"  reported by {r['reporter'] or _short(r['reporter_id'])}; written by {author}"
@@ -108,11 +109,11 @@ def cmd_inbox(args, service: Service) -> int:
     for r in records if not args.json else ():
         who = r["sender"] or _short(r["sender_id"])
         if r["kind"] == "warning":
-            print(safe(f"{r['created_at']}  warning from the moderators ({who}): {r['text']}"))
+            print(safe(f"{when(r['created_at'])}  warning from the moderators ({who}): {r['text']}"))
         else:
             others = f" (also asked: {', '.join(r['also_asked'])})" if r["also_asked"] else ""
             note = f": {r['text']}" if r["text"] else ""
-            print(safe(f"{r['created_at']}  {who} asks you to reach out{note}{others}"))
+            print(safe(f"{when(r['created_at'])}  {who} asks you to reach out{note}{others}"))
     if not records and not args.json:
         print("nothing for you")
     service.mark_inbox_seen(circle, [i.id for i in items])
@@ -130,7 +131,7 @@ def cmd_modlog(args, service: Service) -> int:
         who = r["actor"] or (_short(r["actor_id"]) if r["actor_id"] else "?")
         flag = "" if r["status"] == "valid" else f"  [{r['status'].upper()}: {r['why']}]"
         why = f" (reason: {r['reason']})" if r["reason"] else ""
-        print(safe(f"{r['at'] or '?'}  {who} {r['summary']}{why}{flag}"))
+        print(safe(f"{when(r['at'])}  {who} {r['summary']}{why}{flag}"))
     if not records:
         print("no moderation yet")
     return 0

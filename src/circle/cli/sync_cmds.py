@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from circle import export
-from circle.cli.output import _done, _short, emit_json, safe
+from circle.cli.output import _done, _short, emit_json, safe, when
 from circle.errors import InvalidInput, UsageError
 from circle.service import Service
 
@@ -189,7 +189,8 @@ def cmd_peers(args, service: Service) -> int:
         return 0
     for r in records:
         status = "" if r["active"] else "  (no longer a member)"
-        print(safe(f"{r['name'] or r['member_id'][:8]}  {r['address']}  last contact {r['last_contact']}{status}"))
+        who = r["name"] or r["member_id"][:8]
+        print(safe(f"{who}  {r['address']}  last contact {when(r['last_contact'])}{status}"))
     if not records:
         print("no peers yet: sync with `circle sync HOST:PORT` or run `circle serve`")
     return 0

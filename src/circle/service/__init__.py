@@ -8,7 +8,7 @@ references, and forwards each public method to the one part that holds it:
     content     content.py      posts, replies, reactions, names; info and roster as seen here
     calendar    events.py       events: planning, editing, cancelling, answering
     mood        checkins.py     mood check-ins, shared in full, as a band, or kept here
-    catalog     circles.py      creating, listing and finding circles
+    catalog     circles.py      creating, renaming, listing and finding circles
     membership  membership.py   governance actions: invites, roles, removal, moderation, resources
     safety      safety.py       reports, warnings, reach-outs, the moderation log, guidelines
     exchange    exchange.py     bundles to and from other devices (checks in verify.py)
@@ -151,6 +151,7 @@ class Service:
     # -- circles and what members write -------------------------------------------------
 
     create_circle = _Forward("catalog", Circles.create_circle)
+    set_circle_details = _Forward("catalog", Circles.set_circle_details)
     circles = _Forward("catalog", Circles.circles)
     resolve_circle = _Forward("catalog", Circles.resolve_circle)
 

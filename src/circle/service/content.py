@@ -17,6 +17,7 @@ from circle.domain.document import from_millis, to_millis
 from circle.domain.models import CheckIn, CircleInfo, Member, Post
 from circle.domain.refs import resolve as resolve_ref
 from circle.domain.roles import MODERATING, MemberStatus, Role
+from circle.domain.times import readable
 from circle.errors import NotAllowed, NotFound
 from circle.service.core import MAX_BODY_CHARS, Clock, IdSource, clean_text
 from circle.service.opened import OpenCircle
@@ -167,7 +168,7 @@ class Content:
         me = circle.my_member_id or ""
         _, until = circle.state.mutes.get(me, (0, 0))
         if to_millis(self.clock()) < until:
-            raise NotAllowed(f"a moderator muted you until {from_millis(until).isoformat(timespec='minutes')}")
+            raise NotAllowed(f"a moderator muted you until {readable(from_millis(until))}")
         if circle.state.must_accept_guidelines(me):
             raise NotAllowed("accept the circle's current guidelines before posting (in the app: the "
                              "Guidelines tab; on the command line: `circle guidelines CIRCLE --accept`)")

@@ -20,6 +20,7 @@ from circle.domain.governance.state import InviteState
 from circle.domain.models import CircleInfo, CrisisResource, Member
 from circle.domain.refs import resolve as resolve_ref
 from circle.domain.roles import MemberStatus, Role
+from circle.domain.times import readable
 from circle.errors import InvalidInput, NotAllowed, NotFound
 from circle.service.content import Content
 from circle.service.core import Clock, clean_text
@@ -262,4 +263,4 @@ def _resource_body(resource: CrisisResource) -> dict:
     }
 
 def describe_expiry(expires_at: int) -> str:
-    return from_millis(expires_at * 1000).isoformat(timespec="minutes")
+    return readable(from_millis(expires_at * 1000))

@@ -15,7 +15,6 @@ from pathlib import Path
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.binding import Binding
-from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.signal import Signal
 
@@ -30,10 +29,12 @@ from circle.tui.first_run import FirstRunScreen
 from circle.tui.help_panel import HelpScreen, Section
 from circle.tui.inbox_tab import headline
 from circle.tui.join_flow import JoinScreen
+from circle.tui.keymap import known_binding_ids
 from circle.tui.messages import ListeningChanged, RelayChanged, StoreChanged, SyncProblem, SyncProgress
 from circle.tui.network_panel import NetworkScreen
 from circle.tui.network_state import NetworkState
 from circle.tui.settings import DEFAULT_THEME, Settings, load_settings
+from circle.tui.settings_screen import SettingsScreen
 from circle.tui.sync_runner import SyncRunner
 from circle.tui.themes import THEMES
 from circle.tui.unlock import UnlockScreen
@@ -53,6 +54,7 @@ class CircleApp(App[None]):
         Binding("f1", "help", "Help", priority=True, id="app.help"),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f2", "network", "Network", id="app.network"),
+        Binding("f3", "settings", "Settings", show=False, id="app.settings"),  # listed in the help panel
     ]
 
     def __init__(
@@ -269,7 +271,7 @@ class CircleApp(App[None]):
             self.push_screen(HelpScreen(self.help_sections()))
 
     def check_action(self, action: str, parameters) -> bool | None:
-        if action == "network" and self.service is None:
+        if action in ("network", "settings") and self.service is None:
             return False  # nothing to show before unlock: hide the key
         return True
 
@@ -277,28 +279,22 @@ class CircleApp(App[None]):
         if not isinstance(self.screen, NetworkScreen):
             self.push_screen(NetworkScreen())
 
+    def action_settings(self) -> None:
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Need help now?", "Crisis resources (F1)", self.action_help)
         if self.service is not None:
             yield SystemCommand("Network", "Where circle listens, peers, problems (F2)", self.action_network)
+            yield SystemCommand("Settings", "Theme, keys, reminder, region, filters; the circle's (F3)",
+                                self.action_settings)
             yield SystemCommand("Join a circle", "Paste an invite code", self.open_join)
             yield SystemCommand("Content filters", "Topics that stay folded for you (f in a circle)",
                                 self.open_filters)
         yield SystemCommand("High-contrast theme", "Switch to the high-contrast theme",
                             lambda: setattr(self, "theme", "circle-high-contrast"))
         yield from super().get_system_commands(screen)
-
-
-def known_binding_ids() -> set[str]:
-    """The action ids keys.json may rebind: every binding id in this package."""
-    ids: set[str] = set()
-    stack: list[type] = [DOMNode]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.__module__.startswith("circle.tui."):
-            ids |= {b.id for b in cls.__dict__.get("BINDINGS", ()) if isinstance(b, Binding) and b.id}
-    return ids
 
 
 def run_app(

@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 
 from circle.domain.models import CheckIn
 from circle.tui.mood_chart import MOOD_WORDS, circle_pulse, mood_trend, render_pulse, render_trend
-from circle.tui.when import moment
+from circle.domain.times import readable
 from circle.tui.plain import row
 
 RECENT = 50
@@ -47,7 +47,7 @@ class CheckinsTab(VerticalScroll):
         table.clear()
         for c in sorted(checkins, key=lambda c: c.created_at, reverse=True)[:RECENT]:
             table.add_row(*row(
-                moment(c.created_at, self.app.display_tz),
+                readable(c.created_at, self.app.display_tz),
                 "you" if c.author_id == me else names.get(c.author_id, "?"),
                 c.band_text if c.mood is None else f"{c.mood}/5 {MOOD_WORDS[c.mood]}",
                 c.note,

@@ -14,7 +14,7 @@ from circle.errors import CircleError
 from circle.tui.dialogs import ConfirmDialog
 from circle.tui.event_dialog import EventDialog, EventDraft
 from circle.tui.plain import block, row
-from circle.tui.when import moment
+from circle.domain.times import readable
 
 REPEAT_WORDS = {"none": "once", "weekly": "every week", "monthly": "every month"}
 
@@ -55,7 +55,7 @@ class EventsTab(Vertical):
         for when, event in upcoming:
             answers = list(event.rsvps.values())
             going = f"{answers.count('yes')} yes, {answers.count('maybe')} maybe"
-            label = moment(when, self.app.display_tz) + (" (past)" if when < now else "")
+            label = readable(when, self.app.display_tz) + (" (past)" if when < now else "")
             title = f"{event.title} (cancelled)" if event.cancelled else event.title
             table.add_row(*row(title, label, REPEAT_WORDS.get(event.repeat, event.repeat), event.where or "-",
                               going, event.rsvps.get(me, "no answer")), key=event.id)

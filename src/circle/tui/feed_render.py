@@ -6,7 +6,7 @@ Everything here is a function of the post, the width and the styles it is given;
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from circle.domain.times import readable
 from circle.domain.untrusted import shown
 from circle.tui.feed_items import FeedItem
 from circle.tui.feed_layout import GUTTER, indent_of, text_width
@@ -73,8 +74,9 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def time_label(created: datetime, now: datetime) -> str:
-    """'just now', '5m ago', '3h ago', '2d ago' within a week; the date after that."""
+def time_label(created: datetime, now: datetime, tz: tzinfo | None = None) -> str:
+    """'just now', '5m ago', '3h ago', '2d ago' within a week; after that, when, on the clock
+    of `tz` (the local zone if None)."""
     if created.tzinfo is None:
         created = created.replace(tzinfo=timezone.utc)
     if now.tzinfo is None:
@@ -88,7 +90,7 @@ def time_label(created: datetime, now: datetime) -> str:
         return f"{int(seconds // 3600)}h ago"
     if 0 < seconds < 7 * 86400:
         return f"{int(seconds // 86400)}d ago"
-    return created.astimezone(now.tzinfo).strftime("%Y-%m-%d")
+    return readable(created, tz)
 
 
 class Block(NamedTuple):

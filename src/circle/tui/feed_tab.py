@@ -49,7 +49,7 @@ class FeedTab(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="feed-status", markup=False)
-        yield FeedView(id="feed-view", clock=self.app.service.clock)
+        yield FeedView(id="feed-view", clock=self.app.service.clock, tz=self.app.display_tz)
 
     @property
     def view(self) -> FeedView:

@@ -11,7 +11,7 @@ scrolling, the cursor and events.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import ClassVar
 from collections.abc import Callable, Sequence
 
@@ -73,6 +73,7 @@ class FeedView(ScrollView, can_focus=True):
         self,
         *,
         clock: Callable[[], datetime] | None = None,
+        tz: tzinfo | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -80,6 +81,7 @@ class FeedView(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._tz = tz  # what older posts' times are shown on (None: the local zone)
         self._now = self._clock()
         self._items: list[FeedItem] = []
         self._index: dict[str, int] = {}
@@ -234,7 +236,7 @@ class FeedView(ScrollView, can_focus=True):
     def _render_block(self, index: int, width: int) -> list[Strip]:
         item = self._items[index]
         selected = item.id == self.selected_id
-        label = time_label(item.created_at, self._now)
+        label = time_label(item.created_at, self._now, self._tz)
         key = (item.id, width, selected, label, item.id in self._revealed)
         return self._cache.strips(
             key, lambda: build_strips(self._block(index, width), width, selected, label, self._palette())

@@ -55,8 +55,9 @@ class HelpScreen(ModalScreen):
                     yield Static("\n".join(describe(r) for r in resources), classes="help-list", markup=False)
                 else:
                     yield Static("(none listed)", classes="help-list", markup=False)
-            yield Static("This list is stored on this device and works offline. Esc closes it.",
-                         id="help-foot", markup=False)
+            yield Static("This list is stored on this device and works offline. Esc closes it.\n"
+                         "Other keys everywhere: F2 network · F3 settings (theme, keys, reminder, region, "
+                         "filters; the circle's) · ctrl+p every command.", id="help-foot", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

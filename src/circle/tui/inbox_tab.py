@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from circle.domain.models import InboxItem
-from circle.tui.when import moment
+from circle.domain.times import readable
 from circle.tui.plain import block, row
 
 
@@ -61,7 +61,7 @@ class InboxTab(Vertical):
         keep = table.cursor_row
         table.clear()
         for item in items:
-            table.add_row(*row(moment(item.created_at, self.app.display_tz), headline(item, names),
+            table.add_row(*row(readable(item.created_at, self.app.display_tz), headline(item, names),
                               "● new" if item.id in self.fresh else ""), key=item.id)
         if items:
             table.move_cursor(row=min(keep, len(items) - 1))

@@ -13,7 +13,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from circle.domain.models import ModlogEntry
-from circle.tui.when import moment
+from circle.domain.times import readable
 from circle.tui.plain import block, row
 
 
@@ -50,7 +50,7 @@ class LogTab(Vertical):
         keep = table.cursor_row
         table.clear()
         for entry in entries:
-            when = moment(entry.at, self.app.display_tz) if entry.at else "-"
+            when = readable(entry.at, self.app.display_tz) if entry.at else "-"
             table.add_row(*row(when, who(entry, names), entry.summary, entry.reason or "-", status_text(entry)),
                           key=entry.id)
         if entries:

@@ -12,7 +12,7 @@ from circle.domain.roles import MemberStatus, Role
 from circle.errors import CircleError
 from circle.tui.invite_dialog import InviteChoice, InviteDialog
 from circle.tui.dialogs import CodeDialog, PromptDialog
-from circle.tui.when import moment
+from circle.domain.times import readable
 from circle.tui.plain import row
 
 
@@ -45,8 +45,8 @@ class MembersTab(Vertical):
         last_seen = service.last_seen(self.circle_id)
         for m in members:
             name = f"{m.name} (you)" if m.id == me else m.name
-            joined = moment(m.joined_at, self.app.display_tz) if m.joined_at else "-"
-            seen = moment(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
+            joined = readable(m.joined_at, self.app.display_tz) if m.joined_at else "-"
+            seen = readable(last_seen[m.id], self.app.display_tz) if m.id in last_seen else "-"
             mark = "✓ chosen" if m.id in self.chosen else ""
             table.add_row(*row(name, m.role, m.status, joined, seen, mark), key=m.id)
         table.move_cursor(row=min(keep, len(members) - 1))

@@ -19,7 +19,7 @@ from circle.domain.roles import Role
 from circle.errors import CircleError
 from circle.tui.dialogs import ChoiceDialog, ConfirmDialog, PromptDialog
 from circle.tui.moderation_queue import EVIDENCE, QueueEntry, build_queue, excerpt, status_words
-from circle.tui.when import moment
+from circle.domain.times import readable
 from circle.tui.plain import block, row
 
 MUTE_FOR = (("1 hour", timedelta(hours=1)), ("1 day", timedelta(days=1)), ("1 week", timedelta(weeks=1)))
@@ -75,7 +75,7 @@ class ModerationTab(Vertical):
             self.query_one("#moderation-detail", Static).update(
                 "" if self.all_posts else "No open reports. a shows all posts.")
         self._show_policy()
-        muted = [f"{names.get(member, '?')} until " + moment(until, self.app.display_tz)
+        muted = [f"{names.get(member, '?')} until " + readable(until, self.app.display_tz)
                  for member, until in service.muted(self.circle_id).items()]
         self.query_one("#muted", Static).update(block("Muted: " + ("; ".join(muted) if muted else "nobody")))
 
@@ -101,7 +101,7 @@ class ModerationTab(Vertical):
         for p in sorted(self.posts.values(), key=lambda p: p.created_at, reverse=True):
             text = f"CW {p.content_warning}: {p.body}" if p.content_warning else p.body
             entry = self.queue.get(p.id)
-            table.add_row(*row(moment(p.created_at, self.app.display_tz), names.get(p.author_id, "?"),
+            table.add_row(*row(readable(p.created_at, self.app.display_tz), names.get(p.author_id, "?"),
                                excerpt(text, 40), post_status(p), str(len(entry.reports)) if entry else "-"),
                           key=p.id)
 
@@ -124,7 +124,7 @@ class ModerationTab(Vertical):
         lines = [f"Post {post_id[:8]} by {names.get(self._author_id(post_id) or '', '?')} · {status}",
                  excerpt(entry.text if entry else post.body if post else None, 300)]
         for r in entry.reports if entry else ():
-            when = moment(r.created_at, self.app.display_tz)
+            when = readable(r.created_at, self.app.display_tz)
             lines.append(f"• {when} {names.get(r.reporter_id, '?')}: {r.reason}")
         if entry:
             lines.append(f"Evidence: {EVIDENCE[entry.evidence]}")

@@ -19,7 +19,7 @@ from circle.errors import CircleError
 from circle.service import SearchHit
 from circle.tui.base import Dialog
 from circle.tui.plain import line
-from circle.tui.when import moment
+from circle.domain.times import readable
 
 
 class SearchDialog(Dialog):
@@ -74,7 +74,7 @@ class SearchDialog(Dialog):
         post = hit.post
         text = line(names.get(post.author_id, post.author_id[:8]))
         text.stylize("bold")
-        text.append(f" · {moment(post.created_at, self.app.display_tz)}", style="dim")
+        text.append(f" · {readable(post.created_at, self.app.display_tz)}", style="dim")
         text.append("\n")
         if post.hidden:
             text.append("[hidden from members] ", style="italic")

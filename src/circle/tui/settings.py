@@ -11,18 +11,28 @@ settings.json (every key optional):
 Environment: CIRCLE_LISTEN, CIRCLE_DISCOVERY (0/1), CIRCLE_THEME, CIRCLE_EXTERNAL_EDITOR (0/1).
 
 keys.json maps binding ids to keys, e.g. {"feed.compose": "p", "app.help": "f1,ctrl+h"}.
+
+The settings screen changes them only through `save_setting` and `save_keys` here,
+which keep whatever else the file holds.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from circle.errors import InvalidInput
+
 DEFAULT_THEME = "circle-calm"
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
+# A key as Textual names it: "f1", "ctrl+h", "M" (shift+m), "exclamation_mark"; several comma-separated.
+_KEYS = re.compile(r"[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*(,[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*)*")
 
 
 @dataclass(frozen=True)
@@ -59,12 +69,10 @@ def load_settings(home: Path | None, environ: Mapping[str, str] = os.environ) ->
     raw = _read_json(home / "settings.json", problems) if home else {}
     keys = _read_json(home / "keys.json", problems) if home else {}
     settings = Settings()
-    kinds: dict[str, type | tuple[type, ...]] = {
-        "listen": (str, type(None)), "discovery": bool, "peers": list, "theme": str, "external_editor": bool}
     for name, value in raw.items():
-        if name not in kinds:
+        if name not in _KINDS:
             problems.append(f"settings.json: unknown setting {name!r}")
-        elif not isinstance(value, kinds[name]) or (name == "peers" and not all(isinstance(p, str) for p in value)):
+        elif not isinstance(value, _KINDS[name]) or (name == "peers" and not all(isinstance(p, str) for p in value)):
             problems.append(f"settings.json: {name!r} has the wrong type")
         else:
             setting: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value}  # list: peers
@@ -85,3 +93,37 @@ def load_settings(home: Path | None, environ: Mapping[str, str] = os.environ) ->
             flag: dict[str, Any] = {name: _flag(value)}
             settings = replace(settings, **flag)
     return replace(settings, keymap=keymap, problems=tuple(problems))
+
+
+def save_setting(home: Path, name: str, value: object) -> None:
+    """Write one setting into settings.json, keeping the rest of the file."""
+    if name not in _KINDS or not isinstance(value, _KINDS[name]):
+        raise InvalidInput(f"settings.json has no setting {name!r} of that kind")
+    _update(home / "settings.json", {name: value})
+
+
+def save_keys(home: Path, binding_id: str, keys: str | None) -> None:
+    """Bind `binding_id` to `keys` ("f3" or "ctrl+h,f1") in keys.json; None: back to the default."""
+    if keys is not None:
+        keys = keys.replace(" ", "")
+        if not _KEYS.fullmatch(keys):
+            raise InvalidInput(f"keys look like f3, ctrl+h or a,plus (comma between several), not {keys!r}")
+    _update(home / "keys.json", {binding_id: keys})
+
+
+def _update(path: Path, changes: dict[str, object]) -> None:
+    problems: list[str] = []
+    current = _read_json(path, problems)
+    if problems:  # never overwrite a file someone is editing by hand and got wrong
+        raise InvalidInput(f"{problems[0]}; fix or delete it first")
+    for name, value in changes.items():
+        if value is None and path.name == "keys.json":
+            current.pop(name, None)
+        else:
+            current[name] = value
+    temporary = path.with_name(f".{path.name}.new")
+    try:
+        temporary.write_text(json.dumps(current, indent=2) + "\n", "utf-8")
+        os.replace(temporary, path)  # a crash leaves the old file or the new, never half of one
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path.name}: {exc.strerror}") from None

@@ -1,8 +1,8 @@
-"""How moments are shown: relative ("3 h ago") and absolute ("Tue 14 Jan 10:00")."""
+"""How long ago something was, in words ("3 h ago"). Absolute times: circle.domain.times."""
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime
 
 
 def ago(moment: datetime, now: datetime) -> str:
@@ -29,7 +29,3 @@ def seconds_ago(then: float, now: float) -> str:
         return f"{seconds // 60} min ago"
     return f"{seconds // 3600} h ago"
 
-
-def moment(value: datetime, tz: tzinfo | None = None) -> str:
-    """A short absolute time in `tz` (the local zone if None)."""
-    return value.astimezone(tz).strftime("%a %d %b %H:%M")

@@ -17,6 +17,7 @@ from circle.domain.governance.actions import Action
 from circle.domain.governance.resources import resource_id
 from circle.domain.governance.state import GovernanceState
 from circle.domain.models import ModlogEntry
+from circle.domain.times import readable
 
 MODERATION_KINDS = (
     "set_role", "remove", "hide", "unhide", "mute", "warn", "collapse", "dismiss",
@@ -128,7 +129,7 @@ def _describe(action: Action, name, warnings: Mapping[str, Warning], versions: M
     if kind == "mute":
         if body["until"] <= action.at:
             return f"unmuted {name(body['member'])}", body["reason"], body["member"]
-        until = from_millis(body["until"]).isoformat(timespec="minutes")
+        until = readable(from_millis(body["until"]))
         return f"muted {name(body['member'])} until {until}", body["reason"], body["member"]
     if kind == "warn":
         if action.id in warnings:  # a moderator (or the member warned) can read it
