@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from circle.crypto.invite_code import MAX_HINTS, PREFIX, InviteCode, InviteCodeError, invite_key
+from circle.crypto.invite_code import MAX_HINTS, PREFIX, RELAY, InviteCode, InviteCodeError, invite_key
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 NOT_BASE32 = "0189-_.!/+é"
@@ -189,8 +189,8 @@ def test_a_wrong_prefix_is_refused_with_what_a_code_looks_like(prefix: str) -> N
 
 def test_a_code_from_a_newer_version_asks_to_update() -> None:
     payload = bytearray(payload_of(SAMPLE))
-    payload[0] = 2
-    with pytest.raises(InviteCodeError, match=r"version 2 is not supported; update circle"):
+    payload[0] = 3
+    with pytest.raises(InviteCodeError, match=r"version 3 is not supported; update circle"):
         InviteCode.decode(with_checksum(bytes(payload)))
 
 
@@ -254,3 +254,76 @@ def test_structured_payloads_with_a_valid_checksum_raise_only_invite_code_errors
     payload = bytes([1]) + bytes(16) + bytes(8) + bytes(32) + struct.pack(">Q", expires)
     payload += bytes([len(raw_hints)]) + b"".join(bytes([len(h)]) + h for h in raw_hints) + tail
     _decode_or_refuse(with_checksum(payload))
+
+
+# -- relay hints (version 2) ---------------------------------------------------------
+
+relay_codes = st.builds(
+    InviteCode,
+    circle_id=hexes(16),
+    invite_id=hexes(8),
+    secret=st.binary(min_size=32, max_size=32),
+    expires_at=st.integers(0, 2**64 - 1),
+    hints=st.lists(hints, max_size=MAX_HINTS // 2).map(tuple),
+    relays=st.lists(hints, min_size=1, max_size=MAX_HINTS // 2).map(tuple),
+)
+WITH_RELAY = InviteCode("0f" * 16, "a1" * 8, bytes(range(32)), 1_900_000_000, ("192.168.1.20:7777",),
+                        ("relay.example.org:7655",))
+
+
+@settings(max_examples=300)
+@given(relay_codes)
+def test_peer_and_relay_hints_survive_encode_and_decode_apart(code: InviteCode) -> None:
+    assert payload_of(code)[0] == 2
+    assert InviteCode.decode(code.encode()) == code
+
+
+def test_a_code_without_relays_is_still_written_as_version_1() -> None:
+    assert payload_of(SAMPLE)[0] == 1 and payload_of(PLAIN)[0] == 1
+    assert payload_of(WITH_RELAY)[0] == 2
+    # A version-1 code made before relays existed reads as one naming none.
+    assert InviteCode.decode(SAMPLE.encode()).relays == ()
+
+
+def test_peers_and_relays_share_the_limit_of_eight_hints() -> None:
+    code = InviteCode("ab" * 16, "cd" * 8, b"\x02" * 32, 5, tuple(f"p{i}:1" for i in range(5)),
+                      tuple(f"r{i}:1" for i in range(4)))
+    with pytest.raises(InviteCodeError, match="at most 8 address hints"):
+        code.encode()
+
+
+def test_a_hint_of_an_unknown_kind_asks_to_update() -> None:
+    payload = bytearray(payload_of(WITH_RELAY))
+    relay_at = payload.index(b"relay.example.org") - 2  # kind byte, length byte, the address
+    assert payload[relay_at] == RELAY
+    payload[relay_at] = 7
+    with pytest.raises(InviteCodeError, match="unknown kind; update circle"):
+        InviteCode.decode(with_checksum(bytes(payload)))
+
+
+@pytest.mark.parametrize("cut", range(1, 40))
+def test_every_truncation_of_a_version_2_payload_says_what_is_wrong(cut: int) -> None:
+    with pytest.raises(InviteCodeError):
+        InviteCode.decode(with_checksum(payload_of(WITH_RELAY)[:-cut]))
+
+
+@settings(max_examples=500)
+@given(st.binary(max_size=400))
+def test_any_version_2_payload_with_a_valid_checksum_raises_only_invite_code_errors(body: bytes) -> None:
+    try:
+        InviteCode.decode(with_checksum(b"\x02" + body))
+    except InviteCodeError:
+        pass
+
+
+@settings(max_examples=300)
+@given(st.integers(0, 2**64 - 1), st.lists(st.tuples(st.integers(0, 3), st.binary(max_size=20)),
+                                           max_size=MAX_HINTS + 2), st.binary(max_size=6))
+def test_structured_version_2_payloads_raise_only_invite_code_errors(expires, raw_hints, tail) -> None:
+    payload = (b"\x02" + bytes(16) + bytes(8) + bytes(32) + struct.pack(">Q", expires) + bytes([len(raw_hints)])
+               + b"".join(bytes([kind, len(h)]) + h for kind, h in raw_hints) + tail)
+    try:
+        code = InviteCode.decode(with_checksum(payload))
+    except InviteCodeError:
+        return
+    assert len(code.hints) + len(code.relays) == len(raw_hints) and not tail

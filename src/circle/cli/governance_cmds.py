@@ -37,12 +37,14 @@ def cmd_members(args, service: Service) -> int:
 def cmd_invite(args, service: Service) -> int:
     circle = service.resolve_circle(args.circle)
     hints = tuple(peer_address(peer) for peer in args.peer or ())
+    relays = None if args.relay is None else tuple(peer_address(relay) for relay in args.relay)
     code = service.invite(circle, uses=args.uses, expires_in=parse_duration(args.expires),
-                          hints=hints, device=args.device, readmit=args.readmit)
+                          hints=hints, device=args.device, readmit=args.readmit, relays=relays)
     invite = InviteCode.decode(code)
     expires = stamp(datetime.fromtimestamp(invite.expires_at, timezone.utc))
     return _done(args, {"code": code, "id": invite.invite_id, "circle": circle, "expires": expires,
                         "uses": args.uses, "device": args.device, "peers": list(hints),
+                        "relays": list(invite.relays),
                         "readmit": next((i.readmit for i in service.invites(circle) if i.id == invite.invite_id),
                                         None)},
                  code)
@@ -153,6 +155,9 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--uses", type=int, default=1, help="how many people may join with it (default 1)")
     p.add_argument("--expires", default="7d", help="e.g. 30m, 12h, 7d, 2w (default 7d)")
     p.add_argument("--peer", action="append", metavar="HOST:PORT", help="address hint for the newcomer")
+    p.add_argument("--relay", action="append", metavar="HOST:PORT",
+                   help="a relay to leave the join request at if no member is online "
+                        "(repeatable; default: every relay the circle lists)")
     p.add_argument("--device", action="store_true",
                    help="a code that adds another device of yours (a phone, a second laptop)")
     p.add_argument("--readmit", metavar="MEMBER",

@@ -129,29 +129,49 @@ def cmd_relays(args, service: Service) -> int:
     return 0
 
 
+WAITING = ("waiting at the relay for a member to come online "
+           "(Ctrl-C to stop; run the same command again to keep waiting)")
+
+
 def cmd_join(args, service: Service) -> int:
     import asyncio
 
+    from circle.cli.inputs import parse_duration
     from circle.crypto.invite_code import InviteCodeError
-    from circle.sync.node import Node, join_addresses
+    from circle.sync.node import JoinFailed, Node, join_addresses, join_relays
 
     try:
-        peers = join_addresses(args.code, args.peer)
+        peers, relays = join_addresses(args.code, args.peer), join_relays(args.code)
     except InviteCodeError as exc:
         raise InvalidInput(str(exc)) from None
-    if not peers:
+    if not peers and not relays:
         raise UsageError("the invite has no address hints: give one with --peer HOST:PORT")
+    wait = parse_duration(args.wait).total_seconds()
     node = Node(service)
 
-    async def join_and_sync():
-        joined = await node.join(args.code, peers)  # JoinFailed: every address's failure, one line
-        await node.sync_once(joined.address)
-        return joined
+    async def join_and_sync() -> tuple[str, str]:
+        if peers:
+            try:
+                joined = await node.join(args.code, peers)  # JoinFailed: every address's failure, one line
+            except JoinFailed:
+                if not relays:
+                    raise
+            else:
+                await node.sync_once(joined.address)
+                return joined.circle_id, joined.address
+        # No member answered: leave the request at the circle's relays and wait there.
+        waited = await node.join_through_relays(args.code, relays, wait=wait,
+                                                waiting=lambda _: print(WAITING, file=sys.stderr,
+                                                                        flush=True))
+        for result in service.sync_relays([waited.circle_id], only=[waited.address]):
+            if result.status != "synced":  # joined all the same: the next sync catches up
+                print(f"circle: joined, but syncing via {safe(result.address)} failed: {safe(result.status)}",
+                      file=sys.stderr)
+        return waited.circle_id, waited.address
 
-    joined = asyncio.run(join_and_sync())
-    circle_id = joined.circle_id
+    circle_id, address = asyncio.run(join_and_sync())
     pending = service.guidelines_pending(circle_id)
-    _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": joined.address,
+    _done(args, {"circle": circle_id, "name": service.info(circle_id).name, "peer": address,
                  "guidelines_pending": pending}, circle_id)
     if pending:
         print(f"circle: read the circle's guidelines (`circle guidelines {circle_id[:8]}`) and accept them "
@@ -210,6 +230,8 @@ def register(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("join", cmd_join, "join a circle with an invite code; prints the circle id")
     p.add_argument("code")
     p.add_argument("--peer", metavar="HOST:PORT", help="a member's address (else the code's hints)")
+    p.add_argument("--wait", default="10m", metavar="DURATION",
+                   help="how long to wait at the code's relays for a member (default 10m; e.g. 30m, 2h)")
     p = command("peers", cmd_peers, "the addresses this device dials; with CIRCLE, who it synced that circle with")
     p.add_argument("circle", nargs="?")
     what = p.add_mutually_exclusive_group()

@@ -7,6 +7,10 @@ Payload (version 1, big-endian):
     32 invite secret
     8  expiry, Unix seconds
     1  number of address hints, then each: 1-byte length + UTF-8 "host:port"
+Version 2 is the same, except that each hint starts with a kind byte: 0 a
+member's address (join directly), 1 a relay of the circle (leave the request
+there, docs/protocol.md "Join area"). A code without relay hints is still
+written as version 1, so older versions of circle read it.
 The last 4 bytes of the decoded code are the first 4 bytes of SHA-256 of the
 payload, so a mistyped code is caught before anything is sent.
 
@@ -29,6 +33,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 PREFIX = "circle1"
 VERSION = 1
+VERSION_WITH_KINDS = 2
+PEER, RELAY = 0, 1  # hint kinds (version 2)
 MAX_HINTS = 8
 MAX_HINT_BYTES = 255
 MAX_CODE_CHARS = 2000
@@ -45,23 +51,28 @@ class InviteCode:
     secret: bytes
     expires_at: int
     hints: tuple[str, ...] = ()
+    relays: tuple[str, ...] = ()
 
     def encode(self) -> str:
-        payload = bytearray([VERSION])
+        kinds = bool(self.relays)
+        payload = bytearray([VERSION_WITH_KINDS if kinds else VERSION])
         payload += bytes.fromhex(self.circle_id)
         payload += bytes.fromhex(self.invite_id)
         payload += self.secret
         payload += struct.pack(">Q", self.expires_at)
-        if len(self.hints) > MAX_HINTS:
+        tagged = [(PEER, h) for h in self.hints] + [(RELAY, h) for h in self.relays]
+        if len(tagged) > MAX_HINTS:
             raise InviteCodeError(f"at most {MAX_HINTS} address hints fit in an invite code")
         try:
-            hints = [h.encode() for h in self.hints]
+            hints = [(kind, h.encode()) for kind, h in tagged]
         except UnicodeEncodeError:
             raise InviteCodeError("an address hint is not valid UTF-8 text") from None
         payload.append(len(hints))
-        for hint in hints:
+        for kind, hint in hints:
             if len(hint) > MAX_HINT_BYTES:
                 raise InviteCodeError("address hint too long")
+            if kinds:
+                payload.append(kind)
             payload.append(len(hint))
             payload += hint
         raw = bytes(payload) + hashlib.sha256(payload).digest()[:4]
@@ -91,7 +102,7 @@ class InviteCode:
         fixed = 1 + 16 + 8 + 32 + 8 + 1
         if len(payload) < fixed:
             raise InviteCodeError("invite code is truncated")
-        if payload[0] != VERSION:
+        if payload[0] not in (VERSION, VERSION_WITH_KINDS):
             raise InviteCodeError(f"invite code version {payload[0]} is not supported; update circle")
         circle_id = payload[1:17].hex()
         invite_id = payload[17:25].hex()
@@ -100,8 +111,16 @@ class InviteCode:
         count, pos = payload[65], fixed
         if count > MAX_HINTS:
             raise InviteCodeError("invite code has too many address hints")
-        hints = []
+        kinds = payload[0] == VERSION_WITH_KINDS
+        found: dict[int, list[str]] = {PEER: [], RELAY: []}
         for _ in range(count):
+            kind = PEER
+            if kinds:
+                if pos >= len(payload):
+                    raise InviteCodeError("invite code is truncated")
+                kind, pos = payload[pos], pos + 1
+                if kind not in found:
+                    raise InviteCodeError("invite code has an address hint of an unknown kind; update circle")
             if pos >= len(payload):
                 raise InviteCodeError("invite code is truncated")
             length = payload[pos]
@@ -109,13 +128,13 @@ class InviteCode:
             if len(hint) != length:
                 raise InviteCodeError("invite code is truncated")
             try:
-                hints.append(hint.decode())
+                found[kind].append(hint.decode())
             except UnicodeDecodeError:
                 raise InviteCodeError("invite code has a malformed address hint") from None
             pos += 1 + length
         if pos != len(payload):
             raise InviteCodeError("invite code has trailing data")
-        return cls(circle_id, invite_id, secret, expires_at, tuple(hints))
+        return cls(circle_id, invite_id, secret, expires_at, tuple(found[PEER]), tuple(found[RELAY]))
 
 
 def invite_key(secret: bytes, circle_id: str, invite_id: str) -> Ed25519PrivateKey:

@@ -8,6 +8,11 @@ buffered at once. After the handshake the device sends REGISTER (answered,
 then the connection ends) or OPEN; an opened connection may LIST, GET and
 (with the circle's current access key) PUT until it closes.
 
+A connection that opens no circle may instead send one JOIN_PUT or JOIN_FETCH
+(a stranger leaving a join request, or asking for its answer); only a
+connection opened with the current access key may JOIN_LIST and JOIN_ANSWER.
+Join areas expire on the injected clock (docs/protocol.md, "Join area").
+
 The access key is looked up again on every request, so a rotation takes
 effect on connections already open. Store writes are synchronous on the loop:
 cancelling a connection at shutdown can never cut one in half.
@@ -25,8 +30,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from circle.errors import CircleError
-from circle.relay.store import OverQuota, RelayStore, RelayStoreError
+from circle.relay.store import JoinRefused, OverQuota, RelayStore, RelayStoreError
 from circle.sync import relay_wire as w
+from circle.sync.clock import REAL, Clock
 from circle.sync.gate import Gate, listen
 from circle.sync.framing import HANDSHAKE_TIMEOUT, READ_TIMEOUT, ConnectionDropped, SecureStream
 from circle.sync.logsafe import install
@@ -37,6 +43,7 @@ install(log)
 
 NOT_ALLOWED = "not allowed"
 ROTATED = "this access key was rotated"
+NOT_HERE = "this relay does not keep that circle"
 NEEDS_TOKEN = "registering a circle needs this relay's registration token"
 
 
@@ -55,6 +62,8 @@ class Limits:
     first_message_timeout: float = JOIN_TIMEOUT
     idle_timeout: float = READ_TIMEOUT
     large_receives: int = LARGE_RECEIVES
+    max_join_pending: int = 64  # unanswered join requests, per circle
+    join_expiry: float = 14 * 24 * 3600.0  # seconds a join request and its answer are kept
 
 
 def _verified(public: bytes, signature: bytes, signed: bytes) -> bool:
@@ -70,8 +79,9 @@ class _Refused(Exception):
 
 
 class RelayServer:
-    def __init__(self, store: RelayStore, static: X25519PrivateKey, token: str, limits: Limits = Limits()) -> None:
-        self.store, self.static, self.limits = store, static, limits
+    def __init__(self, store: RelayStore, static: X25519PrivateKey, token: str, limits: Limits = Limits(),
+                 clock: Clock = REAL) -> None:
+        self.store, self.static, self.limits, self.clock = store, static, limits, clock
         self._token = token.encode()
         self._large = asyncio.Semaphore(limits.large_receives)
         self._server: asyncio.base_events.Server | None = None
@@ -148,6 +158,10 @@ class RelayServer:
                 await stream.send(self._answer(self._register, value, stream.handshake_hash))
             elif kind == w.OPEN:
                 await self._opened(stream, value, writer)
+            elif kind == w.JOIN_PUT:
+                await stream.send(self._answer(self._join_put, value))
+            elif kind == w.JOIN_FETCH:
+                await stream.send(self._answer(self._join_fetch, value))
             else:
                 await stream.send(w.encode_refused("open a circle first"))
         except (ConnectionDropped, w.RelayWireError) as exc:
@@ -158,7 +172,7 @@ class RelayServer:
     def _answer(self, request, *args) -> bytes:
         try:
             return request(*args)
-        except _Refused as exc:
+        except (_Refused, JoinRefused) as exc:
             return w.encode_refused(str(exc))
         except OverQuota as exc:
             return w.encode_refused(f"over quota ({exc.what})")
@@ -180,6 +194,22 @@ class RelayServer:
         self.store.register(msg.circle_id, msg.admin_pub, msg.access_pub)
         log.info("registered circle %s%s", msg.circle_id.hex(), "" if known is None else " (new access key)")
         return w.encode_ok()
+
+    def _join_put(self, msg: w.JoinPut) -> bytes:
+        # Whoever holds a code names the circle anyway: saying it is not here hides nothing.
+        if self.store.circle(msg.circle_id) is None:
+            raise _Refused(NOT_HERE)
+        self.store.join_put(msg.circle_id, msg.request_id, msg.area_id, msg.sealed, now=self.clock.now(),
+                            expiry=self.limits.join_expiry, max_pending=self.limits.max_join_pending)
+        log.info("join request left for circle %s", msg.circle_id.hex())
+        return w.encode_stored(msg.request_id)
+
+    def _join_fetch(self, msg: w.JoinFetch) -> bytes:
+        if self.store.circle(msg.circle_id) is None:
+            raise _Refused(NOT_HERE)
+        answer = self.store.join_fetch(msg.circle_id, msg.request_id, now=self.clock.now(),
+                                       expiry=self.limits.join_expiry)
+        return w.encode_waiting() if answer is None else w.encode_data(answer)
 
     def _access(self, circle_id: bytes, access_pub: bytes) -> bool:
         """True if `access_pub` may write, False if it may only read; else _Refused."""
@@ -209,7 +239,7 @@ class RelayServer:
                 kind, value = w.decode_request(await stream.receive(self.limits.idle_timeout))
                 answer = self._answer(self._request, msg, kind, value)
                 await stream.send(answer)
-                if answer[0] == w.REFUSED and kind != w.PUT and kind != w.GET:
+                if answer[0] == w.REFUSED and kind not in (w.PUT, w.GET, w.JOIN_ANSWER):
                     return
         finally:
             self._count(msg.circle_id, -1)
@@ -229,4 +259,17 @@ class RelayServer:
             digest = self.store.put(opened.circle_id, value, max_bytes=self.limits.max_bytes,
                                     max_bundles=self.limits.max_bundles)
             return w.encode_stored(digest)
+        if kind == w.JOIN_LIST or kind == w.JOIN_ANSWER:
+            if not writable:
+                raise _Refused(ROTATED)
+            return self._join_member(opened.circle_id, kind, value)
         raise _Refused("this connection has a circle open already")
+
+    def _join_member(self, circle_id: bytes, kind: int, value) -> bytes:
+        now, expiry = self.clock.now(), self.limits.join_expiry
+        if kind == w.JOIN_LIST:
+            pending = self.store.join_pending(circle_id, now=now, expiry=expiry)
+            return w.encode_join_requests([w.JoinRequest(p.request_id, p.area_id, p.sealed) for p in pending])
+        self.store.join_answer(circle_id, value.request_id, value.sealed, now=now, expiry=expiry,
+                               max_bytes=self.limits.max_bytes)
+        return w.encode_ok()

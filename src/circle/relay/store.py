@@ -3,6 +3,10 @@
 WAL with synchronous=FULL: a put is committed (and fsynced) before it is
 acknowledged, so `kill -9` right after loses nothing. A put checks the quotas
 and writes in one IMMEDIATE transaction, so nothing is ever partially stored.
+The join areas (docs/protocol.md, "Join area") are in the same file under the
+same discipline: a request, an answer and the expiry of old ones are each one
+transaction, and an answer's bytes count against its circle's byte quota
+until it expires.
 The live connection counts (for `circle relay --status`) go through a second
 connection without fsync: they are reset at every start anyway.
 """
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from circle.errors import CircleError
+from circle.sync.relay_wire import NO_SUCH_JOIN_REQUEST
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS circles (
@@ -31,6 +36,15 @@ CREATE TABLE IF NOT EXISTS bundles (
     digest BLOB NOT NULL,
     data BLOB NOT NULL,
     UNIQUE (circle_id, digest)
+);
+CREATE TABLE IF NOT EXISTS join_requests (
+    circle_id BLOB NOT NULL,
+    request_id BLOB NOT NULL,
+    area_id BLOB NOT NULL,
+    sealed BLOB NOT NULL,
+    put_at REAL NOT NULL,
+    answer BLOB,
+    PRIMARY KEY (circle_id, request_id)
 );
 CREATE TABLE IF NOT EXISTS live (
     circle_id BLOB PRIMARY KEY,
@@ -50,6 +64,19 @@ class OverQuota(Exception):
     def __init__(self, what: str) -> None:
         super().__init__(what)
         self.what = what
+
+
+class JoinRefused(Exception):
+    """A join area operation the relay refuses; `str()` is the reason to send."""
+
+
+
+
+@dataclass(frozen=True)
+class PendingJoin:
+    request_id: bytes
+    area_id: bytes
+    sealed: bytes
 
 
 @dataclass(frozen=True)
@@ -140,6 +167,82 @@ class RelayStore:
                              (circle_id, digest, data))
             self._db.execute("UPDATE circles SET bytes = bytes + ?, bundles = bundles + 1 WHERE circle_id = ?",
                              (len(data), circle_id))
+
+    # -- join areas ----------------------------------------------------------------------
+
+    def join_put(self, circle_id: bytes, request_id: bytes, area_id: bytes, sealed: bytes, *, now: float,
+                 expiry: float, max_pending: int) -> None:
+        """Keep a newcomer's request (one already there under this id stays as it is).
+        OverQuota("join requests") past `max_pending` unanswered ones."""
+        try:
+            with self._transaction():
+                self._expire(circle_id, now - expiry)
+                if self._db.execute("SELECT 1 FROM join_requests WHERE circle_id = ? AND request_id = ?",
+                                    (circle_id, request_id)).fetchone():
+                    return
+                (pending,) = self._db.execute("SELECT COUNT(*) FROM join_requests WHERE circle_id = ? "
+                                              "AND answer IS NULL", (circle_id,)).fetchone()
+                if pending >= max_pending:
+                    raise OverQuota("join requests")
+                self._db.execute("INSERT INTO join_requests (circle_id, request_id, area_id, sealed, put_at) "
+                                 "VALUES (?, ?, ?, ?, ?)", (circle_id, request_id, area_id, sealed, now))
+        except sqlite3.Error as exc:
+            raise RelayStoreError(f"could not store a join request: {exc}") from None
+
+    def join_pending(self, circle_id: bytes, *, now: float, expiry: float) -> list[PendingJoin]:
+        """The circle's unanswered requests, oldest first."""
+        try:
+            with self._transaction():
+                self._expire(circle_id, now - expiry)
+                rows = self._db.execute("SELECT request_id, area_id, sealed FROM join_requests WHERE circle_id = ? "
+                                        "AND answer IS NULL ORDER BY put_at, request_id", (circle_id,)).fetchall()
+        except sqlite3.Error as exc:
+            raise RelayStoreError(f"could not read the join requests: {exc}") from None
+        return [PendingJoin(*row) for row in rows]
+
+    def join_answer(self, circle_id: bytes, request_id: bytes, answer: bytes, *, now: float, expiry: float,
+                    max_bytes: int) -> None:
+        """Keep a member's answer to a request; JoinRefused if there is no such
+        request or it has an answer already, OverQuota("bytes") past the quota."""
+        try:
+            with self._transaction():
+                self._expire(circle_id, now - expiry)
+                row = self._db.execute("SELECT answer IS NOT NULL FROM join_requests WHERE circle_id = ? "
+                                       "AND request_id = ?", (circle_id, request_id)).fetchone()
+                if row is None:
+                    raise JoinRefused(NO_SUCH_JOIN_REQUEST)
+                if row[0]:
+                    raise JoinRefused("this join request has an answer already")
+                (used,) = self._db.execute("SELECT bytes FROM circles WHERE circle_id = ?", (circle_id,)).fetchone()
+                if used + len(answer) > max_bytes:
+                    raise OverQuota("bytes")
+                self._db.execute("UPDATE join_requests SET answer = ? WHERE circle_id = ? AND request_id = ?",
+                                 (answer, circle_id, request_id))
+                self._db.execute("UPDATE circles SET bytes = bytes + ? WHERE circle_id = ?", (len(answer), circle_id))
+        except sqlite3.Error as exc:
+            raise RelayStoreError(f"could not store a join answer: {exc}") from None
+
+    def join_fetch(self, circle_id: bytes, request_id: bytes, *, now: float, expiry: float) -> bytes | None:
+        """The answer to a request, None while it has none; JoinRefused if there is no such request."""
+        try:
+            with self._transaction():
+                self._expire(circle_id, now - expiry)
+                row = self._db.execute("SELECT answer FROM join_requests WHERE circle_id = ? AND request_id = ?",
+                                       (circle_id, request_id)).fetchone()
+        except sqlite3.Error as exc:
+            raise RelayStoreError(f"could not read a join answer: {exc}") from None
+        if row is None:
+            raise JoinRefused(NO_SUCH_JOIN_REQUEST)
+        return row[0]
+
+    def _expire(self, circle_id: bytes, before: float) -> None:
+        """Within a transaction: forget the circle's requests put before `before`,
+        and give their answers' bytes back to its quota."""
+        (freed,) = self._db.execute("SELECT COALESCE(SUM(LENGTH(answer)), 0) FROM join_requests "
+                                    "WHERE circle_id = ? AND put_at < ?", (circle_id, before)).fetchone()
+        self._db.execute("DELETE FROM join_requests WHERE circle_id = ? AND put_at < ?", (circle_id, before))
+        if freed:
+            self._db.execute("UPDATE circles SET bytes = bytes - ? WHERE circle_id = ?", (freed, circle_id))
 
     def _transaction(self):
         return _Transaction(self._db)

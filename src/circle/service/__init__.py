@@ -14,6 +14,7 @@ references, and forwards each public method to the one part that holds it:
     exchange    exchange.py     bundles to and from other devices (checks in verify.py)
     admission   admission.py    joining with an invite code, both sides
     relaying    relays.py       the circle's relays: listing, registering, syncing through them
+                relay_joins.py  (its part) answering join requests newcomers left at a relay
     finder      search.py       full-text search over what this reader may see
     quiet       quiet.py        posts waiting for a reply, and the circle's threshold for that
     polling     polls.py        polls: asking, voting, closing, results
@@ -48,6 +49,7 @@ from circle.service.polls import Polls
 from circle.service.preferences import Preferences
 from circle.service.quiet import Quiet
 from circle.service.repository import COMPACT_AFTER_CHANGES, CircleRepository
+from circle.service.relay_joins import RelayJoins
 from circle.service.relays import RelayInfo, RelayResult, Relays
 from circle.service.safety import Safety
 from circle.service.search import Search, SearchHit, SearchResult
@@ -93,8 +95,9 @@ class Service:
         self.safety = Safety(self.repo, self.content, self.membership, self.prefs, identity, clock)
         self.exchange = Exchange(self.repo, self.content, identity, clock, self._after_new_actions)
         self.admission = Admission(self.repo, self.exchange, self.membership, identity, profile.name, clock)
+        joins = RelayJoins(self.repo, lambda request, area: self.admission.admit_request(request, area=area))
         self.relaying = Relays(self.repo, self.membership, identity,
-                               lambda mailbox, circles: MailboxSync(self).run(mailbox, circles))
+                               lambda mailbox, circles: MailboxSync(self).run(mailbox, circles), joins)
         self.finder = Search(self.repo, self.content, self.prefs)
         self.quiet = Quiet(self.repo, self.content, self.membership, clock)
         self.polling = Polls(self.repo, self.content, clock, new_id)

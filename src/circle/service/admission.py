@@ -116,14 +116,20 @@ class Admission:
 
     # -- joining: the member's side ---------------------------------------------------
 
-    def admit_request(self, request: bytes, *, remote_static: bytes | None = None) -> bytes:
+    def admit_request(self, request: bytes, *, remote_static: bytes | None = None,
+                      area: tuple[str, str] | None = None) -> bytes:
         """Admit the newcomer who sent `request`; returns their welcome.
 
         Over the network `remote_static` is the session's authenticated key: the
-        request must name that same device, so nobody can redeem for another."""
+        request must name that same device, so nobody can redeem for another.
+        From a relay's join area there is no such key (the proof covers the
+        device keys, and the welcome is sealed to them); `area` is the (circle,
+        invite) the area belongs to, which the request must name."""
         fields = _parse_request(request)
         if remote_static is not None and fields["device"]["dh"] != remote_static.hex():
             raise NotAllowed("the join request does not match the connecting device")
+        if area is not None and (fields["circle"], fields["invite"]) != area:
+            raise NotAllowed("the join request names another invite than the one its join area is for")
         if fields["circle"] not in self.repo.ids():
             raise NotAllowed("this device is not in the circle the invite names")
         circle = self.repo.open(fields["circle"])

@@ -107,9 +107,12 @@ class Membership:
     # -- invites ----------------------------------------------------------------
 
     def invite(self, circle_id: str, *, uses: int = 1, expires_in: timedelta = timedelta(days=7),
-               hints: tuple[str, ...] = (), device: bool = False, readmit: str | None = None) -> str:
+               hints: tuple[str, ...] = (), device: bool = False, readmit: str | None = None,
+               relays: tuple[str, ...] | None = None) -> str:
         """An invite code; with `device`, one that adds another device of yours;
-        with `readmit`, one that brings back that removed member (organizers)."""
+        with `readmit`, one that brings back that removed member (organizers).
+        It names `relays` for joining while no member is online (by default every
+        relay the circle lists)."""
         if readmit is not None and (device or uses != 1):
             raise InvalidInput("a readmit code brings back one member and is used once")
         readmitted = self._removed_member(circle_id, readmit) if readmit is not None else None
@@ -125,7 +128,9 @@ class Membership:
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
         try:  # encode first: a code that cannot be printed must not be recorded
-            code = InviteCode(circle_id, invite_id, secret, expires, hints).encode()
+            if relays is None:
+                relays = tuple(address for address, _ in self.repo.open(circle_id).state.relays)
+            code = InviteCode(circle_id, invite_id, secret, expires, hints, relays).encode()
         except InviteCodeError as exc:
             raise InvalidInput(str(exc)) from None
         if device:

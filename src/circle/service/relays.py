@@ -8,12 +8,16 @@ circle's key rotations. The organizer's device that registered the circle at a
 relay is its admin there: when the circle's key moves on, that device registers
 the new access key at its next sync, and from then on a removed member (who
 holds only older epoch keys) may still fetch ciphertext but store nothing.
+
+Each sync also answers the join requests newcomers left at the relay
+(service/relay_joins.py); an admission made there is stored at the relay in
+the same visit, so the next member to come online knows of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
@@ -24,6 +28,7 @@ from circle.domain.roles import Role
 from circle.errors import InvalidInput, NotAllowed
 from circle.service.mailbox_sync import MailboxReport
 from circle.service.membership import Membership
+from circle.service.relay_joins import RelayJoins
 from circle.service.repository import CircleRepository
 from circle.sync.address import peer_address
 from circle.sync.mailbox import Mailbox, MailboxError
@@ -63,9 +68,9 @@ def _relay_key(mailbox: RelayMailbox) -> str:
 
 class Relays:
     def __init__(self, repo: CircleRepository, membership: Membership, identity: DeviceIdentity,
-                 run_mailbox: RunMailbox) -> None:
+                 run_mailbox: RunMailbox, joins: RelayJoins) -> None:
         self.repo, self.membership, self.identity = repo, membership, identity
-        self.run_mailbox = run_mailbox
+        self.run_mailbox, self.joins = run_mailbox, joins
 
     # -- which relays --------------------------------------------------------------
 
@@ -179,6 +184,10 @@ class Relays:
                         raise MailboxError(f"{info.address} is not the relay the circle lists (its key differs)")
                     try:
                         report, status = self.run_mailbox(mailbox, [circle_id]), "synced"
+                        if self.joins.answer_waiting(mailbox, circle_id):
+                            more = self.run_mailbox(mailbox, [circle_id])  # the admissions
+                            report = replace(report, written=report.written + more.written,
+                                             problems=report.problems + more.problems)
                     except MailboxError as exc:  # e.g. storing refused with a rotated key
                         report, status = None, str(exc)
                 newest = self.access_keys(circle_id)[0][0]

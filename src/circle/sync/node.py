@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from circle.crypto.invite_code import InviteCode
 from circle.sync import tcp
 from circle.sync.clock import REAL, Clock
+from circle.sync.relay_join import RelayJoined, join_through_relays
 from circle.sync.host import RelayOutcome, SyncHost
 from circle.sync.session import Emit, SessionEvent
 from circle.sync.tcp import Server, SyncError
@@ -67,6 +68,11 @@ def join_addresses(code: str, peer: str | None = None) -> list[str]:
     the list may be empty (the code carries no hint and no peer was given)."""
     hints = list(InviteCode.decode(code).hints)
     return ([peer] if peer else []) + [hint for hint in hints if hint != peer]
+
+
+def join_relays(code: str) -> list[str]:
+    """The relays the invite `code` names, to leave the request at if no member answers."""
+    return list(InviteCode.decode(code).relays)
 
 
 class Node:
@@ -189,3 +195,9 @@ class Node:
             return Joined(self.host.accept_welcome(code, welcome), address)
         raise JoinFailed("; ".join(failures) or "no member's address to join through")
 
+
+    async def join_through_relays(self, code: str, relays: list[str], *, wait: float,
+                                  waiting: Callable[[list[str]], None] = lambda relays: None) -> RelayJoined:
+        """Leave the join request at `relays` and wait (on this node's clock) up to
+        `wait` seconds for a member's answer: sync/relay_join.py."""
+        return await join_through_relays(self.host, code, relays, clock=self.clock, wait=wait, waiting=waiting)

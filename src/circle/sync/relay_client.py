@@ -1,5 +1,6 @@
-"""A device's side of a blind relay: `RelayMailbox` (the Mailbox of one circle at one relay)
-and `register` (the organizer binding a circle, or a new access key, at a relay).
+"""A device's side of a blind relay: `RelayMailbox` (the Mailbox of one circle at one relay,
+and its join area as members see it), `register` (the organizer binding a circle, or a
+new access key, at a relay), and `leave_join_request` / `fetch_join_answer` (a newcomer).
 
 Mailbox callers are synchronous (service/mailbox_sync.py), so the connection
 runs on a private event loop in a daemon thread and each call waits for its
@@ -191,6 +192,22 @@ class RelayMailbox:
             raise MailboxError(f"relay {connection.address} acknowledged another bundle than the one sent")
         return digest.hex() + SUFFIX
 
+    def join_requests(self) -> list[w.JoinRequest]:
+        """The circle's unanswered join requests (needs the current access key)."""
+        connection = self._open()
+        kind, requests = connection.ask(w.encode_join_list())
+        _expect(kind, w.JOIN_REQUESTS, connection.address)
+        return requests
+
+    def answer_join(self, request_id: bytes, sealed: bytes) -> None:
+        """Leave the answer to one request; MailboxError("relay refused: ...") if the
+        relay will not keep it (answered already, expired, over quota)."""
+        if len(sealed) + 1 + w.DIGEST_BYTES > MAX_MESSAGE_BYTES:
+            raise MailboxError("relay refused: join answer too large")
+        connection = self._open()
+        kind, _ = connection.ask(w.encode_join_answer(w.JoinAnswer(request_id, sealed)))
+        _expect(kind, w.OK, connection.address)
+
     def mailbox_id(self) -> MailboxId:
         connection = self._open()
         if connection.stream is None:
@@ -217,3 +234,38 @@ def register(address: str, circle_id: str, *, admin_pub: bytes, admin_sign: Call
         _expect(kind, w.OK, connection.address)
     finally:
         connection.close()
+
+
+def _stranger_ask(address: str, message: bytes, static: X25519PrivateKey, timeout: float) -> tuple[int, Any]:
+    """One request on a connection that opens no circle."""
+    connection = _Connection(address, static, timeout)
+    connection.open()
+    try:
+        return connection.ask(message)
+    finally:
+        connection.close()
+
+
+def leave_join_request(address: str, circle_id: str, area_id: bytes, request_id: bytes, sealed: bytes, *,
+                       static: X25519PrivateKey, timeout: float = 30.0) -> None:
+    """Leave a sealed join request in the circle's join area at the relay (kept
+    once: leaving the same request id again changes nothing)."""
+    if not 0 < len(sealed) <= w.MAX_JOIN_REQUEST_BYTES:
+        raise MailboxError("the join request is too large for a relay")
+    message = w.encode_join_put(w.JoinPut(_circle_bytes(circle_id), area_id, request_id, sealed))
+    kind, stored = _stranger_ask(address, message, static, timeout)
+    _expect(kind, w.STORED, address)
+    if stored != request_id:
+        raise MailboxError(f"relay {address} acknowledged another join request than the one sent")
+
+
+def fetch_join_answer(address: str, circle_id: str, request_id: bytes, *, static: X25519PrivateKey,
+                      timeout: float = 30.0) -> bytes | None:
+    """The sealed answer to our request, or None while no member has answered.
+    MailboxError("relay refused: no such join request ...") once it has expired."""
+    kind, value = _stranger_ask(address, w.encode_join_fetch(w.JoinFetch(_circle_bytes(circle_id), request_id)),
+                                static, timeout)
+    if kind == w.WAITING:
+        return None
+    _expect(kind, w.DATA, address)
+    return value

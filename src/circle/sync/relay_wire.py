@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from circle.sync.wire import Reader, WireError, encode_uleb
 
 REGISTER, OPEN, LIST, GET, PUT = 0x41, 0x42, 0x43, 0x44, 0x45
+JOIN_PUT, JOIN_LIST, JOIN_ANSWER, JOIN_FETCH = 0x46, 0x47, 0x48, 0x49
 OK, NAMES, DATA, STORED, REFUSED = 0x50, 0x51, 0x52, 0x53, 0x7F
+WAITING, JOIN_REQUESTS = 0x54, 0x56
 
 CIRCLE_ID_BYTES = 16
 KEY_BYTES = 32
@@ -26,6 +28,9 @@ DIGEST_BYTES = 32
 MAX_TOKEN_BYTES = 64
 MAX_NAMES = 1_000_000
 MAX_REASON_CHARS = 500
+MAX_JOIN_REQUEST_BYTES = 4096  # a sealed join request
+MAX_JOIN_REQUESTS = 1000  # in one JOIN_REQUESTS (the relay lists far fewer)
+NO_SUCH_JOIN_REQUEST = "no such join request (it expired, or never reached this relay)"
 REGISTER_PREFIX = b"circle/relay/register/1\x00"
 OPEN_PREFIX = b"circle/relay/open/1\x00"
 
@@ -48,6 +53,35 @@ class Open:
     circle_id: bytes
     access_pub: bytes
     signature: bytes  # by access_pub over open_signed(...)
+
+
+@dataclass(frozen=True)
+class JoinPut:
+    circle_id: bytes
+    area_id: bytes
+    request_id: bytes
+    sealed: bytes  # the request, sealed under the area's key
+
+
+@dataclass(frozen=True)
+class JoinAnswer:
+    request_id: bytes
+    sealed: bytes  # the answer, sealed under the area's key
+
+
+@dataclass(frozen=True)
+class JoinFetch:
+    circle_id: bytes
+    request_id: bytes
+
+
+@dataclass(frozen=True)
+class JoinRequest:
+    """One unanswered request as JOIN_REQUESTS lists it."""
+
+    request_id: bytes
+    area_id: bytes
+    sealed: bytes
 
 
 def register_signed(handshake_hash: bytes, circle_id: bytes, admin_pub: bytes, access_pub: bytes,
@@ -91,6 +125,46 @@ def encode_put(data: bytes) -> bytes:
     return bytes([PUT]) + data
 
 
+def _sealed_request(sealed: bytes) -> bytes:
+    if not 0 < len(sealed) <= MAX_JOIN_REQUEST_BYTES:
+        raise ValueError(f"a sealed join request is 1 to {MAX_JOIN_REQUEST_BYTES} bytes")
+    return sealed
+
+
+def encode_join_put(msg: JoinPut) -> bytes:
+    return (bytes([JOIN_PUT]) + _fixed(msg.circle_id, CIRCLE_ID_BYTES, "circle id")
+            + _fixed(msg.area_id, DIGEST_BYTES, "area id") + _fixed(msg.request_id, DIGEST_BYTES, "request id")
+            + _sealed_request(msg.sealed))
+
+
+def encode_join_list() -> bytes:
+    return bytes([JOIN_LIST])
+
+
+def encode_join_answer(msg: JoinAnswer) -> bytes:
+    if not msg.sealed:
+        raise ValueError("an empty join answer")
+    return bytes([JOIN_ANSWER]) + _fixed(msg.request_id, DIGEST_BYTES, "request id") + msg.sealed
+
+
+def encode_join_fetch(msg: JoinFetch) -> bytes:
+    return (bytes([JOIN_FETCH]) + _fixed(msg.circle_id, CIRCLE_ID_BYTES, "circle id")
+            + _fixed(msg.request_id, DIGEST_BYTES, "request id"))
+
+
+def encode_waiting() -> bytes:
+    return bytes([WAITING])
+
+
+def encode_join_requests(requests: list[JoinRequest]) -> bytes:
+    out = bytearray([JOIN_REQUESTS]) + encode_uleb(len(requests))
+    for r in requests:
+        sealed = _sealed_request(r.sealed)
+        out += (_fixed(r.request_id, DIGEST_BYTES, "request id") + _fixed(r.area_id, DIGEST_BYTES, "area id")
+                + encode_uleb(len(sealed)) + sealed)
+    return bytes(out)
+
+
 def encode_ok() -> bytes:
     return bytes([OK])
 
@@ -112,7 +186,8 @@ def encode_refused(reason: str) -> bytes:
 
 
 def decode_request(message: bytes):
-    """(kind, value): Register, Open, None (LIST), a digest (GET) or the bundle (PUT)."""
+    """(kind, value): Register, Open, None (LIST, JOIN_LIST), a digest (GET), the bundle
+    (PUT), JoinPut, JoinAnswer or JoinFetch."""
     kind, reader = _start(message)
     if kind == REGISTER:
         circle, admin, access = reader.take(CIRCLE_ID_BYTES), reader.take(KEY_BYTES), reader.take(KEY_BYTES)
@@ -122,8 +197,22 @@ def decode_request(message: bytes):
         value: object = Register(circle, admin, access, reader.take(length), reader.take(SIGNATURE_BYTES))
     elif kind == OPEN:
         value = Open(reader.take(CIRCLE_ID_BYTES), reader.take(KEY_BYTES), reader.take(SIGNATURE_BYTES))
-    elif kind == LIST:
+    elif kind == LIST or kind == JOIN_LIST:
         value = None
+    elif kind == JOIN_PUT:
+        circle, area, request = reader.take(CIRCLE_ID_BYTES), reader.take(DIGEST_BYTES), reader.take(DIGEST_BYTES)
+        sealed = message[1 + CIRCLE_ID_BYTES + 2 * DIGEST_BYTES:]
+        if not 0 < len(sealed) <= MAX_JOIN_REQUEST_BYTES:
+            raise RelayWireError(f"a sealed join request is 1 to {MAX_JOIN_REQUEST_BYTES} bytes")
+        return kind, JoinPut(circle, area, request, sealed)
+    elif kind == JOIN_ANSWER:
+        request = reader.take(DIGEST_BYTES)
+        sealed = message[1 + DIGEST_BYTES:]
+        if not sealed:
+            raise RelayWireError("an empty join answer")
+        return kind, JoinAnswer(request, sealed)
+    elif kind == JOIN_FETCH:
+        value = JoinFetch(reader.take(CIRCLE_ID_BYTES), reader.take(DIGEST_BYTES))
     elif kind == GET:
         value = reader.take(DIGEST_BYTES)
     elif kind == PUT:
@@ -135,11 +224,23 @@ def decode_request(message: bytes):
 
 
 def decode_answer(message: bytes):
-    """(kind, value): None (OK), a list of digests (NAMES), the bundle (DATA),
-    a digest (STORED) or the reason (REFUSED, a str)."""
+    """(kind, value): None (OK, WAITING), a list of digests (NAMES), the bundle or
+    join answer (DATA), a digest (STORED), a list of JoinRequest (JOIN_REQUESTS)
+    or the reason (REFUSED, a str)."""
     kind, reader = _start(message)
-    if kind == OK:
+    if kind == OK or kind == WAITING:
         value: object = None
+    elif kind == JOIN_REQUESTS:
+        count = reader.uleb()
+        if count > MAX_JOIN_REQUESTS:
+            raise RelayWireError("too many join requests")
+        requests = []
+        for _ in range(count):
+            request, area, length = reader.take(DIGEST_BYTES), reader.take(DIGEST_BYTES), reader.uleb()
+            if not 0 < length <= MAX_JOIN_REQUEST_BYTES:
+                raise RelayWireError("a join request of a size out of range")
+            requests.append(JoinRequest(request, area, reader.take(length)))
+        value = requests
     elif kind == NAMES:
         count = reader.uleb()
         if count > MAX_NAMES:
